@@ -1,0 +1,1 @@
+"""Embedded open data (installed as ``patchplan.data``); see SOURCES.md."""
