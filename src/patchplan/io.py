@@ -12,6 +12,7 @@ A scenario folder holds ``scenario.toml`` and one table per entity (see
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io as _io
 import logging
@@ -60,8 +61,14 @@ from .schema import ROSTER_SPECS, SPEC_BY_NAME, SPECS, Column, FileSpec
 log = logging.getLogger("patchplan")
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
-_TIME = re.compile(r"^(\d{1,5}):([0-5]\d)(?::([0-5]\d))?$")
-_INT = re.compile(r"^[+-]?\d+(\.0*)?$")
+_TIME = re.compile(r"^([0-9]{1,2}):([0-5][0-9])(?::([0-5][0-9]))?$", re.ASCII)
+_INT = re.compile(r"^[+-]?([0-9]+)(\.0*)?$", re.ASCII)
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
+_CLOCK = re.compile(r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$", re.ASCII)
+#: Times are on the row's date; past 23:59 means the next morning, up to this.
+_LAST_TIME = 48 * 60
+#: Whole numbers beyond this are typing slips, not durations or counts.
+_MAX_INT = 10**9
 
 
 # ---------------------------------------------------------------------------
@@ -75,22 +82,31 @@ class _Reader:
         self.problems: ProblemCollector = _Prefixed(problems, prefix) if prefix else problems
         #: file -> record key -> row number, to place model-level problems.
         self.rows: dict[str, dict[str, int]] = defaultdict(dict)
+        #: Files (by spec name) that are missing, unreadable or have
+        #: malformed rows: references into them cannot be judged.
+        self.broken: set[str] = set()
+        #: file -> every id in its ``id`` column, rows with problems included,
+        #: so a reference to a bad row is not also reported as unknown.
+        self.ids: dict[str, set[str]] = defaultdict(set)
 
     def table(self, spec: FileSpec, start: dt.date | None) -> list[dict[str, Any]] | None:
         """Typed rows of a file (each with ``_row``), or None when absent."""
         path = self._find(spec)
         if path is None:
             if spec.required:
+                self.broken.add(spec.name)
                 self.problems.add(
                     file=spec.name,
                     message=f"file is missing from {self.folder}; expected a table "
                     f"({', '.join(spec.name.replace('.csv', s) for s in TABLE_SUFFIXES[:3])})",
                 )
             return None
-        frame = self._load(path, spec)
-        if frame is None:
+        loaded = self._load(path, spec)
+        if loaded is None:
+            self.broken.add(spec.name)
             return None
-        return self._typed_rows(frame, spec, path.name, start)
+        frame, numbers = loaded
+        return self._typed_rows(frame, numbers, spec, path.name)
 
     def _find(self, spec: FileSpec) -> Path | None:
         stem = spec.name.removesuffix(".csv")
@@ -102,22 +118,23 @@ class _Reader:
             )
         return found[0] if found else None
 
-    def _load(self, path: Path, spec: FileSpec) -> pd.DataFrame | None:
+    def _load(self, path: Path, spec: FileSpec) -> tuple[pd.DataFrame, list[int]] | None:
+        """The file's cells as text and each record's spreadsheet row number."""
         name = path.name
         try:
             if path.suffix == ".csv":
-                frame = self._load_csv(path)
-            elif path.suffix == ".parquet":
-                frame = _as_text(pd.read_parquet(path))
+                frame, numbers = self._load_csv(path, spec)
             else:
-                frame = _as_text(pd.read_excel(path, dtype=object))
+                if path.suffix == ".parquet":
+                    frame = _as_text(pd.read_parquet(path))
+                else:
+                    frame = _as_text(pd.read_excel(path, dtype=object))
+                numbers = list(range(2, len(frame) + 2))
         except _FileProblem as exc:
-            self.problems.add(file=name, row=exc.row, message=str(exc))
+            self.problems.add(file=name, row=exc.row, value=exc.value, message=str(exc))
             return None
         except Exception as exc:  # any reader failure is a bad file, not a crash
-            self.problems.add(file=name, message=f"cannot be read as a table: {exc}")
-            return None
-        if frame is None:
+            self.problems.add(file=name, message=f"cannot be read as a table: {type(exc).__name__}: {exc}")
             return None
         frame.columns = [str(c).strip() for c in frame.columns]
         missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
@@ -137,13 +154,20 @@ class _Reader:
                 DataQualityWarning,
                 stacklevel=2,
             )
-        dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1 and c in known})
         for column in dupes:
             self.problems.add(file=name, row=1, column=column, message="column appears more than once")
-        return None if missing or dupes else frame
+        return None if missing or dupes else (frame, numbers)
 
-    def _load_csv(self, path: Path) -> pd.DataFrame | None:
-        raw = path.read_bytes()
+    def _load_csv(self, path: Path, spec: FileSpec) -> tuple[pd.DataFrame, list[int]]:
+        """Parse a CSV strictly: every record must have the header's number of
+        fields. Blank records are skipped (with a warning) but still counted,
+        so row numbers match what a spreadsheet shows."""
+        name = path.name
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise _FileProblem(f"cannot be read: {exc.strerror or exc}") from None
         if not raw.strip():
             raise _FileProblem("file is empty; expected a header row and data rows", row=1)
         try:
@@ -155,54 +179,85 @@ class _Reader:
                 "save it as 'CSV UTF-8'",
                 row=line,
             ) from None
+        reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+        records: list[list[str]] = []
         try:
-            return pd.read_csv(
-                _io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=False
-            )
-        except pd.errors.ParserError as exc:
-            match = re.search(r"line (\d+)", str(exc))
-            row = int(match.group(1)) if match else None
-            raise _FileProblem(f"malformed CSV: {exc}", row=row) from None
-        except pd.errors.EmptyDataError:
-            raise _FileProblem("file is empty; expected a header row", row=1) from None
+            for record in reader:
+                records.append(record)
+        except csv.Error as exc:
+            raise _FileProblem(f"malformed CSV: {exc}", row=len(records) + 1) from None
+        header = [h.strip() for h in records[0]] if records else []
+        if not any(header):
+            raise _FileProblem("the first row is empty; expected the header row (column names)", row=1)
+        width = len(header)
+        numbers: list[int] = []
+        cells: list[list[str]] = []
+        blank = 0
+        for i, record in enumerate(records[1:]):
+            number = i + 2
+            if not any(cell.strip() for cell in record):
+                blank += 1
+                continue
+            if len(record) != width:
+                self.broken.add(spec.name)
+                self.problems.add(
+                    file=name,
+                    row=number,
+                    value=",".join(record),
+                    message=f"malformed CSV: the row has {len(record)} fields but the header has {width}"
+                    + (" (a value with a comma that is not in quotes?)" if len(record) > width else ""),
+                )
+                continue
+            numbers.append(number)
+            cells.append(record)
+        if blank:
+            warnings.warn(f"{name}: skipped {blank} empty row(s)", DataQualityWarning, stacklevel=3)
+        return pd.DataFrame(cells, columns=header, dtype=object), numbers
 
     def _typed_rows(
-        self, frame: pd.DataFrame, spec: FileSpec, name: str, start: dt.date | None
+        self, frame: pd.DataFrame, numbers: list[int], spec: FileSpec, name: str
     ) -> list[dict[str, Any]]:
-        n = len(frame)
-        out: list[dict[str, Any]] = [{"_row": i + 2} for i in range(n)]
-        for col in spec.columns:
-            if col.name not in frame.columns:
-                for row in out:
+        """Each record as {column: typed value}; a cell that cannot be used is
+        reported and marked :data:`_BAD` (so its row is never silently used)."""
+        columns = [(col, frame[col.name].tolist() if col.name in frame.columns else None) for col in spec.columns]
+        ids = self.ids[spec.name]
+        out: list[dict[str, Any]] = []
+        for i, number in enumerate(numbers):
+            row: dict[str, Any] = {"_row": number}
+            for col, values in columns:
+                if values is None:
                     row[col.name] = col.default
-                continue
-            parse = _PARSERS[col.kind]
-            values = frame[col.name].tolist()
-            for i, raw in enumerate(values):
-                text = "" if raw is None else str(raw).strip() if col.kind != "id" else str(raw)
-                if text == "":
-                    if not col.nullable:
+                    continue
+                raw = values[i]
+                text = "" if raw is None else str(raw) if col.kind == "id" else str(raw).strip()
+                if col.name == "id" and text.strip():
+                    ids.add(text.strip())
+                if text.strip() == "":
+                    if col.nullable:
+                        row[col.name] = col.default
+                    else:
                         self.problems.add(
-                            file=name, row=i + 2, column=col.name, value="", message=f"is empty; expected {_expect(col)}"
+                            file=name, row=number, column=col.name, value="", message=f"is empty; expected {_expect(col)}"
                         )
-                    out[i][col.name] = col.default
+                        row[col.name] = _BAD
                     continue
                 try:
-                    value = parse(text, col)
+                    value = _PARSERS[col.kind](text, col)
                 except ValueError as exc:
-                    self.problems.add(file=name, row=i + 2, column=col.name, value=text, message=str(exc))
+                    self.problems.add(file=name, row=number, column=col.name, value=text, message=str(exc))
                     value = _BAD
                 else:
                     if col.minimum is not None and value < col.minimum:
                         self.problems.add(
                             file=name,
-                            row=i + 2,
+                            row=number,
                             column=col.name,
                             value=text,
                             message=f"must be >= {col.minimum:g}",
                         )
                         value = _BAD
-                out[i][col.name] = value
+                row[col.name] = value
+            out.append(row)
         return out
 
 
@@ -222,9 +277,11 @@ class _Prefixed(ProblemCollector):
 
 
 class _FileProblem(Exception):
-    def __init__(self, message: str, row: int | None = None) -> None:
+    """A whole file cannot be used (reported once, on the row where it breaks)."""
+
+    def __init__(self, message: str, row: int | None = None, value: object = None) -> None:
         super().__init__(message)
-        self.row = row
+        self.row, self.value = row, value
 
 
 class _Bad:
@@ -281,15 +338,20 @@ def _p_text(text: str, col: Column) -> str:
 
 
 def _p_int(text: str, col: Column) -> int:
-    if not _INT.match(text):
+    match = _INT.match(text)
+    if not match:
         raise ValueError(f"expected {_expect(col)}")
-    value = int(float(text)) if "." in text else int(text)
+    if len(match.group(1).lstrip("0")) > 10 or int(match.group(1)) > _MAX_INT:
+        raise ValueError(f"is too large; expected {_expect(col)} up to {_MAX_INT:,}")
+    value = int(text.split(".")[0])
     if col.choices and str(value) not in col.choices:
         raise ValueError(f"expected one of {', '.join(col.choices)}")
     return value
 
 
 def _p_float(text: str, col: Column) -> float:
+    if "_" in text:  # Python's float() accepts 1_000; a spreadsheet does not
+        raise ValueError(f"expected {_expect(col)}")
     try:
         value = float(text)
     except ValueError:
@@ -300,10 +362,13 @@ def _p_float(text: str, col: Column) -> float:
 
 
 def _p_date(text: str, col: Column) -> dt.date:
+    day, _, clock = text.partition("T" if "T" in text else " ")
+    if not _DATE.match(day) or (clock and not _CLOCK.match(clock)):
+        raise ValueError(f"expected {_expect(col)}")
     try:
-        return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in " T" else text)
+        return dt.date.fromisoformat(day)
     except ValueError:
-        raise ValueError(f"expected {_expect(col)}") from None
+        raise ValueError(f"expected {_expect(col)}; there is no such day") from None
 
 
 def _p_time(text: str, col: Column) -> int:
@@ -311,7 +376,10 @@ def _p_time(text: str, col: Column) -> int:
     match = _TIME.match(text)
     if not match:
         raise ValueError(f"expected {_expect(col)}")
-    return int(match.group(1)) * 60 + int(match.group(2))
+    minutes = int(match.group(1)) * 60 + int(match.group(2))
+    if minutes > _LAST_TIME:
+        raise ValueError(f"expected {_expect(col)} no later than {_LAST_TIME // 60}:00 (the next day's midnight)")
+    return minutes
 
 
 def _p_list(text: str, col: Column) -> frozenset[str]:
@@ -379,16 +447,88 @@ def read_scenario(path: str | Path, *, geocode_online: bool = False) -> Scenario
     problems = ProblemCollector()
     meta = _read_toml(folder / "scenario.toml", problems)
     problems.raise_if_any()
+    _warn_unread_files(folder, meta["geography"])
     reader = _Reader(folder, problems)
     built = _Builder(reader, meta, geocode_online=geocode_online).build()
-    problems.raise_if_any()
     try:
         scenario = Scenario(**built)
     except InputError as exc:
-        raise InputError([_with_row(p, reader) for p in exc.problems]) from None
+        # Cross-references are judged on the rows that could be built, so
+        # they are reported in the same pass as the rows' own problems;
+        # those that only follow from a bad row (a reference to a row
+        # with a bad cell, ...) are left out: that row is reported already.
+        found = [_with_row(p, reader) for p in exc.problems]
+        if problems.problems:
+            troubled = {p.file for p in problems.problems}
+            found = [p for p in found if not _follows_from_reported(p, reader, troubled)]
+        for p in found:
+            if problems.full:
+                break
+            problems.problems.append(p)
+        problems.raise_if_any()
+        raise
+    problems.raise_if_any()
     _warn_quality(scenario)
     log.info("read scenario %s: %d clients, %d visits", scenario.name, len(scenario.clients), len(scenario.visits))
     return scenario
+
+
+#: The file each kind of id lives in (the model's cross-reference messages
+#: end "unknown <kind>").
+_KIND_FILES = {
+    "district": "districts.csv",
+    "area": "areas.csv",
+    "client": "clients.csv",
+    "package": "packages.csv",
+    "visit": "visits.csv",
+    "provider": "providers.csv",
+    "branch": "branches.csv",
+    "carer": "carers.csv",
+    "patch": "patches.csv",
+}
+_UNKNOWN = re.compile(r"unknown (\w+)$")
+
+
+def _follows_from_reported(p: Problem, reader: _Reader, troubled: set[str]) -> bool:
+    """Whether a model-level problem is only a consequence of a row problem
+    already reported (so reporting it too would mislead)."""
+    if p.message.startswith("duplicate "):  # the reader reports these with rows
+        return True
+    match = _UNKNOWN.search(p.message)
+    if match and match.group(1) in _KIND_FILES:
+        target = _KIND_FILES[match.group(1)]
+        return target in reader.broken or str(p.value) in reader.ids[target]
+    if "carers but provider" in p.message:  # counts carers that may have been dropped
+        return "carers.csv" in troubled or "carers.csv" in reader.broken
+    return False
+
+
+def _warn_unread_files(folder: Path, geography: str) -> None:
+    """Tables in the folder that will not be read are not silently skipped."""
+    read = {s.name.removesuffix(".csv") for s in SPECS}
+    if geography == "essex":
+        read -= {"districts", "areas"}
+    try:
+        tables = sorted(p.name for p in folder.iterdir() if p.suffix in TABLE_SUFFIXES and p.is_file())
+    except OSError:
+        return
+    unread = [t for t in tables if Path(t).stem not in read]
+    geo_tables = [t for t in unread if Path(t).stem in ("districts", "areas")]
+    if geo_tables:
+        warnings.warn(
+            f"ignoring {geo_tables}: geography is 'essex' (the embedded areas); "
+            "set geography = \"custom\" in scenario.toml to use them",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    other = [t for t in unread if t not in geo_tables]
+    if other:
+        warnings.warn(
+            f"ignoring files that are not scenario tables: {other}; expected names are "
+            f"{sorted(s.name for s in SPECS)}",
+            DataQualityWarning,
+            stacklevel=3,
+        )
 
 
 def _with_row(p: Problem, reader: _Reader) -> Problem:
@@ -407,8 +547,11 @@ def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        problems.add(file="scenario.toml", message="is not UTF-8 text")
+    except OSError as exc:
+        problems.add(file="scenario.toml", message=f"cannot be read: {exc.strerror or exc}")
+        return {}
+    except UnicodeDecodeError as exc:
+        problems.add(file="scenario.toml", message=f"is not UTF-8 text (byte at offset {exc.start})")
         return {}
     except tomllib.TOMLDecodeError as exc:
         problems.add(file="scenario.toml", message=f"is not valid TOML: {exc}")
@@ -417,11 +560,24 @@ def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
     for key, value in data.items():
         if key not in _TOML_KEYS:
             meta["settings"][key] = value
+            if not isinstance(value, dict):
+                warnings.warn(
+                    f"scenario.toml: unknown key {key!r} is kept but not used; known keys are "
+                    f"{sorted(_TOML_KEYS)} and tables such as [travel.car]",
+                    DataQualityWarning,
+                    stacklevel=3,
+                )
+    if "travel" in data:
+        _check_travel(data["travel"], problems)
     name = data.get("name", path.parent.name)
     start = data.get("start")
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         problems.add(
-            file="scenario.toml", column="start", value=start, message="expected a date, e.g. start = 2026-11-23"
+            file="scenario.toml",
+            column="start",
+            value=start,
+            message=("is missing; " if start is None else "")
+            + "expected a date (no quotes), e.g. start = 2026-11-23",
         )
     days = data.get("days", 7)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
@@ -439,6 +595,36 @@ def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
         )
     meta.update(name=str(name), start=start, days=days, seed=seed, geography=geography)
     return meta
+
+
+def _check_travel(table: object, problems: ProblemCollector) -> None:
+    """``[travel.<mode>]`` tables: known modes and keys, sensible numbers."""
+    from .model import MODES
+
+    limits = {"circuity": (1.0, "a number >= 1"), "urban_kmh": (0.0, "a speed > 0"),
+              "rural_kmh": (0.0, "a speed > 0"), "access_min": (0.0, "minutes >= 0")}
+    if not isinstance(table, dict):
+        problems.add(file="scenario.toml", column="travel", value=str(table),
+                     message="expected tables such as [travel.car]")
+        return
+    for mode, values in table.items():
+        where = f"travel.{mode}"
+        if mode not in MODES:
+            problems.add(file="scenario.toml", column=where, message=f"unknown travel mode; expected one of {', '.join(MODES)}")
+            continue
+        if not isinstance(values, dict):
+            problems.add(file="scenario.toml", column=where, value=str(values),
+                         message=f"expected a table of {', '.join(limits)}")
+            continue
+        for key, value in values.items():
+            if key not in limits:
+                problems.add(file="scenario.toml", column=f"{where}.{key}",
+                             message=f"unknown key; expected one of {', '.join(limits)}")
+                continue
+            low, expected = limits[key]
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+            if not number or value < low or (key.endswith("_kmh") and value <= 0) or value == float("inf"):
+                problems.add(file="scenario.toml", column=f"{where}.{key}", value=value, message=f"expected {expected}")
 
 
 class _Builder:
@@ -471,18 +657,25 @@ class _Builder:
             self.r.problems.add(file=name, row=row["_row"], message=str(exc))
         return None
 
-    def unique(self, name: str, rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], str], what: str) -> None:
+    def unique(self, name: str, rows: Iterable[dict[str, Any]], columns: tuple[str, ...], what: str) -> None:
+        """Report rows repeating the key made of ``columns`` and mark them
+        unusable, so the first row stands (rows whose key cells are empty or
+        bad are reported already and skipped here)."""
         seen: dict[str, int] = {}
         for row in rows:
-            k = key(row)
+            cells = [row[c] for c in columns]
+            if any(c is None or c is _BAD for c in cells):
+                continue
+            k = "|".join(str(c) for c in cells)
             if k in seen:
                 self.r.problems.add(
                     file=name,
                     row=row["_row"],
-                    column="id" if what == "id" else what,
+                    column=columns[-1],
                     value=k,
                     message=f"duplicate {what} (first at row {seen[k]})",
                 )
+                row[columns[-1]] = _BAD  # the first row stands; this one is not used
             else:
                 seen[k] = row["_row"]
 
@@ -510,14 +703,14 @@ class _Builder:
             return g.districts, g.areas
         districts = []
         rows = self.rows("districts.csv")
-        self.unique("districts.csv", rows, lambda r: r["id"], "id")
+        self.unique("districts.csv", rows, ("id",), "id")
         for row in rows:
             d = self.make("districts.csv", row, row["id"], lambda row=row: District(id=row["id"], name=row["name"]))
             if d:
                 districts.append(d)
         areas = []
         rows = self.rows("areas.csv")
-        self.unique("areas.csv", rows, lambda r: r["id"], "id")
+        self.unique("areas.csv", rows, ("id",), "id")
         for row in rows:
             a = self.make(
                 "areas.csv",
@@ -563,11 +756,24 @@ class _Builder:
             return None
         if lat is not None and lon is not None:
             if self.geography != "planar" and not geo.in_uk(lat, lon):
+                hint = (
+                    "lat and lon are swapped (the other way round, the point is in the UK)"
+                    if geo.in_uk(lon, lat)
+                    else "expected WGS84 degrees, e.g. lat 51.88, lon 0.90"
+                )
                 self.r.problems.add(
                     **where,
                     column="lat",
                     value=f"{lat}, {lon}",
-                    message="lies outside the United Kingdom (are lat and lon swapped?)",
+                    message=f"lies outside the United Kingdom; {hint}",
+                )
+                return None
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                self.r.problems.add(
+                    **where,
+                    column="lat" if not -90 <= lat <= 90 else "lon",
+                    value=f"{lat}, {lon}",
+                    message="expected lat in [-90, 90] and lon in [-180, 180]",
                 )
                 return None
             point = (lat, lon)
@@ -596,7 +802,15 @@ class _Builder:
         area_id = row.get("area_id")
         area: Area | None = None
         if area_id is not None and area_id is not _BAD:
-            area = areas.get(area_id)  # unknown ids are reported by the scenario
+            area = areas.get(area_id)
+            if area is None and self.geography == "essex":
+                self.r.problems.add(
+                    **where,
+                    column="area_id",
+                    value=area_id,
+                    message="unknown small area (not an Essex LSOA 2021 code); leave it empty to derive it",
+                )
+                return None
         elif from_postcode is not None:
             area = areas.get(from_postcode[1])
         elif self.geography == "essex":
@@ -655,12 +869,10 @@ class _Builder:
     def providers(self) -> list[Provider]:
         name = "providers.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: r["id"], "id")
+        self.unique(name, rows, ("id",), "id")
         bands: dict[str, list[BandCapacity]] = defaultdict(list)
         cap_rows = self.rows("provider_capacity.csv")
-        self.unique(
-            "provider_capacity.csv", cap_rows, lambda r: f"{r['provider_id']}|{r['weekday']}|{r['band']}", "weekday+band"
-        )
+        self.unique("provider_capacity.csv", cap_rows, ("provider_id", "weekday", "band"), "weekday+band")
         known = {r["id"] for r in rows}
         for row in cap_rows:
             if not _ok(row):
@@ -700,7 +912,7 @@ class _Builder:
     def branches(self, areas: dict[str, Area]) -> list[Branch]:
         name = "branches.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: r["id"], "id")
+        self.unique(name, rows, ("id",), "id")
         out = []
         for row in rows:
             located = self.locate(name, row, areas)
@@ -761,7 +973,7 @@ class _Builder:
     def relations(self) -> dict[str, dict[str, Any]]:
         name = "client_carers.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: f"{r['client_id']}|{r['carer_id']}|{r['relation']}", "relation")
+        self.unique(name, rows, ("client_id", "carer_id", "relation"), "relation")
         out: dict[str, dict[str, Any]] = defaultdict(
             lambda: {"known": [], "preferred": set(), "prohibited": set(), "rows": []}
         )
@@ -780,11 +992,11 @@ class _Builder:
     def clients(self, areas: dict[str, Area], relations: dict[str, dict[str, Any]]) -> list[Client]:
         name = "clients.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: r["id"], "id")
+        self.unique(name, rows, ("id",), "id")
         out = []
-        ids = {r["id"] for r in rows}
+        ids = self.r.ids[name]
         for cid, rel in relations.items():
-            if cid not in ids:
+            if cid not in ids and name not in self.r.broken:
                 self.r.problems.add(
                     file="client_carers.csv",
                     row=rel["rows"][0],
@@ -800,9 +1012,15 @@ class _Builder:
             rel = relations.get(row["id"], {"known": [], "preferred": set(), "prohibited": set()})
             district = row["district"] or (area.district_id if area else None)
             if district is None:
-                self.r.problems.add(
-                    file=name, row=row["_row"], column="district", value="", message="give a district or an area_id"
-                )
+                if row["area_id"]:
+                    self.r.problems.add(
+                        file=name, row=row["_row"], column="area_id", value=row["area_id"],
+                        message="unknown small area; give a known area_id or a district",
+                    )
+                else:
+                    self.r.problems.add(
+                        file=name, row=row["_row"], column="district", value="", message="give a district or an area_id"
+                    )
                 continue
             c = self.make(
                 name,
@@ -829,7 +1047,7 @@ class _Builder:
     def packages(self) -> list[Package]:
         name = "packages.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: r["id"], "id")
+        self.unique(name, rows, ("id",), "id")
         out = []
         for row in rows:
             p = self.make(
@@ -855,7 +1073,7 @@ class _Builder:
     def visits(self, packages: dict[str, Package]) -> list[Visit]:
         name = "visits.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: r["id"], "id")
+        self.unique(name, rows, ("id",), "id")
         out = []
         for row in rows:
             day = self.day(name, row)
@@ -878,6 +1096,16 @@ class _Builder:
                     value=row["duration_min"],
                     message=f"visit is longer than its window {_hhmm(row['earliest'])}-{_hhmm(row['latest'])} "
                     f"({row['latest'] - row['earliest']} min)",
+                )
+                continue
+            latest_start = row["latest"] - row["duration_min"]
+            if row["preferred"] is not None and not row["earliest"] <= row["preferred"] <= latest_start:
+                self.r.problems.add(
+                    **where,
+                    column="preferred",
+                    value=_hhmm(row["preferred"]),
+                    message=f"preferred start is outside the window {_hhmm(row['earliest'])}-{_hhmm(latest_start)} "
+                    f"in which the visit can start (it must end by {_hhmm(row['latest'])})",
                 )
                 continue
             pkg = packages.get(row["package_id"])
@@ -928,7 +1156,7 @@ class _Builder:
     def carers(self, areas: dict[str, Area]) -> list[Carer]:
         name = "carers.csv"
         rows = self.rows(name)
-        self.unique(name, rows, lambda r: r["id"], "id")
+        self.unique(name, rows, ("id",), "id")
         out = []
         for row in rows:
             located = self.locate(name, row, areas)
@@ -978,6 +1206,17 @@ class _Builder:
                 )
                 continue
             seen[key] = row["_row"]
+            if row["end"] <= row["start"]:
+                late = row["end"] + DAY_MIN
+                self.r.problems.add(
+                    file=name,
+                    row=row["_row"],
+                    column="end",
+                    value=_hhmm(row["end"]),
+                    message=f"shift ends {'before' if row['end'] < row['start'] else 'when'} it starts ({_hhmm(row['start'])})"
+                    + (f"; for a shift past midnight write the end as {_hhmm(late)}" if late <= _LAST_TIME else ""),
+                )
+                continue
             base = day * DAY_MIN
             s = self.make(
                 name,
@@ -999,7 +1238,7 @@ class _Builder:
         name = "patches.csv"
         rows = self.rows(name)
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.unique(name, rows, lambda r: r["area_id"], "area_id")
+        self.unique(name, rows, ("area_id",), "area_id")
         for row in rows:
             if _ok(row):
                 self.r.rows[name].setdefault(f"{row['patch_id']}|{row['area_id']}", row["_row"])

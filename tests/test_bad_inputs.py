@@ -1,0 +1,130 @@
+"""The bad-input corpus: every problem is reported with file, row, column,
+value and what was expected, all in one pass, exit code 2, no traceback.
+
+Each folder in ``tests/data/bad/`` holds only the files that differ from
+``tests/data/tiny/`` plus a ``case.toml``::
+
+    why = "one line: what is wrong"
+    expect = ["substrings", "that must all appear in the error"]
+    file = "visits.csv"       # optional: where the first problem is
+    row = 4                   # optional
+    column = "duration_min"   # optional
+    count = 1                 # optional: how many problems are reported
+    delete = ["visits.csv"]   # optional: files of tiny to remove
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import patchplan as pp
+from patchplan.cli import app
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "tiny"
+BAD = DATA / "bad"
+CASES = sorted(p for p in BAD.iterdir() if p.is_dir())
+CASE_KEYS = {"why", "expect", "file", "row", "column", "count", "delete"}
+
+#: A wide terminal, so rich does not wrap messages in the middle of a value.
+runner = CliRunner(env={"COLUMNS": "2000"})
+
+
+def _case(folder: Path) -> dict[str, Any]:
+    return tomllib.loads((folder / "case.toml").read_text(encoding="utf-8"))
+
+
+def _build(folder: Path, target: Path) -> Path:
+    """tiny, with the case's files laid over it and its deletions made."""
+    shutil.copytree(TINY, target)
+    for f in folder.iterdir():
+        if f.name != "case.toml":
+            shutil.copyfile(f, target / f.name)
+    for name in _case(folder).get("delete", []):
+        (target / name).unlink()
+    return target
+
+
+def test_corpus_is_well_formed() -> None:
+    """At least 30 cases; each has a one-line why, expectations, and only
+    files that really differ from tiny (or deletions of tiny's files)."""
+    assert len(CASES) >= 30
+    for folder in CASES:
+        case = _case(folder)
+        assert set(case) <= CASE_KEYS, (folder.name, set(case) - CASE_KEYS)
+        assert case["why"] and "\n" not in case["why"], folder.name
+        assert case["expect"] and all(isinstance(e, str) and e for e in case["expect"]), folder.name
+        overlay = [f for f in folder.iterdir() if f.name != "case.toml"]
+        assert overlay or case.get("delete"), f"{folder.name} changes nothing"
+        for f in overlay:
+            if (TINY / f.name).exists():
+                assert f.read_bytes() != (TINY / f.name).read_bytes(), f"{folder.name}/{f.name} equals tiny's"
+        for name in case.get("delete", []):
+            assert (TINY / name).is_file(), f"{folder.name} deletes {name}, which tiny does not have"
+
+
+@pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
+def test_bad_input_is_reported(folder: Path, tmp_path: Path) -> None:
+    """The API raises InputError naming every expected substring (first
+    problem at the case's file/row/column, problem count as given), and
+    `patchplan validate` exits 2 with the same text and no traceback."""
+    case = _case(folder)
+    scenario = _build(folder, tmp_path / folder.name)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pp.DataQualityWarning)
+        with pytest.raises(pp.InputError) as info:
+            pp.read_scenario(scenario)
+    text = str(info.value)
+    for expected in case["expect"]:
+        assert expected in text, f"{expected!r} not in:\n{text}"
+    problems = info.value.problems
+    first = problems[0]
+    for key in ("file", "row", "column"):
+        if key in case:
+            assert getattr(first, key) == case[key], f"first problem's {key}: {first}"
+    if "count" in case:
+        assert len(problems) == case["count"], text
+    for p in problems:  # every problem says where it is
+        assert p.file, p
+
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output
+    for expected in case["expect"]:
+        assert expected in result.output, f"{expected!r} not in:\n{result.output}"
+
+
+def test_path_that_does_not_exist(tmp_path: Path) -> None:
+    """A missing folder is an InputError in the API and exit code 2 in the CLI."""
+    missing = tmp_path / "no" / "such" / "scenario"
+    with pytest.raises(pp.InputError, match="no such file or folder"):
+        pp.read_scenario(missing)
+    result = runner.invoke(app, ["validate", str(missing)])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_file_instead_of_a_folder(tmp_path: Path) -> None:
+    """Pointing at a table instead of the folder says what was expected."""
+    with pytest.raises(pp.InputError, match="expected a scenario folder"):
+        pp.read_scenario(TINY / "visits.csv")
+
+
+def test_header_only_tables_are_valid(tiny_dir: Path) -> None:
+    """A table with a header and no rows is an empty list, not an error."""
+    for name in ("client_carers.csv", "provider_capacity.csv"):
+        header = (tiny_dir / name).read_text(encoding="utf-8").splitlines()[0]
+        (tiny_dir / name).write_text(header + "\n", encoding="utf-8")
+    s = pp.read_scenario(tiny_dir)
+    assert not s.client("C3").prohibited_carers
+    assert all(not p.band_capacity for p in s.providers)
