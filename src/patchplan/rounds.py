@@ -1,0 +1,534 @@
+"""A provider's rounds: who visits whom, when, in what order.
+
+One vehicle per carer-shift (carers start and end at home), one node per
+visit copy (a double-up is two synchronised nodes on different carers),
+allowed vehicles from skills, gender preference, prohibitions and shift
+reachability, hard windows with a soft preferred time, working-time limits
+and breaks. Visits nobody can take are dropped with a large penalty and
+reported with the reason. :mod:`patchplan._ortools` does the solving.
+
+Days are planned in order; each carer's weekly hours left carry from one
+day to the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _ortools
+from .errors import InputError
+from .model import DAY_MIN, MODES, Carer, Location, Reason, Round, Roster, Scenario, Shift, Stop, Unassigned, Visit
+from .params import RoundsParams
+from .routing import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
+from .travel import TravelModel, default_travel
+
+log = logging.getLogger("patchplan")
+
+
+def plan_rounds(
+    scenario: Scenario,
+    provider: str | None = None,
+    days: Iterable[int] | None = None,
+    *,
+    travel: TravelModel | None = None,
+    params: RoundsParams | None = None,
+    time_limit_s: float | None = None,
+    seed: int = 0,
+    capacity: int | None = None,
+    visits: Sequence[Visit] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Roster:
+    """Plan a provider's rounds for some days.
+
+    Parameters
+    ----------
+    provider
+        Provider id; may be omitted when the scenario's visits belong to one
+        provider only.
+    days
+        Day indices (0 = the scenario's start); default every day with visits.
+    travel
+        Travel model; default the scenario's offline model.
+    params
+        Weights and search settings (:class:`RoundsParams`).
+    time_limit_s
+        Overrides ``params.time_limit_s``: the wall-clock budget of the whole
+        call, shared between days in proportion to their visits.
+    seed
+        Orders carers and visits in the model, so runs with different
+        seeds search differently; the same seed and a ``solution_limit``
+        give the same plan.
+    capacity
+        Load capacity of every carer (benchmark instances with loads).
+    visits
+        Plan these visits instead of all the provider's placed visits.
+    progress
+        Called with (days done, days) after each day.
+
+    Returns
+    -------
+    Roster
+        Every visit in scope is in exactly one round (two for a double-up)
+        or in ``unassigned`` with a reason.
+
+    Raises
+    ------
+    InputError
+        On an unknown provider or a provider that cannot be inferred.
+    """
+    p = params or RoundsParams()
+    if time_limit_s is not None:
+        p = p.replace(time_limit_s=time_limit_s)
+    provider = _resolve_provider(scenario, provider)
+    travel = travel or default_travel(dict(scenario.settings))
+    scope = list(visits) if visits is not None else list(scenario.visits_of_provider(provider))
+    wanted = None if days is None else set(days)
+    if wanted is not None:
+        bad = sorted(d for d in wanted if not 0 <= d < scenario.days)
+        if bad:
+            raise InputError(f"day {bad[0]} is outside the scenario's {scenario.days} days")
+        scope = [v for v in scope if v.day in wanted]
+    by_day: dict[int, list[Visit]] = defaultdict(list)
+    for v in scope:
+        by_day[v.day].append(v)
+    plan_days = sorted(by_day if wanted is None else wanted)
+    carers = scenario.carers_of(provider)
+    week_left = {c.id: int(c.max_hours_week * 60) for c in carers}
+    rounds: list[Round] = []
+    unassigned: list[Unassigned] = []
+    objective = 0
+    deadline = time.perf_counter() + p.time_limit_s
+    for n_done, day in enumerate(plan_days):
+        day_visits = sorted(by_day.get(day, []), key=lambda v: v.id)
+        remaining = max(0.05, deadline - time.perf_counter())
+        share = remaining * len(day_visits) / max(1, sum(len(by_day.get(d, [])) for d in plan_days[n_done:]))
+        builder = _DayBuilder(scenario, provider, day, day_visits, carers, week_left, travel, p, seed, capacity)
+        solution = builder.solve(max(0.05, share))
+        objective += solution.objective
+        day_rounds, day_unassigned = builder.roster_parts(solution)
+        for rnd in day_rounds:
+            week_left[rnd.carer_id] -= rnd.back - rnd.leave
+        rounds += day_rounds
+        unassigned += day_unassigned
+        if progress:
+            progress(n_done + 1, len(plan_days))
+        log.info("rounds %s day %d: %d visits, %d unassigned", provider, day, len(day_visits), len(day_unassigned))
+    meta = (
+        ("days", ",".join(str(d) for d in plan_days)),
+        ("objective", str(objective)),
+        ("seed", str(seed)),
+        ("solver", "ortools-routing"),
+        ("time_limit_s", str(p.time_limit_s)),
+    )
+    return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), provider_id=provider, meta=meta)
+
+
+def _resolve_provider(s: Scenario, provider: str | None) -> str:
+    if provider is not None:
+        if not s.has("provider", provider):
+            raise InputError(f"unknown provider {provider!r}; e.g. {', '.join(p.id for p in s.providers[:5])}")
+        return provider
+    placed = {p.provider_id for p in s.packages if p.status == "placed" and p.provider_id}
+    if len(placed) != 1:
+        raise InputError(f"give a provider: the scenario's visits belong to {len(placed)} providers")
+    return placed.pop()
+
+
+def largest_provider(s: Scenario, district: str | None = None) -> str:
+    """The provider with the most placed hours (in a district, if given)."""
+    hours: dict[str, float] = defaultdict(float)
+    for p in s.packages:
+        if p.status == "placed" and p.provider_id and not s.provider(p.provider_id).spot:
+            if district is None or s.client(p.client_id).district_id == district:
+                hours[p.provider_id] += p.hours_week
+    if not hours:
+        raise InputError("no framework provider has placed packages here")
+    return max(sorted(hours), key=lambda k: hours[k])
+
+
+def night_shift(shift: Shift) -> bool:
+    """A shift that runs past midnight (sleep-in / waking night): its rest
+    rules differ, the carer rests at the client's home."""
+    return shift.end > (shift.day + 1) * DAY_MIN
+
+
+@dataclass
+class _Eligible:
+    """Carers who could take a visit, and why others could not."""
+
+    vehicles: list[int]
+    reason: Reason | None
+    detail: str
+
+
+class _DayBuilder:
+    """Builds one provider-day's routing problem and reads its solution."""
+
+    def __init__(
+        self,
+        s: Scenario,
+        provider: str,
+        day: int,
+        visits: list[Visit],
+        carers: Sequence[Carer],
+        week_left: dict[str, int],
+        travel: TravelModel,
+        p: RoundsParams,
+        seed: int,
+        capacity: int | None,
+    ) -> None:
+        self.s, self.day, self.p, self.capacity = s, day, p, capacity
+        rng = np.random.default_rng(seed)
+        shifts = []
+        for c in carers:
+            for sh in s.shifts_of(c.id):
+                if sh.day == day and week_left[c.id] > 0:
+                    shifts.append((c, sh))
+        order = rng.permutation(len(shifts)) if seed else np.arange(len(shifts))
+        self.shifts = [shifts[i] for i in order]
+        vorder = rng.permutation(len(visits)) if seed else np.arange(len(visits))
+        self.visits = [visits[i] for i in vorder]
+        self.week_left = week_left
+        # Points: carers' homes, then clients' homes (deduplicated).
+        points: list[Location] = []
+        index: dict[tuple[float, float, bool], int] = {}
+
+        def point(loc: Location) -> int:
+            key = (loc.lat, loc.lon, loc.urban)
+            if key not in index:
+                index[key] = len(points)
+                points.append(loc)
+            return index[key]
+
+        self.home_point = [point(c.home) for c, _ in self.shifts]
+        self.client_point = {v.client_id: point(s.client(v.client_id).location) for v in self.visits}
+        self.points = points
+        self.modes = sorted({c.mode for c, _ in self.shifts}, key=MODES.index)
+        self.times: list[np.ndarray] = []
+        self.dists: list[np.ndarray] = []
+        for mode in self.modes:
+            t, d = travel.matrices(points, mode) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+            self.times.append(t)
+            self.dists.append(d)
+        self.profile = [self.modes.index(c.mode) for c, _ in self.shifts]
+        self.unassigned: list[Unassigned] = []
+        self.node_visit: list[Visit] = []
+        self.wide: set[str] = set()
+        self.cut: set[str] = set()
+
+    # -- eligibility ---------------------------------------------------------
+    def eligible(self, v: Visit) -> _Eligible:
+        """Vehicles that may serve ``v``; when none (or too few for a
+        double-up), the first rule that ruled them out."""
+        client = self.s.client(v.client_id)
+        cp = self.client_point[v.client_id]
+        all_carers = [c for c, _ in self.shifts]
+        provider_carers = self.s.carers_of(self.s.package(v.package_id).provider_id or "")
+        if v.skills and not any(v.skills <= c.skills for c in provider_carers):
+            return _Eligible([], Reason.NO_SKILLED_CARER, f"no carer of the provider holds {', '.join(sorted(v.skills))}")
+        stage = [k for k, c in enumerate(all_carers) if v.skills <= c.skills]
+        if not stage:
+            return _Eligible([], Reason.NO_CARER_ON_SHIFT, "no carer with the skills is on shift that day")
+        if client.gender_preference:
+            stage2 = [k for k in stage if all_carers[k].gender == client.gender_preference]
+            if not stage2:
+                return _Eligible([], Reason.GENDER_PREFERENCE, f"no {client.gender_preference} carer with the skills on shift")
+            stage = stage2
+        stage3 = [k for k in stage if all_carers[k].id not in client.prohibited_carers]
+        if not stage3:
+            return _Eligible([], Reason.PROHIBITED, "every suitable carer on shift is prohibited for this client")
+        stage4 = []
+        for k in stage3:
+            c, sh = self.shifts[k]
+            t = self.times[self.profile[k]]
+            there, back = int(t[self.home_point[k], cp]), int(t[cp, self.home_point[k]])
+            start = max(v.early, sh.start + there)
+            if start <= v.late and start + v.duration_min + back <= sh.end and there + v.duration_min + back <= min(
+                sh.work_limit, self.week_left[c.id]
+            ):
+                stage4.append(k)
+        if not stage4:
+            hours_out = all(self.week_left[self.shifts[k][0].id] < v.duration_min for k in stage3)
+            if hours_out:
+                return _Eligible([], Reason.WEEKLY_HOURS, "suitable carers have used their weekly hours")
+            return _Eligible(
+                [], Reason.UNREACHABLE_IN_WINDOW, "no suitable carer's shift can reach the client inside the window"
+            )
+        if len(stage4) < v.carers_required:
+            return _Eligible(stage4, Reason.NO_DOUBLE_UP_PARTNER, "only one suitable carer for a double-up")
+        return _Eligible(stage4, None, "")
+
+    # -- the problem -----------------------------------------------------------
+    def solve(self, time_limit_s: float) -> RoutingSolution:
+        """Two passes (see :func:`plan_rounds`): preferred-time windows made
+        hard, then, from that plan, full windows with a lateness cost for
+        the visits pass 1 left out and WTR breaks for the carers who need
+        them; a last resort keeps any round inside the break rule."""
+        started = time.perf_counter()
+        p = self.p
+        first = _ortools.solve_routing(
+            self.problem(wide=set(), breaks=set()),
+            time_limit_s=time_limit_s * 0.6,
+            solution_limit=p.solution_limit,
+            first_solution=p.first_solution,
+            metaheuristic=p.metaheuristic,
+        )
+        solution, breaks = first, set()
+        for _ in range(3):
+            wide = {self.node_visit[n].id for n in solution.dropped}
+            violators = self.break_violators(solution) - breaks
+            if not wide and not violators:
+                break
+            breaks |= violators
+            routes = [[] for _ in self.shifts]
+            for route in solution.routes:
+                if route.vehicle not in breaks:
+                    routes[route.vehicle] = list(route.nodes)
+            remaining = time_limit_s - (time.perf_counter() - started)
+            if remaining <= 0.05:
+                break
+            solution = _ortools.solve_routing(
+                self.problem(wide=wide | self.wide, breaks=breaks),
+                time_limit_s=remaining * 0.8,
+                initial_routes=routes,
+                solution_limit=p.solution_limit,
+                first_solution=p.first_solution,
+                metaheuristic=p.metaheuristic,
+            )
+            self.wide |= wide
+        return self.enforce_breaks(solution)
+
+    def break_violators(self, solution: RoutingSolution) -> set[int]:
+        """Vehicles whose route has more than ``break_after`` minutes of
+        work without an idle gap of ``break_min``."""
+        return {r.vehicle for r in solution.routes if self._longest_stretch(r) > self.p.break_after_min}
+
+    def _longest_stretch(self, route: Route) -> int:
+        """Longest stretch of work (minutes) between idle gaps of at least
+        ``break_min``; 0 for night shifts and rounds within the limit."""
+        sh = self.shifts[route.vehicle][1]
+        if night_shift(sh) or route.back - route.leave <= self.p.break_after_min:
+            return 0
+        t = self.times[self.profile[route.vehicle]]
+        home = self.home_point[route.vehicle]
+        here, clock = home, route.leave
+        rests = []
+        for node, start in zip(route.nodes, route.starts, strict=True):
+            v = self.node_visit[node]
+            pt = self.client_point[v.client_id]
+            arrive = clock + int(t[here, pt])
+            if start - arrive >= self.p.break_min:
+                rests.append((arrive, start))
+            clock, here = start + v.duration_min, pt
+        back = clock + int(t[here, home])
+        if route.back - back >= self.p.break_min:
+            rests.append((back, route.back))
+        edge, longest = route.leave, 0
+        for a, b in rests:
+            longest, edge = max(longest, a - edge), b
+        return max(longest, route.back - edge)
+
+    def enforce_breaks(self, solution: RoutingSolution) -> RoutingSolution:
+        """Last resort: take visits off the end of a round that still breaks
+        the break rule (and the partner copy of a double-up) until it keeps
+        it; they are reported unassigned. Rare: pass 2 plans breaks."""
+        routes = list(solution.routes)
+        dropped = set(solution.dropped)
+        for _ in range(len(routes) + 1):
+            bad = [i for i, r in enumerate(routes) if self._longest_stretch(r) > self.p.break_after_min]
+            if not bad:
+                break
+            i = bad[0]
+            cut = {routes[i].nodes[-1]}
+            v = self.node_visit[routes[i].nodes[-1]]
+            cut |= {n for n, w in enumerate(self.node_visit) if w.id == v.id}
+            self.cut.add(v.id)
+            dropped |= cut
+            routes = [r for r in (self._without(r, cut) for r in routes) if r is not None]
+        return RoutingSolution(
+            routes=tuple(routes),
+            dropped=tuple(sorted(dropped)),
+            objective=solution.objective,
+            status=solution.status,
+            wall_s=solution.wall_s,
+        )
+
+    def _without(self, route: Route, cut: set[int]) -> Route | None:
+        keep = [(n, st) for n, st in zip(route.nodes, route.starts, strict=True) if n not in cut]
+        if len(keep) == len(route.nodes):
+            return route
+        if not keep:
+            return None
+        t = self.times[self.profile[route.vehicle]]
+        last = keep[-1]
+        pt = self.client_point[self.node_visit[last[0]].client_id]
+        back = last[1] + self.node_visit[last[0]].duration_min + int(t[pt, self.home_point[route.vehicle]])
+        return Route(
+            vehicle=route.vehicle,
+            nodes=tuple(n for n, _ in keep),
+            starts=tuple(st for _, st in keep),
+            leave=route.leave,
+            back=back,
+        )
+
+    def problem(self, *, wide: set[str], breaks: set[int]) -> RoutingProblem:
+        """The routing problem. Visits in ``wide`` get their full window with
+        a lateness cost; the others a hard window of preferred time +-
+        tolerance. Vehicles in ``breaks`` get the WTR break rule."""
+        p = self.p
+        self.node_visit = []
+        self.unassigned = []
+        nodes: list[Node] = []
+        syncs: list[Sync] = []
+        first_node: dict[str, int] = {}
+        for v in self.visits:
+            el = self.eligible(v)
+            if el.reason is not None:
+                self.unassigned.append(Unassigned(visit_id=v.id, reason=el.reason, detail=el.detail))
+                continue
+            penalty = p.drop_penalty + p.drop_per_care_minute * v.duration_min
+            first_node[v.id] = len(nodes)
+            soft = v.id in wide
+            early, late = v.early, v.late
+            if not soft and v.target is not None:
+                early = max(v.early, v.target - v.tolerance_min)
+                late = min(v.late, v.target + v.tolerance_min)
+            for copy in range(v.carers_required):
+                nodes.append(
+                    Node(
+                        key=v.id,
+                        copy=copy,
+                        point=self.client_point[v.client_id],
+                        early=early,
+                        late=late,
+                        duration=v.duration_min,
+                        allowed=tuple(el.vehicles),
+                        penalty=penalty,
+                        target=v.target,
+                        tolerance=v.tolerance_min,
+                        load=v.load,
+                        soft=soft,
+                    )
+                )
+                self.node_visit.append(v)
+            if v.carers_required == 2:
+                a = first_node[v.id]
+                syncs.append(Sync(a=a, b=a + 1, min_gap=0, max_gap=0, both_or_neither=True))
+        for link in self.s.links:
+            if link.first in first_node and link.second in first_node:
+                syncs.append(
+                    Sync(
+                        a=first_node[link.first],
+                        b=first_node[link.second],
+                        min_gap=link.min_gap,
+                        max_gap=link.max_gap,
+                        both_or_neither=False,
+                    )
+                )
+        vehicles = []
+        for k, (c, sh) in enumerate(self.shifts):
+            vehicles.append(
+                Vehicle(
+                    key=c.id,
+                    point=self.home_point[k],
+                    profile=self.profile[k],
+                    start=sh.start,
+                    end=sh.end,
+                    max_work=min(sh.work_limit, self.week_left[c.id]),
+                    break_after=None if night_shift(sh) or k not in breaks else p.break_after_min,
+                    break_min=p.break_min,
+                    fixed_cost=p.vehicle_fixed_cost,
+                    capacity=self.capacity,
+                )
+            )
+        balance = None
+        if p.balance_weight and vehicles:
+            balance = max(1, math.ceil(len(nodes) / len(vehicles)))
+        return RoutingProblem(
+            nodes=tuple(nodes),
+            vehicles=tuple(vehicles),
+            times=tuple(self.times),
+            distances=tuple(self.dists),
+            syncs=tuple(syncs),
+            # Span and balance costs make OR-Tools schedule every route with an
+            # LP, which slows the search badly; they are on only when asked.
+            weights=Weights(p.travel_weight, p.late_weight, p.early_weight, p.span_weight, p.balance_weight),
+            balance_visits=balance,
+        )
+
+    # -- the answer --------------------------------------------------------------
+    def roster_parts(self, solution: RoutingSolution) -> tuple[list[Round], list[Unassigned]]:
+        rounds = []
+        for route in solution.routes:
+            k = route.vehicle
+            carer = self.shifts[k][0]
+            t, d = self.times[self.profile[k]], self.dists[self.profile[k]]
+            prev_point, prev_end = self.home_point[k], route.leave
+            stops = []
+            for node, start in zip(route.nodes, route.starts, strict=True):
+                v = self.node_visit[node]
+                pt = self.client_point[v.client_id]
+                travel_min, travel_m = int(t[prev_point, pt]), int(d[prev_point, pt])
+                stops.append(
+                    Stop(
+                        visit_id=v.id,
+                        arrival=prev_end + travel_min,
+                        start=start,
+                        end=start + v.duration_min,
+                        travel_min=travel_min,
+                        travel_m=travel_m,
+                    )
+                )
+                prev_point, prev_end = pt, start + v.duration_min
+            home = self.home_point[k]
+            rounds.append(
+                Round(
+                    carer_id=carer.id,
+                    day=self.day,
+                    stops=tuple(stops),
+                    leave=route.leave,
+                    back=route.back,
+                    return_min=int(t[prev_point, home]),
+                    return_m=int(d[prev_point, home]),
+                )
+            )
+        dropped_visits = []
+        seen = set()
+        for node in solution.dropped:
+            v = self.node_visit[node]
+            if v.id not in seen:
+                seen.add(v.id)
+                dropped_visits.append(v)
+        unassigned = list(self.unassigned)
+        served = {stop.visit_id for r in rounds for stop in r.stops}
+        for v in dropped_visits:
+            unassigned.append(self._why_dropped(v, served))
+        return rounds, unassigned
+
+    def _why_dropped(self, v: Visit, served: set[str]) -> Unassigned:
+        for link in self.s.links:
+            other = link.second if link.first == v.id else link.first if link.second == v.id else None
+            if other is not None and other not in served:
+                return Unassigned(visit_id=v.id, reason=Reason.LINKED_VISIT, detail=f"linked visit {other} is not served")
+        if v.id in self.cut:
+            return Unassigned(
+                visit_id=v.id,
+                reason=Reason.NO_TIME_LEFT,
+                detail="taken off a round that had no room for its 20-minute break",
+            )
+        if v.carers_required == 2:
+            return Unassigned(
+                visit_id=v.id,
+                reason=Reason.NO_DOUBLE_UP_PARTNER,
+                detail="no two suitable carers free at the same time",
+            )
+        return Unassigned(
+            visit_id=v.id, reason=Reason.NO_TIME_LEFT, detail="every suitable carer is busy or out of working time then"
+        )
