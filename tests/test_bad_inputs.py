@@ -128,3 +128,74 @@ def test_header_only_tables_are_valid(tiny_dir: Path) -> None:
     s = pp.read_scenario(tiny_dir)
     assert not s.client("C3").prohibited_carers
     assert all(not p.band_capacity for p in s.providers)
+
+
+def _warnings_of(folder: Path) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pp.read_scenario(folder)
+    return [str(w.message) for w in caught if issubclass(w.category, pp.DataQualityWarning)]
+
+
+def test_blank_rows_warn_and_keep_row_numbers(tiny_dir: Path) -> None:
+    """Empty rows are skipped with a DataQualityWarning, and later rows keep
+    the number a spreadsheet shows (the blank row counts)."""
+    path = tiny_dir / "visits.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines[:3], "", ",,,,,,,,,,,", *lines[3:]]) + "\n", encoding="utf-8")
+    assert any("skipped 2 empty row(s)" in w for w in _warnings_of(tiny_dir))
+    path.write_text(path.read_text(encoding="utf-8").replace("13:30,30,12:30", "13:30,half,12:30"), encoding="utf-8")
+    with warnings.catch_warnings(), pytest.raises(pp.InputError) as info:
+        warnings.simplefilter("ignore", pp.DataQualityWarning)
+        pp.read_scenario(tiny_dir)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.row, problem.column) == ("visits.csv", 6, "duration_min")
+
+
+def test_files_that_would_be_ignored_warn(tiny_dir: Path) -> None:
+    """A misspelt table and a geography table the essex geography does not
+    read are not skipped silently."""
+    (tiny_dir / "visit.csv").write_text("id\nV9\n", encoding="utf-8")
+    (tiny_dir / "districts.csv").write_text("id,name\nX,Y\n", encoding="utf-8")
+    found = _warnings_of(tiny_dir)
+    assert any("visit.csv" in w and "not scenario tables" in w for w in found)
+    assert any("districts.csv" in w and "geography is 'essex'" in w for w in found)
+
+
+def test_unknown_toml_key_warns(tiny_dir: Path) -> None:
+    """A misspelt key in scenario.toml (dayz) is kept but flagged."""
+    path = tiny_dir / "scenario.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "dayz = 7\n", encoding="utf-8")
+    assert any("'dayz'" in w for w in _warnings_of(tiny_dir))
+
+
+def test_travel_settings_are_checked(tiny_dir: Path) -> None:
+    """[travel] tables name known modes and keys with sensible numbers; each
+    bad entry is its own problem."""
+    path = tiny_dir / "scenario.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + '[travel.car]\nurban_kmh = 0\ncircuity = "x"\n[travel.boat]\nurban_kmh = 9\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(pp.InputError) as info:
+        pp.read_scenario(tiny_dir)
+    columns = [p.column for p in info.value.problems]
+    assert columns == ["travel.car.urban_kmh", "travel.car.circuity", "travel.boat"]
+
+
+def test_values_are_typed_strictly() -> None:
+    """Whole numbers, numbers, dates and times: what a spreadsheet would show."""
+    from patchplan.io import _PARSERS
+    from patchplan.schema import Column
+
+    def parse(kind: str, text: str) -> object:
+        return _PARSERS[kind](text, Column("x", kind, ""))
+
+    assert parse("int", "7") == 7 and parse("int", "7.0") == 7
+    assert parse("date", "2026-11-30") == parse("date", "2026-11-30T00:00:00")
+    assert parse("time", "25:30") == 25 * 60 + 30
+    for kind, text in [("int", "7.5"), ("int", "9" * 400 + ".0"), ("int", "١٢"), ("float", "1_000"),
+                       ("float", "nan"), ("float", "1e999"), ("date", "20261130"), ("date", "2026-W48-1"),
+                       ("date", "2026-11-30 8am"), ("time", "8:00am"), ("time", "08:60")]:
+        with pytest.raises(ValueError):
+            parse(kind, text)

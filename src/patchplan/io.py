@@ -61,12 +61,10 @@ from .schema import ROSTER_SPECS, SPEC_BY_NAME, SPECS, Column, FileSpec
 log = logging.getLogger("patchplan")
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
-_TIME = re.compile(r"^([0-9]{1,2}):([0-5][0-9])(?::([0-5][0-9]))?$", re.ASCII)
+_TIME = re.compile(r"^([0-9]{1,5}):([0-5][0-9])(?::([0-5][0-9]))?$", re.ASCII)
 _INT = re.compile(r"^[+-]?([0-9]+)(\.0*)?$", re.ASCII)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 _CLOCK = re.compile(r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$", re.ASCII)
-#: Times are on the row's date; past 23:59 means the next morning, up to this.
-_LAST_TIME = 48 * 60
 #: Whole numbers beyond this are typing slips, not durations or counts.
 _MAX_INT = 10**9
 
@@ -376,10 +374,7 @@ def _p_time(text: str, col: Column) -> int:
     match = _TIME.match(text)
     if not match:
         raise ValueError(f"expected {_expect(col)}")
-    minutes = int(match.group(1)) * 60 + int(match.group(2))
-    if minutes > _LAST_TIME:
-        raise ValueError(f"expected {_expect(col)} no later than {_LAST_TIME // 60}:00 (the next day's midnight)")
-    return minutes
+    return int(match.group(1)) * 60 + int(match.group(2))
 
 
 def _p_list(text: str, col: Column) -> frozenset[str]:
@@ -539,6 +534,8 @@ def _with_row(p: Problem, reader: _Reader) -> Problem:
 
 
 _TOML_KEYS = {"name", "start", "days", "seed", "geography"}
+#: Longest horizon: a year of dated visits (weekly plans use 7 days).
+_MAX_DAYS = 366
 
 
 def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
@@ -580,8 +577,15 @@ def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
             + "expected a date (no quotes), e.g. start = 2026-11-23",
         )
     days = data.get("days", 7)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        problems.add(file="scenario.toml", column="days", value=days, message="expected a whole number >= 1")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= _MAX_DAYS:
+        problems.add(
+            file="scenario.toml", column="days", value=days, message=f"expected a whole number from 1 to {_MAX_DAYS}"
+        )
+    elif isinstance(start, dt.date) and not isinstance(start, dt.datetime):
+        try:
+            start + dt.timedelta(days=days)
+        except OverflowError:
+            problems.add(file="scenario.toml", column="start", value=start, message="the horizon ends after the year 9999")
     seed = data.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         problems.add(file="scenario.toml", column="seed", value=seed, message="expected a whole number")
@@ -1214,7 +1218,7 @@ class _Builder:
                     column="end",
                     value=_hhmm(row["end"]),
                     message=f"shift ends {'before' if row['end'] < row['start'] else 'when'} it starts ({_hhmm(row['start'])})"
-                    + (f"; for a shift past midnight write the end as {_hhmm(late)}" if late <= _LAST_TIME else ""),
+                    + f"; for a shift past midnight write the end as {_hhmm(late)}",
                 )
                 continue
             base = day * DAY_MIN
@@ -1664,6 +1668,7 @@ def input_format_markdown() -> str:
         "spreadsheet shows them: the header is row 1.",
         "",
         "Conventions: optional keys are in [brackets]; an empty cell means the default. "
+        "Dates are `YYYY-MM-DD`. "
         "Times are `HH:MM` on the row's date; hours past 23 mean the next morning "
         "(`25:30` = 01:30 the next day). Lists are separated by `;`. "
         "Every location is a `postcode` (looked up offline in the embedded Essex "
@@ -1671,7 +1676,9 @@ def input_format_markdown() -> str:
         "",
         "Every problem found is reported with its file, row, column, value and what "
         "was expected, all in one pass (up to "
-        f"{MAX_PROBLEMS}); the CLI exits with code 2.",
+        f"{MAX_PROBLEMS}); the CLI exits with code 2. Every row of a CSV must have as many "
+        "fields as its header; empty rows are skipped. Legal but suspicious data (unknown "
+        "columns or files, empty rows, skills no carer holds, ...) give warnings.",
         "",
         "## scenario.toml",
         "",
@@ -1679,7 +1686,7 @@ def input_format_markdown() -> str:
         "|---|---|---|",
         "| [name] | string | scenario name (default: the folder's name) |",
         "| start | date | first day of the horizon, e.g. `2026-11-23` (a Monday for weekly plans) |",
-        "| [days] | integer | length of the horizon in days (default 7) |",
+        f"| [days] | integer | length of the horizon in days (default 7, at most {_MAX_DAYS}) |",
         "| [seed] | integer | seed the scenario was generated with |",
         "| [geography] | string | `essex` (default: the embedded Essex small areas), `custom` "
         "(read `districts.csv` and `areas.csv`) or `planar` (benchmark instances) |",
