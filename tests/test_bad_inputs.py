@@ -42,10 +42,12 @@ def _case(folder: Path) -> dict[str, Any]:
 
 
 def _build(folder: Path, target: Path) -> Path:
-    """tiny, with the case's files laid over it and its deletions made."""
+    """tiny, with the case's files (and folders) laid over it and its deletions made."""
     shutil.copytree(TINY, target)
     for f in folder.iterdir():
-        if f.name != "case.toml":
+        if f.is_dir():  # e.g. status_quo/
+            shutil.copytree(f, target / f.name, dirs_exist_ok=True)
+        elif f.name != "case.toml":
             shutil.copyfile(f, target / f.name)
     for name in _case(folder).get("delete", []):
         (target / name).unlink()
@@ -64,7 +66,7 @@ def test_corpus_is_well_formed() -> None:
         overlay = [f for f in folder.iterdir() if f.name != "case.toml"]
         assert overlay or case.get("delete"), f"{folder.name} changes nothing"
         for f in overlay:
-            if (TINY / f.name).exists():
+            if (TINY / f.name).is_file():
                 assert f.read_bytes() != (TINY / f.name).read_bytes(), f"{folder.name}/{f.name} equals tiny's"
         for name in case.get("delete", []):
             assert (TINY / name).is_file(), f"{folder.name} deletes {name}, which tiny does not have"

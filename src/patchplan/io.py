@@ -445,24 +445,23 @@ def read_scenario(path: str | Path, *, geocode_online: bool = False) -> Scenario
     _warn_unread_files(folder, meta["geography"])
     reader = _Reader(folder, problems)
     built = _Builder(reader, meta, geocode_online=geocode_online).build()
+    # Cross-references are judged on the rows that could be built, so they
+    # are reported in the same pass as the rows' own problems; those that
+    # only follow from a bad row (a reference to a row with a bad cell, ...)
+    # are left out: that row is reported already.
+    scenario: Scenario | None = None
+    found: list[Problem] = []
     try:
         scenario = Scenario(**built)
     except InputError as exc:
-        # Cross-references are judged on the rows that could be built, so
-        # they are reported in the same pass as the rows' own problems;
-        # those that only follow from a bad row (a reference to a row
-        # with a bad cell, ...) are left out: that row is reported already.
         found = [_with_row(p, reader) for p in exc.problems]
-        if problems.problems:
-            troubled = {p.file for p in problems.problems}
-            found = [p for p in found if not _follows_from_reported(p, reader, troubled)]
-        for p in found:
-            if problems.full:
-                break
-            problems.problems.append(p)
-        problems.raise_if_any()
-        raise
+    if problems.problems:
+        troubled = {p.file for p in problems.problems}
+        found = [p for p in found if not _follows_from_reported(p, reader, troubled)]
+    for p in found[: max(0, MAX_PROBLEMS - len(problems.problems))]:
+        problems.problems.append(p)
     problems.raise_if_any()
+    assert scenario is not None  # built without problems
     _warn_quality(scenario)
     log.info("read scenario %s: %d clients, %d visits", scenario.name, len(scenario.clients), len(scenario.visits))
     return scenario
@@ -1398,7 +1397,7 @@ def _read_roster_tables(
             reason = Reason(row["reason"])
         except ValueError:
             reader.problems.add(
-                file=f"{prefix}unassigned.csv",
+                file="unassigned.csv",  # the reader adds the folder prefix
                 row=row["_row"],
                 column="reason",
                 value=row["reason"],
@@ -1412,7 +1411,7 @@ def _read_roster_tables(
         try:
             meta = tuple(sorted((str(k), str(v)) for k, v in tomllib.loads(meta_path.read_text("utf-8")).items()))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            reader.problems.add(file=f"{prefix}meta.toml", message=f"is not valid TOML: {exc}")
+            reader.problems.add(file="meta.toml", message=f"is not valid TOML: {exc}")
     provider = dict(meta).get("provider_id") or None
     return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), provider_id=provider, meta=meta)
 
