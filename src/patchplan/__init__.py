@@ -9,6 +9,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .check import Kpis as Kpis
+from .check import Violation as Violation
+from .check import check as check
+from .check import check_and_score as check_and_score
+from .check import score as score
 from .errors import DataQualityWarning as DataQualityWarning
 from .errors import InputError as InputError
 from .errors import PatchplanError as PatchplanError
@@ -38,6 +43,8 @@ from .model import Stop as Stop
 from .model import Unassigned as Unassigned
 from .model import Visit as Visit
 from .model import VisitLink as VisitLink
+from .params import RoundsParams as RoundsParams
+from .rounds import plan_rounds as plan_rounds
 from .scenario import essex as essex
 from .scenario import facts as facts
 from .travel import GeodesicTravel as GeodesicTravel

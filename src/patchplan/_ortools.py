@@ -169,8 +169,9 @@ class _Model:
             ia, ib = self.manager.NodeToIndex(sync.a), self.manager.NodeToIndex(sync.b)
             ca, cb = time_dim.CumulVar(ia), time_dim.CumulVar(ib)
             aa, ab = routing.ActiveVar(ia), routing.ActiveVar(ib)
-            if sync.both_or_neither:
-                solver.Add(aa == ab)
+            # "Both or neither" is not posted as active(a) == active(b):
+            # insertion heuristics add one node at a time and could never
+            # insert either. The caller strips a half-served pair instead.
             both = solver.Min(aa, ab)
             # The gap binds only when both are served (M is larger than any time).
             solver.Add(cb - ca >= sync.min_gap - big * (1 - both))

@@ -303,7 +303,30 @@ class _DayBuilder:
                 metaheuristic=p.metaheuristic,
             )
             self.wide |= wide
-        return self.enforce_breaks(solution)
+        return self.enforce_breaks(self.drop_half_pairs(solution))
+
+    def drop_half_pairs(self, solution: RoutingSolution) -> RoutingSolution:
+        """A double-up with only one carer is no visit: take that copy off."""
+        served: dict[str, list[int]] = defaultdict(list)
+        for route in solution.routes:
+            for n in route.nodes:
+                served[self.node_visit[n].id].append(n)
+        cut = {
+            n
+            for vid, nodes in served.items()
+            for n in nodes
+            if len(nodes) < self.node_visit[nodes[0]].carers_required
+        }
+        if not cut:
+            return solution
+        routes = tuple(r for r in (self._without(r, cut) for r in solution.routes) if r is not None)
+        return RoutingSolution(
+            routes=routes,
+            dropped=tuple(sorted(set(solution.dropped) | cut)),
+            objective=solution.objective,
+            status=solution.status,
+            wall_s=solution.wall_s,
+        )
 
     def break_violators(self, solution: RoutingSolution) -> set[int]:
         """Vehicles whose route has more than ``break_after`` minutes of

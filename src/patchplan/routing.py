@@ -58,7 +58,8 @@ class Sync:
     """start(b) - start(a) in [min_gap, max_gap], on different vehicles.
 
     ``both_or_neither``: the two are served together or both dropped (a
-    double-up); otherwise either may be dropped alone.
+    double-up); the solver may end with one served, which the caller then
+    drops. Otherwise either may be dropped alone.
     """
 
     a: int
