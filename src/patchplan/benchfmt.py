@@ -428,7 +428,7 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
     * travel is :class:`~patchplan.travel.MatrixTravel` over ``d`` (sink
       dropped) x scale, rounded up. Its points are per-node Locations
       (``lat = y``, ``lon = x``). Patients sharing coordinates (with each
-      other or the depot: 0-12 pairs in 21 of the 70 files) would share a
+      other or the depot: up to 12 nodes in 33 of the 70 files) would share a
       matrix key, so each later one gets a distinct *key* offset by
       ``1e-6`` in ``lat``; the matrix itself is not perturbed (their mutual
       distance stays ``d``'s 0). Offsets are listed in ``notes``.
@@ -773,6 +773,11 @@ def read_solomon_routes(path: str | Path, inst: BenchInstance) -> Roster:
     numbers as in the Solomon file) and time them with :func:`schedule_routes`.
 
     The ``Cost`` line, if any, is kept in ``Roster.meta`` as ``file_cost``.
+    Routes optimised under the DIMACS convention (legs truncated to one
+    decimal) need not be feasible with exact distances: of the 56 Solomon
+    ``.sol`` files of ``PyVRP/Instances``, R102, R105, R107, R108, R112,
+    R211, RC101 and RC105 start one visit 0.07-0.40 after its due date;
+    rounding travel up at scale 100 adds R106 and R110 (0.01-0.02).
 
     Raises
     ------
