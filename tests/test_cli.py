@@ -47,3 +47,32 @@ def test_unknown_district_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["scenario", "essex", "--district", "Narnia", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "Colchester" in result.output
+
+
+def test_rounds_and_check_cli(tiny_dir: Path, tmp_path: Path) -> None:
+    """`rounds --json` plans, writes a roster that `check` finds clean."""
+    result = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--day", "2026-11-30", "--time-limit", "3", "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["violations"] == 0 and payload["unassigned_visits"] == 0
+    assert {"travel_min", "runtime_s", "on_time_share"} <= payload.keys()
+    checked = runner.invoke(app, ["check", str(tiny_dir), str(tmp_path / "out" / "roster"), "--json"])
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["travel_min"] == payload["travel_min"]
+
+
+def test_rounds_bad_day_exits_2(tiny_dir: Path) -> None:
+    """A day outside the scenario is bad input."""
+    result = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--day", "2027-01-01"])
+    assert result.exit_code == 2
+    assert "outside the scenario" in result.output
+
+
+def test_bench_solomon_json() -> None:
+    """`bench solomon FILE` prints the literature's headline numbers."""
+    instance = Path(__file__).parent / "data" / "bench" / "C101.txt"
+    result = runner.invoke(app, ["bench", "solomon", str(instance), "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) >= {"instance", "vehicles", "distance", "objective", "total_tardiness", "max_tardiness", "runtime_s", "feasible"}
+    assert payload["feasible"] and payload["vehicles"] >= 10

@@ -36,6 +36,8 @@ app = typer.Typer(
 )
 scenario_app = typer.Typer(help="Generate and inspect scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
+bench_app = typer.Typer(help="Run public benchmark instances (Solomon, Mankowska HHCRSP).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 out = Console()
 err = Console(stderr=True)
@@ -262,6 +264,193 @@ def validate(
         emit_json(summary)
         return
     out.print(f"[green]ok:[/] {folder} is a valid scenario: " + ", ".join(f"{v} {k}" for k, v in list(summary.items())[1:]))
+
+
+# ---------------------------------------------------------------------------
+# rounds and check
+# ---------------------------------------------------------------------------
+TimeLimitOpt = Annotated[float, typer.Option("--time-limit", help="Wall-clock seconds for the whole plan.")]
+
+
+def _parse_date(text: str, what: str) -> "dt.date":
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{what} {text!r}: expected a date YYYY-MM-DD") from None
+
+
+@app.command()
+@job
+def rounds(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    provider: Annotated[str | None, typer.Option("--provider", help="Provider id (default: the largest framework provider).")] = None,
+    day: Annotated[str | None, typer.Option("--day", help="Plan one day (YYYY-MM-DD).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the roster and KPIs.")] = None,
+    time_limit: TimeLimitOpt = 30.0,
+    seed: SeedOpt = 0,
+    params_file: Annotated[Path | None, typer.Option("--params", help="TOML file of rounds parameters.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan a provider's rounds: who visits whom, when, in what order."""
+    from .check import check_and_score
+    from .io import read_scenario, write_roster
+    from .params import RoundsParams
+    from .rounds import largest_provider, plan_rounds
+
+    s = read_scenario(scenario)
+    pid = provider or largest_provider(s)
+    days = None if day is None else [s.day_of(_parse_date(day, "--day"))]
+    params = RoundsParams.from_toml(params_file) if params_file else RoundsParams()
+    started = time.perf_counter()
+    n_days = len(days) if days else s.days
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, disable=as_json) as bar:
+        task = bar.add_task(f"planning {pid}, {n_days} day(s), up to {time_limit:.0f} s", total=n_days)
+        roster = plan_rounds(
+            s, pid, days, params=params, time_limit_s=time_limit, seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    runtime = time.perf_counter() - started
+    violations, kpis = check_and_score(s, roster)
+    headline: dict[str, Any] = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
+    if s.status_quo is not None:
+        sq = _status_quo_of(s, pid, days)
+        _, sq_kpis = check_and_score(s, sq)
+        headline.update({f"status_quo_{k}": v for k, v in sq_kpis.as_dict().items() if k in _COMPARE})
+    headline.update(unassigned_visits=kpis.visits_unassigned, violations=len(violations), runtime_s=round(runtime, 2))
+    if out_dir is not None:
+        write_roster(roster, s, out_dir / "roster")
+        (out_dir / "kpis.json").write_text(json.dumps(headline, indent=2), encoding="utf-8")
+    if as_json:
+        emit_json(headline)
+        return
+    _compare_table(headline, f"Rounds for {pid}")
+    for v in violations[:20]:
+        err.print(f"[red]violation:[/] {_escape(str(v))}")
+    if out_dir is not None:
+        out.print(f"Roster written to [bold]{out_dir / 'roster'}[/].")
+
+
+_COMPARE = (
+    "travel_min",
+    "travel_km",
+    "travel_share_of_paid",
+    "on_time_share",
+    "late",
+    "visits_served",
+    "visits_unassigned",
+    "unassigned_hours",
+    "carers_used",
+    "utilisation",
+    "distinct_carers_per_client_mean",
+    "miles_between_visits",
+)
+
+
+def _status_quo_of(s: Any, pid: str, days: list[int] | None) -> Any:
+    """The status-quo roster restricted to a provider and days."""
+    from .model import Roster
+
+    sq = s.status_quo
+    wanted = set(days) if days is not None else set(range(s.days))
+    mine = {c.id for c in s.carers_of(pid)}
+    return Roster(
+        rounds=tuple(r for r in sq.rounds if r.carer_id in mine and r.day in wanted),
+        unassigned=tuple(
+            u for u in sq.unassigned
+            if s.package(s.visit(u.visit_id).package_id).provider_id == pid and s.visit(u.visit_id).day in wanted
+        ),
+        provider_id=pid,
+        meta=(("days", ",".join(str(d) for d in sorted(wanted))),),
+    )
+
+
+def _compare_table(headline: dict[str, Any], title: str) -> None:
+    table = Table(title=title)
+    table.add_column("KPI")
+    table.add_column("patchplan", justify="right")
+    has_sq = any(k.startswith("status_quo_") for k in headline)
+    if has_sq:
+        table.add_column("status quo", justify="right")
+        table.add_column("change", justify="right")
+    for key in _COMPARE:
+        ours = headline.get(key)
+        row = [key.replace("_", " "), _fmt(ours)]
+        if has_sq:
+            theirs = headline.get(f"status_quo_{key}")
+            change = f"{100 * (ours / theirs - 1):+.0f}%" if isinstance(theirs, (int, float)) and theirs else ""
+            row += [_fmt(theirs), change]
+        table.add_row(*row)
+    out.print(table)
+    out.print(f"violations (independent checker): {headline.get('violations', 0)}; runtime {headline.get('runtime_s')} s")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@app.command("check")
+@job
+def check_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    roster: Annotated[Path, typer.Argument(help="Roster folder or roster.csv (ours or hand-made).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check any roster against every rule and score it with the same KPIs."""
+    from .check import check_and_score
+    from .io import read_roster, read_scenario
+
+    s = read_scenario(scenario)
+    r = read_roster(roster, s)
+    violations, kpis = check_and_score(s, r)
+    if as_json:
+        emit_json({"violations": len(violations), "violation_list": [vars_of(v) for v in violations], **kpis.as_dict()})
+        return
+    table = Table(title=f"KPIs of {roster}")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, value in kpis.as_dict().items():
+        table.add_row(key.replace("_", " "), _fmt(value))
+    out.print(table)
+    if not violations:
+        out.print("[green]no violations[/]")
+    for v in violations[:50]:
+        out.print(f"[red]violation:[/] {_escape(str(v))}")
+    if len(violations) > 50:
+        out.print(f"... and {len(violations) - 50} more (use --json for all)")
+
+
+def vars_of(v: Any) -> dict[str, Any]:
+    return {k: getattr(v, k) for k in v.__dataclass_fields__}
+
+
+@bench_app.command("solomon")
+@job
+def bench_solomon(
+    file: Annotated[Path, typer.Argument(help="A Solomon VRPTW instance (.txt).")],
+    time_limit: TimeLimitOpt = 10.0,
+    seed: SeedOpt = 0,
+) -> None:
+    """Solve a Solomon instance; print one JSON object (checked by the independent checker)."""
+    from .bench import run_solomon
+
+    emit_json(run_solomon(file, time_limit_s=time_limit, seed=seed))
+
+
+@bench_app.command("hhcrsp")
+@job
+def bench_hhcrsp(
+    file: Annotated[Path, typer.Argument(help="A Mankowska et al. (2014) HHCRSP instance (.txt).")],
+    time_limit: TimeLimitOpt = 10.0,
+    seed: SeedOpt = 0,
+) -> None:
+    """Solve an HHCRSP instance; print one JSON object (checked by the independent checker)."""
+    from .bench import run_hhcrsp
+
+    emit_json(run_hhcrsp(file, time_limit_s=time_limit, seed=seed))
 
 
 # ---------------------------------------------------------------------------
