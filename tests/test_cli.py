@@ -76,3 +76,17 @@ def test_bench_solomon_json() -> None:
     payload = json.loads(result.stdout)
     assert set(payload) >= {"instance", "vehicles", "distance", "objective", "total_tardiness", "max_tardiness", "runtime_s", "feasible"}
     assert payload["feasible"] and payload["vehicles"] >= 10
+
+
+def test_broker_cli_json(tiny_dir: Path) -> None:
+    """`broker shortlist --json` is a list; `broker allocate --json` has the headline keys."""
+    result = runner.invoke(app, ["broker", "shortlist", str(tiny_dir), "--package", "PK4", "--json"])
+    assert result.exit_code == 0, result.output
+    offers = json.loads(result.stdout)
+    assert isinstance(offers, list) and offers[0]["provider_id"] == "P1"
+    result = runner.invoke(app, ["broker", "allocate", str(tiny_dir), "--policy", "tiered", "--json", "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert {"packages", "hours_awaiting", "hours_placed", "cascade_hours_placed", "added_travel_min",
+            "cascade_added_travel_min", "spot_hours", "runtime_s"} <= payload.keys()
+    assert payload["packages"] == 1

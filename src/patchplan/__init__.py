@@ -9,6 +9,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .broker import allocate as allocate
+from .broker import cascade_backlog as cascade_backlog
+from .broker import shortlist as shortlist
 from .check import Kpis as Kpis
 from .check import Violation as Violation
 from .check import check as check

@@ -239,3 +239,72 @@ class _Model:
                 routes.append(Route(vehicle=k, nodes=tuple(nodes), starts=tuple(starts), leave=leave, back=back))
         dropped = tuple(i for i in range(self.n) if i not in served)
         return tuple(routes), dropped
+
+
+def solve_allocation(
+    options: Sequence[Sequence[tuple[int, int]]],
+    needs: Sequence[dict[object, int]],
+    capacity: dict[tuple[int, object], int],
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    hint: Sequence[int | None] | None = None,
+) -> list[int | None]:
+    """Give each item at most one of its options, within capacity, maximising
+    the summed scores (CP-SAT).
+
+    Parameters
+    ----------
+    options
+        Per item: (resource owner, score) pairs it may go to.
+    needs
+        Per item: amount used of each capacity key when placed.
+    capacity
+        (owner, key) -> amount available; a missing key means none.
+
+    Returns
+    -------
+    list
+        Per item: the chosen owner, or None.
+
+    Raises
+    ------
+    SolverError
+        When CP-SAT reports the model invalid.
+    """
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    usage: dict[tuple[int, object], list[tuple[int, cp_model.IntVar]]] = {}
+    objective = []
+    for i, opts in enumerate(options):
+        chosen = []
+        for owner, score in opts:
+            var = model.NewBoolVar(f"x{i}_{owner}")
+            x[(i, owner)] = var
+            chosen.append(var)
+            objective.append(score * var)
+            for key, amount in needs[i].items():
+                usage.setdefault((owner, key), []).append((amount, var))
+        if chosen:
+            model.AddAtMostOne(chosen)
+    for (owner, key), terms in usage.items():
+        model.Add(sum(a * v for a, v in terms) <= capacity.get((owner, key), 0))
+    model.Maximize(sum(objective))
+    if hint is not None:
+        for (i, owner), var in x.items():
+            model.AddHint(var, hint[i] == owner)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    solver.parameters.random_seed = seed
+    # One worker: the same seed gives the same allocation on any machine.
+    solver.parameters.num_workers = 1
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolverError(f"CP-SAT could not allocate (status {solver.StatusName(status)})")
+    out: list[int | None] = [None] * len(options)
+    for (i, owner), var in x.items():
+        if solver.Value(var):
+            out[i] = owner
+    return out

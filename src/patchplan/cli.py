@@ -38,9 +38,12 @@ scenario_app = typer.Typer(help="Generate and inspect scenarios.", no_args_is_he
 app.add_typer(scenario_app, name="scenario")
 bench_app = typer.Typer(help="Run public benchmark instances (Solomon, Mankowska HHCRSP).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+broker_app = typer.Typer(help="Offer packages to framework providers: shortlists and backlog allocation.", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
 
 out = Console()
-err = Console(stderr=True)
+# Errors must not be wrapped mid-value: they name files, rows and values.
+err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("patchplan")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -451,6 +454,116 @@ def bench_hhcrsp(
     from .bench import run_hhcrsp
 
     emit_json(run_hhcrsp(file, time_limit_s=time_limit, seed=seed))
+
+
+# ---------------------------------------------------------------------------
+# broker
+# ---------------------------------------------------------------------------
+PolicyOpt = Annotated[str, typer.Option("--policy", help="cascade (rank order), tiered (least travel in the best tier) or weighted (60% quality / 40% cost).")]
+
+
+@broker_app.command("shortlist")
+@job
+def broker_shortlist(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    package: Annotated[str, typer.Option("--package", help="Package id.")],
+    policy: PolicyOpt = "cascade",
+    as_json: JsonOpt = False,
+) -> None:
+    """The package's providers in framework order, each with a reason."""
+    from .broker import choose, shortlist
+    from .io import read_scenario
+
+    s = read_scenario(scenario)
+    offers = shortlist(s, package)
+    pick = choose(offers, policy)
+    if as_json:
+        emit_json([{**o.as_dict(), "chosen": pick is not None and o.provider_id == pick.provider_id} for o in offers])
+        return
+    table = Table(title=f"Shortlist for {package} ({policy})")
+    for col in ("", "provider", "tier", "rank", "can take", "travel/day", "rate", "reason"):
+        table.add_column(col)
+    for o in offers:
+        mark = "->" if pick is not None and o.provider_id == pick.provider_id else ""
+        table.add_row(
+            mark, f"{o.provider_id} {o.provider_name}", "spot" if o.tier == 3 else str(o.tier), str(o.rank or ""),
+            "yes" if o.feasible else "no", "" if o.added_travel_min_day is None else f"+{o.added_travel_min_day:.0f} min",
+            f"£{o.rate_gbp_h:.2f}", o.reason,
+        )
+    out.print(table)
+    out.print("No provider can take it." if pick is None else f"{policy} offers it to [bold]{pick.provider_id}[/].")
+
+
+@broker_app.command("allocate")
+@job
+def broker_allocate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    policy: PolicyOpt = "cascade",
+    time_limit: TimeLimitOpt = 10.0,
+    seed: SeedOpt = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write allocation CSVs here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Place every package awaiting a provider jointly, beside the plain cascade."""
+    from .broker import BrokerState, allocate, backlog, cascade_backlog
+    from .io import read_scenario
+
+    s = read_scenario(scenario)
+    pkgs = backlog(s)
+    with progress_steps(["cascade", "shortlists", "joint allocation"], quiet=as_json) as advance:
+        advance("cascade")
+        plain = cascade_backlog(s, pkgs, state=BrokerState(s))
+        joint = allocate(s, policy, packages=pkgs, time_limit_s=time_limit, seed=seed, state=BrokerState(s), progress=advance)
+    headline = {
+        "policy": policy,
+        "packages": len(pkgs),
+        "hours_awaiting": round(sum(p.hours_week for p in pkgs), 2),
+        "hours_placed": joint.hours_placed,
+        "cascade_hours_placed": plain.hours_placed,
+        "added_travel_min": joint.added_travel_min,
+        "cascade_added_travel_min": plain.added_travel_min,
+        "spot_hours": joint.spot_hours,
+        "cascade_spot_hours": plain.spot_hours,
+        "unplaced_packages": len(joint.unplaced),
+        "cascade_unplaced_packages": len(plain.unplaced),
+        "runtime_s": joint.runtime_s,
+        "cascade_runtime_s": plain.runtime_s,
+        "shortages": list(joint.shortages[:10]),
+    }
+    if out_dir is not None:
+        _write_allocations(out_dir, {"joint": joint, "cascade": plain})
+    if as_json:
+        emit_json(headline)
+        return
+    table = Table(title=f"Backlog of {len(pkgs)} packages ({headline['hours_awaiting']:,.0f} h a week)")
+    table.add_column("")
+    table.add_column("plain cascade", justify="right")
+    table.add_column(f"joint ({policy})", justify="right")
+    for label, a, b in (
+        ("hours placed a week", plain.hours_placed, joint.hours_placed),
+        ("of which spot market", plain.spot_hours, joint.spot_hours),
+        ("packages unplaced", len(plain.unplaced), len(joint.unplaced)),
+        ("added travel, min a week", plain.added_travel_min, joint.added_travel_min),
+        ("runtime, s", plain.runtime_s, joint.runtime_s),
+    ):
+        table.add_row(label, _fmt(a), _fmt(b))
+    out.print(table)
+    for line in joint.shortages[:10]:
+        out.print(f"short: {line}")
+    if out_dir is not None:
+        out.print(f"Allocations written to [bold]{out_dir}[/].")
+
+
+def _write_allocations(folder: Path, allocations: dict[str, Any]) -> None:
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, alloc in allocations.items():
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["package_id", "provider_id", "hours_week", "spot", "added_travel_min_week", "rule"])
+            for p in alloc.placements:
+                writer.writerow([p.package_id, p.provider_id or "", p.hours_week, int(p.spot), p.added_travel_min_week, p.rule])
 
 
 # ---------------------------------------------------------------------------

@@ -204,6 +204,14 @@ class PlanarTravel:
 
     scale: int = 1
 
+    def from_point(
+        self, origin: Location, lat: np.ndarray, lon: np.ndarray, urban: np.ndarray, mode: str | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One-to-many, exactly as :meth:`matrices` gives them."""
+        d = np.sqrt((np.asarray(lon) - origin.lon) ** 2 + (np.asarray(lat) - origin.lat) ** 2) * self.scale
+        out = np.ceil(d - 1e-9).astype(np.int64)
+        return out, out.copy()
+
     def matrices(self, points: Sequence[Location], mode: str) -> tuple[np.ndarray, np.ndarray]:
         xy = np.array([[p.lon, p.lat] for p in points], dtype=float)
         d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)) * self.scale
