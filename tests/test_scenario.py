@@ -52,3 +52,11 @@ def test_full_county_meets_published_figures() -> None:
     assert f["figures"]["districts"] == PUBLISHED["districts"]
     for key, expected in PUBLISHED.items():
         assert f["figures"][key] == pytest.approx(expected, rel=0.01), key
+
+
+@pytest.mark.parametrize(("district", "seed"), [("Colchester", 2), ("Uttlesford", 5)])  # urban, rural
+def test_status_quo_keeps_every_rule(district: str, seed: int) -> None:
+    """The greedy status quo passes the independent checker (breaks included)."""
+    s = pp.essex(district=district, seed=seed, scale=0.3)
+    assert s.status_quo is not None
+    assert pp.check(s, s.status_quo) == ()

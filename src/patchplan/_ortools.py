@@ -90,6 +90,7 @@ def solve_routing(
     if solution_limit is not None:
         params.solution_limit = solution_limit
     params.log_search = log_search
+    start = None
     if initial_routes is not None:
         start = model.routing.ReadAssignmentFromRoutes(
             [[model.manager.NodeToIndex(n) for n in route] for route in initial_routes], True
@@ -99,6 +100,13 @@ def solve_routing(
         solution = model.routing.SolveFromAssignmentWithParameters(start, params)
     else:
         solution = model.routing.SolveWithParameters(params)
+        if solution is None:
+            # The insertion heuristic can fail on tight synchronisations;
+            # starting from "nothing served" always works (every node is optional).
+            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
+            solution = model.routing.SolveWithParameters(params)
+    if solution is None and start is not None:
+        solution = start  # no better plan found in time: keep the feasible start
     status = _STATUS.get(model.routing.status(), str(model.routing.status()))
     if solution is None:
         raise SolverError(f"OR-Tools found no solution (status {status}); the routing model is inconsistent")

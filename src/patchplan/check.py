@@ -88,6 +88,21 @@ class Kpis:
     carers_used: int
     distinct_carers_per_client_mean: float
     miles_between_visits: float
+    #: Continuity: 90th percentile of distinct carers per client, mean share
+    #: of a client's visits by their most frequent carer, share of visits by
+    #: a carer who knew the client before (history).
+    distinct_carers_per_client_p90: float = 0.0
+    top_carer_share: float = 0.0
+    familiar_share: float = 0.0
+    #: Working time over the horizon: hours per carer used, how many are
+    #: over their maximum or under their guaranteed hours, and the spread
+    #: (standard deviation) of hours and of travel between carers.
+    hours_per_carer_mean: float = 0.0
+    hours_per_carer_max: float = 0.0
+    carers_over_max_hours: int = 0
+    carers_under_contracted: int = 0
+    hours_spread: float = 0.0
+    travel_spread_min: float = 0.0
     extra: Mapping[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -381,9 +396,30 @@ class _Checker:
                 on_time += 1
         unassigned = {u.visit_id for u in self.roster.unassigned} | (self.scope - set(served))
         unassigned_hours = sum(s.visit(v).care_minutes for v in unassigned) / 60
-        per_client: dict[str, set[str]] = defaultdict(set)
+        per_client: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        familiar = total_carer_visits = 0
         for vid, carers in served.items():
-            per_client[s.visit(vid).client_id].update(c for c, _ in carers)
+            client = s.client(s.visit(vid).client_id)
+            known = client.known_carers
+            for c, _ in carers:
+                per_client[client.id][c] += 1
+                familiar += c in known
+                total_carer_visits += 1
+        distinct = [len(x) for x in per_client.values()]
+        top_share = [max(x.values()) / sum(x.values()) for x in per_client.values()]
+        hours: dict[str, float] = defaultdict(float)
+        travel_by: dict[str, float] = defaultdict(float)
+        for rnd in self.roster.rounds:
+            hours[rnd.carer_id] += (rnd.back - rnd.leave) / 60
+            travel_by[rnd.carer_id] += rnd.travel_min
+        over = sum(1 for c, h in hours.items() if h > s.carer(c).max_hours_week + 1e-9)
+        # Guaranteed hours are judged over a week; shorter horizons pro rata.
+        days = len({r.day for r in self.roster.rounds}) or 1
+        under = sum(
+            1
+            for c in {x.id for x in s.carers if x.provider_id == self.roster.provider_id or self.roster.provider_id is None}
+            if hours.get(c, 0.0) + 1e-9 < s.carer(c).contracted_hours_week * min(1.0, days / 7)
+        )
         n_served = len(served)
         return Kpis(
             visits_in_scope=len(self.scope | set(served)),
@@ -404,10 +440,17 @@ class _Checker:
             on_time_share=round(on_time / n_served, 4) if n_served else 1.0,
             rounds=len(self.roster.rounds),
             carers_used=len({r.carer_id for r in self.roster.rounds}),
-            distinct_carers_per_client_mean=round(float(np.mean([len(x) for x in per_client.values()])), 3)
-            if per_client
-            else 0.0,
+            distinct_carers_per_client_mean=round(float(np.mean(distinct)), 3) if distinct else 0.0,
             miles_between_visits=round(float(np.mean(legs_between)) / 1609.344, 3) if legs_between else 0.0,
+            distinct_carers_per_client_p90=round(float(np.percentile(distinct, 90)), 2) if distinct else 0.0,
+            top_carer_share=round(float(np.mean(top_share)), 4) if top_share else 0.0,
+            familiar_share=round(familiar / total_carer_visits, 4) if total_carer_visits else 0.0,
+            hours_per_carer_mean=round(float(np.mean(list(hours.values()))), 2) if hours else 0.0,
+            hours_per_carer_max=round(max(hours.values()), 2) if hours else 0.0,
+            carers_over_max_hours=over,
+            carers_under_contracted=under,
+            hours_spread=round(float(np.std(list(hours.values()))), 2) if hours else 0.0,
+            travel_spread_min=round(float(np.std(list(travel_by.values()))), 1) if travel_by else 0.0,
         )
 
 

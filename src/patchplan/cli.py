@@ -596,5 +596,10 @@ def demo(
     out.print(f"Scenario written to [bold]{folder / 'scenario'}[/].")
 
 
+# Sub-apps that live in their own modules (they import job/emit_json from here).
+from .cli_demand import demand_app  # noqa: E402
+
+app.add_typer(demand_app, name="demand")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -547,6 +547,8 @@ class Reason(enum.StrEnum):
     NO_TIME_LEFT = "carers_fully_booked"
     CANCELLED = "cancelled"
     NOT_ROUTED = "not_routed"
+    CONTINUITY_CAP = "continuity_cap"
+    TEAM = "no_team_carer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

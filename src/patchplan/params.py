@@ -49,6 +49,18 @@ class RoundsParams:
     #: Cost of using a carer at all (0 for care: carers on shift are paid
     #: anyway; benchmarks that minimise vehicles set it high).
     vehicle_fixed_cost: int = 0
+    #: Continuity over a multi-day plan: the most distinct carers a client
+    #: should see (0 = no continuity rule). Each client's carers so far are
+    #: their team; a visit goes to a team member on shift when one can take
+    #: it, and a new carer joins only when none can.
+    team_cap: int = 0
+    #: Never go beyond ``team_cap`` (the visit is left unassigned instead).
+    cap_hard: bool = False
+    #: Start each client's team from the carers who know them (history).
+    prefer_known: bool = False
+    #: Neighbourhood teams (Buurtzorg): each client is served only by the
+    #: carers of one team (``Carer.team_id``).
+    teams_mode: bool = False
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,7 @@ def plan_rounds(
     seed: int = 0,
     capacity: int | None = None,
     visits: Sequence[Visit] | None = None,
+    preferred: Mapping[str, Iterable[str]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Roster:
     """Plan a provider's rounds for some days.
@@ -69,6 +70,9 @@ def plan_rounds(
         Load capacity of every carer (benchmark instances with loads).
     visits
         Plan these visits instead of all the provider's placed visits.
+    preferred
+        Visit id -> carers to try first (e.g. last week's carer for that
+        call); the visit goes to another carer only if none of them can.
     progress
         Called with (days done, days) after each day.
 
@@ -101,6 +105,8 @@ def plan_rounds(
     plan_days = sorted(by_day if wanted is None else wanted)
     carers = scenario.carers_of(provider)
     week_left = {c.id: int(c.max_hours_week * 60) for c in carers}
+    teams = _Teams(scenario, carers, p)
+    given = {vid: frozenset(cs) for vid, cs in (preferred or {}).items()}
     rounds: list[Round] = []
     unassigned: list[Unassigned] = []
     objective = 0
@@ -109,12 +115,21 @@ def plan_rounds(
         day_visits = sorted(by_day.get(day, []), key=lambda v: v.id)
         remaining = max(0.05, deadline - time.perf_counter())
         share = remaining * len(day_visits) / max(1, sum(len(by_day.get(d, [])) for d in plan_days[n_done:]))
-        builder = _DayBuilder(scenario, provider, day, day_visits, carers, week_left, travel, p, seed, capacity)
+        wish = {v.id: given[v.id] for v in day_visits if v.id in given}
+        for v in day_visits:
+            team = teams.preferred(v)
+            if team is not None and v.id not in wish:
+                wish[v.id] = team
+        builder = _DayBuilder(
+            scenario, provider, day, day_visits, carers, week_left, travel, p, seed, capacity,
+            preferred=wish, required=teams.required,
+        )
         solution = builder.solve(max(0.05, share))
         objective += solution.objective
         day_rounds, day_unassigned = builder.roster_parts(solution)
         for rnd in day_rounds:
             week_left[rnd.carer_id] -= rnd.back - rnd.leave
+            teams.record(rnd)
         rounds += day_rounds
         unassigned += day_unassigned
         if progress:
@@ -128,6 +143,74 @@ def plan_rounds(
         ("time_limit_s", str(p.time_limit_s)),
     )
     return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), provider_id=provider, meta=meta)
+
+
+class _Teams:
+    """Each client's carers so far (continuity) and, in team mode, the one
+    neighbourhood team allowed to serve them."""
+
+    def __init__(self, s: Scenario, carers: Sequence[Carer], p: RoundsParams) -> None:
+        self.s, self.p = s, p
+        self.mine = {c.id for c in carers}
+        self.seen: dict[str, dict[str, int]] = defaultdict(dict)
+        if p.prefer_known:
+            for client in s.clients:
+                for carer, count in client.history:
+                    if carer in self.mine:
+                        self.seen[client.id][carer] = count
+        self.client_team: dict[str, str] = {}
+        if p.teams_mode:
+            self._assign_teams(carers)
+
+    def _assign_teams(self, carers: Sequence[Carer]) -> None:
+        """A client's team: the one most of their known carers belong to,
+        else the team whose carers live nearest on average."""
+        members: dict[str, list[Carer]] = defaultdict(list)
+        for c in carers:
+            if c.team_id:
+                members[c.team_id].append(c)
+        if not members:
+            raise InputError("teams mode needs carers with a team (carers.csv column 'team')")
+        centre = {
+            t: (float(np.mean([c.home.lat for c in cs])), float(np.mean([c.home.lon for c in cs])))
+            for t, cs in members.items()
+        }
+        team_of = {c.id: c.team_id for c in carers}
+        for client in self.s.clients:
+            votes: dict[str, int] = defaultdict(int)
+            for carer, count in client.history:
+                if team_of.get(carer):
+                    votes[team_of[carer]] += count
+            if votes:
+                self.client_team[client.id] = max(sorted(votes), key=lambda t: votes[t])
+            else:
+                lat, lon = client.location.lat, client.location.lon
+                self.client_team[client.id] = min(
+                    sorted(centre), key=lambda t: (centre[t][0] - lat) ** 2 + (centre[t][1] - lon) ** 2
+                )
+        self.team_of = team_of
+
+    def required(self, v: Visit) -> frozenset[str] | None:
+        """Carers who alone may serve ``v`` (team mode), or None."""
+        if not self.p.teams_mode:
+            return None
+        team = self.client_team.get(v.client_id)
+        return frozenset(c for c, t in self.team_of.items() if t == team)
+
+    def preferred(self, v: Visit) -> frozenset[str] | None:
+        """The client's team so far, when continuity is on and it has one."""
+        if not self.p.team_cap:
+            return None
+        seen = self.seen.get(v.client_id)
+        return frozenset(seen) if seen else None
+
+    def full(self, client_id: str) -> bool:
+        return bool(self.p.team_cap) and len(self.seen.get(client_id, {})) >= self.p.team_cap
+
+    def record(self, rnd: Round) -> None:
+        for stop in rnd.stops:
+            client = self.s.visit(stop.visit_id).client_id
+            self.seen[client][rnd.carer_id] = self.seen[client].get(rnd.carer_id, 0) + 1
 
 
 def _resolve_provider(s: Scenario, provider: str | None) -> str:
@@ -183,8 +266,13 @@ class _DayBuilder:
         p: RoundsParams,
         seed: int,
         capacity: int | None,
+        *,
+        preferred: Mapping[str, frozenset[str]] | None = None,
+        required: Callable[[Visit], frozenset[str] | None] | None = None,
     ) -> None:
         self.s, self.day, self.p, self.capacity = s, day, p, capacity
+        self.preferred = dict(preferred or {})
+        self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
         shifts = []
         for c in carers:
@@ -244,6 +332,11 @@ class _DayBuilder:
         stage3 = [k for k in stage if all_carers[k].id not in client.prohibited_carers]
         if not stage3:
             return _Eligible([], Reason.PROHIBITED, "every suitable carer on shift is prohibited for this client")
+        team = self.required(v)
+        if team is not None:
+            stage3 = [k for k in stage3 if all_carers[k].id in team]
+            if not stage3:
+                return _Eligible([], Reason.TEAM, "no carer of the client's team with the skills is on shift")
         stage4 = []
         for k in stage3:
             c, sh = self.shifts[k]
@@ -416,6 +509,16 @@ class _DayBuilder:
             if el.reason is not None:
                 self.unassigned.append(Unassigned(visit_id=v.id, reason=el.reason, detail=el.detail))
                 continue
+            allowed = self._allowed(v, el.vehicles, relaxed=v.id in wide)
+            if allowed is None:
+                self.unassigned.append(
+                    Unassigned(
+                        visit_id=v.id,
+                        reason=Reason.CONTINUITY_CAP,
+                        detail=f"none of the client's {self.p.team_cap} carers can take it and the cap is hard",
+                    )
+                )
+                continue
             penalty = p.drop_penalty + p.drop_per_care_minute * v.duration_min
             first_node[v.id] = len(nodes)
             soft = v.id in wide
@@ -432,7 +535,7 @@ class _DayBuilder:
                         early=early,
                         late=late,
                         duration=v.duration_min,
-                        allowed=tuple(el.vehicles),
+                        allowed=tuple(allowed),
                         penalty=penalty,
                         target=v.target,
                         tolerance=v.tolerance_min,
@@ -485,6 +588,22 @@ class _DayBuilder:
             weights=Weights(p.travel_weight, p.late_weight, p.early_weight, p.span_weight, p.balance_weight),
             balance_visits=balance,
         )
+
+    def _allowed(self, v: Visit, eligible: list[int], *, relaxed: bool) -> list[int] | None:
+        """Vehicles offered to the solver for ``v``: the preferred carers on
+        shift when they can take it (first pass), else every eligible one;
+        None when a hard continuity cap forbids anyone else."""
+        pref = self.preferred.get(v.id)
+        if pref is None:
+            return eligible
+        members = [k for k in eligible if self.shifts[k][0].id in pref]
+        enough = len({self.shifts[k][0].id for k in members}) >= v.carers_required
+        team_full = self.p.team_cap and len(pref) >= self.p.team_cap
+        if self.p.cap_hard and team_full:
+            return members if enough else None
+        if enough and not relaxed:
+            return members
+        return eligible
 
     # -- the answer --------------------------------------------------------------
     def roster_parts(self, solution: RoutingSolution) -> tuple[list[Round], list[Unassigned]]:

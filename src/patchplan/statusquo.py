@@ -10,9 +10,11 @@ not prohibited, hours left this week) who can start it soonest:
   window's opening, and ``tolerance`` before the preferred time (a
   coordinator books calls near the time the client expects);
 - among carers who can start within :data:`FAMILIAR_SLACK_MIN` of the
-  soonest, one who has visited the client before this week wins;
+  soonest, one who has visited the client before this week wins; ties go
+  to the carer with the shortest journey;
 - a double-up goes to the two soonest carers, starting together;
-- a carer whose round would pass 6 hours takes a 20-minute break first;
+- a carer who would work more than 6 hours since their last rest of 20
+  minutes takes a 20-minute break first (night shifts excepted);
 - a visit no carer can reach inside its window, inside their shift and
   working-time limits, is left unassigned with the reason.
 
@@ -110,6 +112,7 @@ class _Week:
     def day(self, day: int, visits: list[Visit]) -> tuple[list[Round], list[Unassigned]]:
         n = self.n
         on = np.zeros(n, dtype=bool)
+        night = np.zeros(n, dtype=bool)
         sh_start = np.zeros(n, dtype=np.int64)
         sh_end = np.zeros(n, dtype=np.int64)
         limit = np.zeros(n, dtype=np.int64)
@@ -117,8 +120,11 @@ class _Week:
             for sh in self.s.shifts_of(c.id):
                 if sh.day == day:
                     on[i], sh_start[i], sh_end[i], limit[i] = True, sh.start, sh.end, sh.work_limit
+                    # Night shifts: the carer rests at the client's home.
+                    night[i] = sh.end > (day + 1) * 24 * 60
         started = np.zeros(n, dtype=bool)
-        had_break = np.zeros(n, dtype=bool)
+        # End of each carer's last rest (leaving home counts as one).
+        rest_end = np.zeros(n, dtype=np.int64)
         t_free = sh_start.copy()
         leave = np.zeros(n, dtype=np.int64)
         pos_lat, pos_lon, pos_urban = self.home_lat.copy(), self.home_lon.copy(), self.home_urban.copy()
@@ -143,11 +149,21 @@ class _Week:
             arrival = np.where(started, t_free + t_min, np.maximum(sh_start + t_min, wanted))
             start = np.maximum(arrival, wanted)
             lv = np.where(started, leave, arrival - t_min)
-            due = started & ~had_break & (start + v.duration_min + back_min - lv > BREAK_AFTER_MIN)
+            rested = np.where(started, rest_end, lv)
+            natural = start - arrival >= BREAK_MIN
+            rested = np.where(natural, start, rested)
+            due = started & ~night & (start + v.duration_min + back_min - rested > BREAK_AFTER_MIN)
             start = np.where(due, np.maximum(start, arrival + BREAK_MIN), start)
+            # A first visit that would open a stretch over 6 hours: leave 20
+            # minutes earlier and rest at the door (if the shift allows).
+            due0 = ~started & ~night & (start + v.duration_min + back_min - lv > BREAK_AFTER_MIN)
+            arrival = np.where(due0, np.minimum(arrival, start - BREAK_MIN), arrival)
+            lv = np.where(due0, arrival - t_min, lv)
+            ok &= ~due0 | (lv >= sh_start)
             back = start + v.duration_min + back_min
             ok &= (start <= v.late) & (back <= sh_end) & (back - lv <= limit) & (back - lv <= self.week_left)
-            chosen = self.choose(v, client, np.flatnonzero(ok), start, arrival, lv, back_min, sh_end, limit)
+            self._rested = np.where(started, rest_end, lv)
+            chosen = self.choose(v, client, np.flatnonzero(ok), start, arrival, lv, back_min, sh_end, limit, t_min)
             if not chosen:
                 double = v.carers_required == 2 and ok.any()
                 unassigned.append(
@@ -164,8 +180,9 @@ class _Week:
                 if not started[i]:
                     started[i] = True
                     leave[i] = arrival[i] - t_min[i]
-                elif st - arrival[i] >= BREAK_MIN:
-                    had_break[i] = True
+                    rest_end[i] = leave[i]
+                if st - arrival[i] >= BREAK_MIN:
+                    rest_end[i] = st
                 stops[i].append(
                     Stop(
                         visit_id=v.id,
@@ -213,16 +230,18 @@ class _Week:
         back_min: np.ndarray,
         sh_end: np.ndarray,
         limit: np.ndarray,
+        travel: np.ndarray,
     ) -> list[tuple[int, int]]:
-        """(carer, start) for the carer or pair that takes ``v``."""
+        """(carer, start) for the carer or pair that takes ``v``: soonest
+        start, then shortest travel (a coordinator sends the nearest)."""
         if len(feasible) < v.carers_required:
             return []
-        order = feasible[np.lexsort((feasible, start[feasible]))]
+        order = feasible[np.lexsort((feasible, travel[feasible], start[feasible]))]
         if v.carers_required == 1:
             best = start[order[0]]
             seen = self.seen[client.id]
             close = [int(i) for i in order if start[i] <= best + FAMILIAR_SLACK_MIN]
-            pick = min(close, key=lambda i: (-seen.get(i, 0), start[i], i))
+            pick = min(close, key=lambda i: (-seen.get(i, 0), start[i], travel[i], i))
             return [(pick, int(start[pick]))]
         # Double-up: the first pair (by start) that can both start together.
         for a in range(len(order)):
@@ -231,6 +250,10 @@ class _Week:
                 together = int(max(start[i], start[j]))
                 back_ok = all(
                     together + v.duration_min + back_min[k] <= min(sh_end[k], leave[k] + limit[k], leave[k] + self.week_left[k])
+                    and (
+                        together - arrival[k] >= BREAK_MIN
+                        or together + v.duration_min + back_min[k] - self._rested[k] <= BREAK_AFTER_MIN
+                    )
                     for k in (i, j)
                 )
                 if together <= v.late and back_ok:
