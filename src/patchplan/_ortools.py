@@ -129,7 +129,10 @@ class _Model:
         self.n = n
         starts = [n + 2 * k for k in range(v)]
         ends = [n + 2 * k + 1 for k in range(v)]
-        points = np.array([x.point for x in p.nodes] + [veh.point for veh in p.vehicles for _ in (0, 1)])
+        points = np.array(
+            [x.point for x in p.nodes]
+            + [pt for veh in p.vehicles for pt in (veh.point if veh.start_point is None else veh.start_point, veh.point)]
+        )
         service = np.array([x.duration for x in p.nodes] + [0] * (2 * v), dtype=np.int64)
         self.manager = pywrapcp.RoutingIndexManager(n + 2 * v, v, starts, ends)
         self.routing = routing = pywrapcp.RoutingModel(self.manager)

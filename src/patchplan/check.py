@@ -14,7 +14,8 @@ Rules (the ``rule`` of each :class:`Violation`):
   (the two carers start at different minutes); ``link_gap`` and
   ``link_same_carer`` (visit links);
 - ``window``: start outside [earliest start, latest start];
-  ``duration``: end - start is not the visit's duration (care cut short);
+  ``duration``: end - start shorter than the visit's duration (care cut
+  short; an overrun is not a violation);
 - ``travel``: less time between two stops (or home and the first stop)
   than the travel model needs; ``overlap``: stops overlap;
 - ``skills``, ``gender``, ``prohibited``, ``wrong_provider``;
@@ -279,7 +280,8 @@ class _Checker:
         if not v.early <= start <= v.late:
             amount = v.early - start if start < v.early else start - v.late
             self.flag("window", f"starts {_t(start)}, allowed {_t(v.early)}-{_t(v.late)}", amount=amount, **where)
-        if end - start != v.duration_min:
+        if end - start < v.duration_min:
+            # Longer is an overrun (it happens); shorter is care cut short.
             self.flag("duration", f"{end - start} min of care, {v.duration_min} commissioned", amount=v.duration_min - (end - start), **where)
         missing = v.skills - carer.skills
         if missing:

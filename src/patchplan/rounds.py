@@ -242,6 +242,16 @@ def night_shift(shift: Shift) -> bool:
     return shift.end > (shift.day + 1) * DAY_MIN
 
 
+@dataclass(frozen=True, slots=True)
+class VehicleStart:
+    """Where and when a carer is free mid-day (re-planning): at ``location``
+    from minute ``earliest``, having already worked ``worked`` minutes."""
+
+    location: Location
+    earliest: int
+    worked: int
+
+
 @dataclass
 class _Eligible:
     """Carers who could take a visit, and why others could not."""
@@ -269,6 +279,7 @@ class _DayBuilder:
         *,
         preferred: Mapping[str, frozenset[str]] | None = None,
         required: Callable[[Visit], frozenset[str] | None] | None = None,
+        starts: Mapping[str, VehicleStart] | None = None,
     ) -> None:
         self.s, self.day, self.p, self.capacity = s, day, p, capacity
         self.preferred = dict(preferred or {})
@@ -296,6 +307,10 @@ class _DayBuilder:
             return index[key]
 
         self.home_point = [point(c.home) for c, _ in self.shifts]
+        starts = starts or {}
+        self.start_point = [point(starts[c.id].location) if c.id in starts else self.home_point[k] for k, (c, _) in enumerate(self.shifts)]
+        self.start_min = [max(sh.start, starts[c.id].earliest) if c.id in starts else sh.start for c, sh in self.shifts]
+        self.worked = [starts[c.id].worked if c.id in starts else 0 for c, _ in self.shifts]
         self.client_point = {v.client_id: point(s.client(v.client_id).location) for v in self.visits}
         self.points = points
         self.modes = sorted({c.mode for c, _ in self.shifts}, key=MODES.index)
@@ -341,10 +356,10 @@ class _DayBuilder:
         for k in stage3:
             c, sh = self.shifts[k]
             t = self.times[self.profile[k]]
-            there, back = int(t[self.home_point[k], cp]), int(t[cp, self.home_point[k]])
-            start = max(v.early, sh.start + there)
+            there, back = int(t[self.start_point[k], cp]), int(t[cp, self.home_point[k]])
+            start = max(v.early, self.start_min[k] + there)
             if start <= v.late and start + v.duration_min + back <= sh.end and there + v.duration_min + back <= min(
-                sh.work_limit, self.week_left[c.id]
+                sh.work_limit - self.worked[k], self.week_left[c.id]
             ):
                 stage4.append(k)
         if not stage4:
@@ -434,7 +449,7 @@ class _DayBuilder:
             return 0
         t = self.times[self.profile[route.vehicle]]
         home = self.home_point[route.vehicle]
-        here, clock = home, route.leave
+        here, clock = self.start_point[route.vehicle], route.leave
         rests = []
         for node, start in zip(route.nodes, route.starts, strict=True):
             v = self.node_visit[node]
@@ -564,10 +579,11 @@ class _DayBuilder:
                 Vehicle(
                     key=c.id,
                     point=self.home_point[k],
+                    start_point=self.start_point[k] if self.start_point[k] != self.home_point[k] else None,
                     profile=self.profile[k],
-                    start=sh.start,
+                    start=self.start_min[k],
                     end=sh.end,
-                    max_work=min(sh.work_limit, self.week_left[c.id]),
+                    max_work=max(0, min(sh.work_limit - self.worked[k], self.week_left[c.id])),
                     break_after=None if night_shift(sh) or k not in breaks else p.break_after_min,
                     break_min=p.break_min,
                     fixed_cost=p.vehicle_fixed_cost,
@@ -612,7 +628,7 @@ class _DayBuilder:
             k = route.vehicle
             carer = self.shifts[k][0]
             t, d = self.times[self.profile[k]], self.dists[self.profile[k]]
-            prev_point, prev_end = self.home_point[k], route.leave
+            prev_point, prev_end = self.start_point[k], route.leave
             stops = []
             for node, start in zip(route.nodes, route.starts, strict=True):
                 v = self.node_visit[node]

@@ -51,6 +51,8 @@ class Vehicle:
     break_min: int = 0
     fixed_cost: int = 0
     capacity: int | None = None
+    #: Where the vehicle starts, when not at ``point`` (re-planning mid-day).
+    start_point: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
