@@ -90,3 +90,40 @@ def test_broker_cli_json(tiny_dir: Path) -> None:
     assert {"packages", "hours_awaiting", "hours_placed", "cascade_hours_placed", "added_travel_min",
             "cascade_added_travel_min", "spot_hours", "runtime_s"} <= payload.keys()
     assert payload["packages"] == 1
+
+
+def test_week_and_replan_cli(maldon, tmp_path: Path) -> None:
+    """`rounds --week` reports continuity beside the status quo; `replan` re-plans after a sickness."""
+    import patchplan as pp
+    from patchplan.rounds import largest_provider
+
+    folder = pp.write_scenario(maldon, tmp_path / "s")
+    pid = largest_provider(maldon)
+    result = runner.invoke(app, ["rounds", str(folder), "--provider", pid, "--week", str(maldon.start),
+                                 "--time-limit", "20", "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    week = json.loads(result.stdout)
+    assert {"travel_min", "status_quo_travel_min", "distinct_carers_per_client_mean",
+            "status_quo_distinct_carers_per_client_mean", "unassigned_visits", "violations", "runtime_s"} <= week.keys()
+    assert week["violations"] == 0
+    roster = pp.read_roster(tmp_path / "out" / "roster", maldon)
+    busy = max((r for r in roster.rounds if r.day == 0), key=lambda r: len(r.stops))
+    (tmp_path / "events.csv").write_text(f"type,carer_id,time\ncarer_off,{busy.carer_id},10:00\n")
+    result = runner.invoke(app, ["replan", str(folder), str(tmp_path / "out" / "roster"), "--events",
+                                 str(tmp_path / "events.csv"), "--now", f"{maldon.start}T10:00", "--json", "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["violations"] == 0
+    later = [st.visit_id for st in busy.stops if st.start >= 10 * 60]
+    moved = {m["visit_id"] for m in payload["moved"]}
+    assert moved <= set(later) and all(busy.carer_id not in m["to"] for m in payload["moved"])
+
+
+def test_replan_bad_events_exit_2(tiny_dir: Path, tmp_path: Path) -> None:
+    """An events file naming an unknown carer is bad input, with its row."""
+    result = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--day", "2026-11-30", "--time-limit", "2", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "ev.csv").write_text("type,carer_id,time\ncarer_off,NOBODY,09:00\n")
+    result = runner.invoke(app, ["replan", str(tiny_dir), str(tmp_path / "o" / "roster"), "--events", str(tmp_path / "ev.csv"), "--now", "2026-11-30T09:00"])
+    assert result.exit_code == 2
+    assert "row 2" in result.output and "NOBODY" in result.output

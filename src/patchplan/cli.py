@@ -290,6 +290,11 @@ def rounds(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
     provider: Annotated[str | None, typer.Option("--provider", help="Provider id (default: the largest framework provider).")] = None,
     day: Annotated[str | None, typer.Option("--day", help="Plan one day (YYYY-MM-DD).")] = None,
+    week: Annotated[str | None, typer.Option("--week", help="Plan seven days from this date, with continuity of carer.")] = None,
+    team_cap: Annotated[int | None, typer.Option("--team-cap", help="Most distinct carers a client should see (default 3 with --week).")] = None,
+    hard_cap: Annotated[bool, typer.Option("--hard-cap", help="Never exceed --team-cap (leave the visit unassigned).")] = False,
+    teams: Annotated[bool, typer.Option("--teams", help="Neighbourhood teams: each client served by one team.")] = False,
+    prefer_known: Annotated[bool, typer.Option("--prefer-known", help="Start each client's team from the carers who know them.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the roster and KPIs.")] = None,
     time_limit: TimeLimitOpt = 30.0,
     seed: SeedOpt = 0,
@@ -304,8 +309,18 @@ def rounds(
 
     s = read_scenario(scenario)
     pid = provider or largest_provider(s)
+    if day is not None and week is not None:
+        raise InputError("give --day or --week, not both")
     days = None if day is None else [s.day_of(_parse_date(day, "--day"))]
     params = RoundsParams.from_toml(params_file) if params_file else RoundsParams()
+    if week is not None:
+        first = s.day_of(_parse_date(week, "--week"))
+        days = [d for d in range(first, first + 7) if d < s.days]
+        params = params.replace(team_cap=3 if team_cap is None else team_cap)
+    elif team_cap is not None:
+        params = params.replace(team_cap=team_cap)
+    params = params.replace(cap_hard=hard_cap or params.cap_hard, teams_mode=teams or params.teams_mode,
+                            prefer_known=prefer_known or params.prefer_known)
     started = time.perf_counter()
     n_days = len(days) if days else s.days
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, disable=as_json) as bar:
@@ -347,6 +362,13 @@ _COMPARE = (
     "carers_used",
     "utilisation",
     "distinct_carers_per_client_mean",
+    "distinct_carers_per_client_p90",
+    "top_carer_share",
+    "familiar_share",
+    "hours_per_carer_max",
+    "carers_over_max_hours",
+    "carers_under_contracted",
+    "hours_spread",
     "miles_between_visits",
 )
 
@@ -454,6 +476,59 @@ def bench_hhcrsp(
     from .bench import run_hhcrsp
 
     emit_json(run_hhcrsp(file, time_limit_s=time_limit, seed=seed))
+
+
+@app.command("replan")
+@job
+def replan_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    roster: Annotated[Path, typer.Argument(help="Today's roster folder (from `patchplan rounds --out`).")],
+    events: Annotated[Path, typer.Option("--events", help="CSV of events: see docs/replan-events.md.")],
+    now: Annotated[str, typer.Option("--now", help="When it is: YYYY-MM-DDTHH:MM; what started before is pinned.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the new roster and the moves.")] = None,
+    time_limit: TimeLimitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-plan the rest of the day after sickness, overruns, cancellations or urgent visits."""
+    import datetime as dt
+
+    from .check import check_and_score
+    from .io import read_events, read_roster, read_scenario, write_roster
+    from .replan import replan
+
+    s = read_scenario(scenario)
+    r = read_roster(roster, s)
+    try:
+        moment = dt.datetime.fromisoformat(now)
+    except ValueError:
+        raise InputError(f"--now {now!r}: expected YYYY-MM-DDTHH:MM") from None
+    minute = s.day_of(moment.date()) * 24 * 60 + moment.hour * 60 + moment.minute
+    evs = read_events(events, s)
+    result = replan(s, r, evs, now=minute, time_limit_s=time_limit)
+    violations, kpis = check_and_score(result.scenario, result.roster)
+    moves = [{"visit_id": m.visit_id, "from": list(m.before), "to": list(m.after)} for m in result.moves]
+    headline = {
+        "moves": len(result.moves),
+        "pinned": result.pinned,
+        "unassigned_visits": kpis.visits_unassigned,
+        "travel_min": kpis.travel_min,
+        "violations": len(violations),
+        "runtime_s": result.runtime_s,
+        "moved": moves,
+    }
+    if out_dir is not None:
+        write_roster(result.roster, result.scenario, out_dir / "roster")
+        (out_dir / "moves.json").write_text(json.dumps(moves, indent=2), encoding="utf-8")
+    if as_json:
+        emit_json(headline)
+        return
+    table = Table(title=f"Re-planned at {now}: {len(moves)} visit(s) moved, {result.pinned} pinned")
+    for col in ("visit", "from", "to"):
+        table.add_column(col)
+    for m in moves:
+        table.add_row(m["visit_id"], ", ".join(m["from"]) or "-", ", ".join(m["to"]) or "unassigned")
+    out.print(table)
+    out.print(f"violations (independent checker): {len(violations)}; runtime {result.runtime_s} s")
 
 
 # ---------------------------------------------------------------------------
