@@ -8,7 +8,10 @@ import dataclasses
 import datetime as dt
 import json
 import multiprocessing
+import os
 import threading
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +32,41 @@ T0 = dt.datetime(2026, 11, 30, 9, 0)
 NEED_MIN = 30
 
 
+#: Set to a PostgreSQL URL (a role that may create databases, e.g.
+#: postgresql+psycopg://postgres@/postgres?host=/run/postgresql) to run every
+#: store test on PostgreSQL too, each in a database of its own.
+POSTGRES_ENV = "PATCHPLAN_TEST_POSTGRES_URL"
+
+
 def _url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'offers.db'}"
 
 
-def _store(tmp_path: Path, s: pp.Scenario, **kwargs: object) -> OfferStore:
-    """A store on a fresh SQLite file, seeded from ``s``."""
-    store = OfferStore(_url(tmp_path), travel=PLANE, **kwargs)  # type: ignore[arg-type]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty offers database: a SQLite file in ``tmp_path``, or
+    (only when $PATCHPLAN_TEST_POSTGRES_URL is set) a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield _url(tmp_path)
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.skip(f"set {POSTGRES_ENV} to test on PostgreSQL")
+    name = f"patchplan_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def _store(url: str, s: pp.Scenario, **kwargs: object) -> OfferStore:
+    """A store on a fresh database, seeded from ``s``."""
+    store = OfferStore(url, travel=PLANE, **kwargs)  # type: ignore[arg-type]
     assert store.seed(s)
     return store
 
@@ -49,11 +80,11 @@ def _race_market(packages: int, a_morning_h: float) -> pp.Scenario:
 # ---------------------------------------------------------------------------
 # Lifecycle
 # ---------------------------------------------------------------------------
-def test_lifecycle_declined_to_next_provider_then_placed(tmp_path: Path) -> None:
+def test_lifecycle_declined_to_next_provider_then_placed(db: str) -> None:
     """offered -> declined (reason) -> next provider offered -> accepted ->
     placed; every step is in the history and the audit trail, with who did
     it, and placing books the package's hours."""
-    store = _store(tmp_path, _market())
+    store = _store(db, _market())
     first = store.offer("PK-n", None, "broker-1")  # cascade: A, rank 1
     assert (first.provider_id, first.status, first.rank, first.tier, first.added_travel_min_week) == ("A", "offered", 1, 1, 80)
     nxt = store.decline(first.id, "provider-A", "no carers free on Monday mornings")
@@ -80,10 +111,10 @@ def test_lifecycle_declined_to_next_provider_then_placed(tmp_path: Path) -> None
     assert "no carers free" in store.audit("PK-n")[1].detail
 
 
-def test_decline_skips_every_provider_already_tried(tmp_path: Path) -> None:
+def test_decline_skips_every_provider_already_tried(db: str) -> None:
     """Each decline moves on down the shortlist (A, B, C, then the spot
     provider S); when all have declined there is nobody left."""
-    store = _store(tmp_path, _market())
+    store = _store(db, _market())
     seen = []
     rec = store.offer("PK-n", None, "broker")
     while True:
@@ -97,10 +128,10 @@ def test_decline_skips_every_provider_already_tried(tmp_path: Path) -> None:
         store.offer("PK-n", None, "broker")
 
 
-def test_decline_follows_the_offers_policy(tmp_path: Path) -> None:
+def test_decline_follows_the_offers_policy(db: str) -> None:
     """An offer made under the weighted policy (C: near and cheap) moves,
     when declined, to the weighted policy's next pick rather than rank order."""
-    store = _store(tmp_path, _market())
+    store = _store(db, _market())
     rec = store.offer("PK-n", None, "broker", policy="weighted")
     assert rec.provider_id == "C"
     nxt = store.decline(rec.id, "provider-C", "full")
@@ -109,12 +140,12 @@ def test_decline_follows_the_offers_policy(tmp_path: Path) -> None:
     ).provider_id
 
 
-def test_expiry(tmp_path: Path) -> None:
+def test_expiry(db: str) -> None:
     """An offer unanswered past its time-to-live expires; it can no longer
     be accepted, the package is free again, and the next offer skips the
     provider that let it lapse."""
     now = {"t": T0}
-    store = _store(tmp_path, _market(), clock=lambda: now["t"])
+    store = _store(db, _market(), clock=lambda: now["t"])
     rec = store.offer("PK-n", "A", "broker", ttl_hours=48)
     assert rec.expires_at == T0 + dt.timedelta(hours=48)
     assert store.expire(T0 + dt.timedelta(hours=47)) == []
@@ -129,9 +160,9 @@ def test_expiry(tmp_path: Path) -> None:
     assert again.provider_id == "B"
 
 
-def test_accepted_offers_do_not_expire(tmp_path: Path) -> None:
+def test_accepted_offers_do_not_expire(db: str) -> None:
     """Expiry only applies to offers still waiting for an answer."""
-    store = _store(tmp_path, _market(), clock=lambda: T0)
+    store = _store(db, _market(), clock=lambda: T0)
     rec = store.offer("PK-n", "A", "broker", ttl_hours=1)
     store.accept(rec.id, "provider-A")
     assert store.expire(T0 + dt.timedelta(days=30)) == []
@@ -141,11 +172,11 @@ def test_accepted_offers_do_not_expire(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------
 # Invariants
 # ---------------------------------------------------------------------------
-def test_one_live_offer_per_package(tmp_path: Path) -> None:
+def test_one_live_offer_per_package(db: str) -> None:
     """While a package is offered, accepted or placed, a second offer of it
     is refused with a clear message and nothing is written; the database
     itself refuses a second live row even when Python's check is bypassed."""
-    store = _store(tmp_path, _market())
+    store = _store(db, _market())
     rec = store.offer("PK-n", "A", "broker-1")
     for step in (None, "accept", "place"):
         if step == "accept":
@@ -162,11 +193,11 @@ def test_one_live_offer_per_package(tmp_path: Path) -> None:
         ))
 
 
-def test_capacity_never_goes_negative(tmp_path: Path) -> None:
+def test_capacity_never_goes_negative(db: str) -> None:
     """Placing beyond a provider's capacity is refused with the short cell,
     and the store is unchanged (the offer stays accepted, no hours are
     booked, no audit row). The database's CHECK refuses a negative cell."""
-    store = _store(tmp_path, _race_market(packages=2, a_morning_h=0.5))
+    store = _store(db, _race_market(packages=2, a_morning_h=0.5))
     first = store.offer("PK-n", "A", "b")
     second = store.offer("PK-n1", "A", "b")
     store.accept(first.id, "A")
@@ -182,12 +213,12 @@ def test_capacity_never_goes_negative(tmp_path: Path) -> None:
         conn.execute(sa.update(offers_mod.capacity).values(minutes_left=offers_mod.capacity.c.minutes_left - 1))
 
 
-def test_place_books_every_cell_or_none(tmp_path: Path) -> None:
+def test_place_books_every_cell_or_none(db: str) -> None:
     """A call across two bands (10:15-10:45: morning and midday) is booked
     in both or neither: a short morning leaves midday untouched."""
     s = _market(capacity={"A": 0.1})  # 6 minutes of morning left
     s = s.replace(visits=tuple(dataclasses.replace(v, early=hm("10:15"), late=hm("10:15"), target=hm("10:15")) for v in s.visits))
-    store = _store(tmp_path, s)
+    store = _store(db, s)
     rec = store.offer("PK-n", "A", "b", force=True)  # the shortlist says A is short
     store.accept(rec.id, "A")
     before = store.capacity_left("A")
@@ -197,11 +228,11 @@ def test_place_books_every_cell_or_none(tmp_path: Path) -> None:
     assert before[("A", 0, "midday")] == 10.0
 
 
-def test_bad_requests_are_input_errors(tmp_path: Path) -> None:
+def test_bad_requests_are_input_errors(db: str) -> None:
     """Unknown ids, a decline without a reason, a wrong status, a provider
     who cannot take the package and a package not awaiting are InputErrors."""
     s = _market(capacity={"A": 0.0})
-    store = _store(tmp_path, s)
+    store = _store(db, s)
     cases = [
         (lambda: store.accept(99, "x"), "unknown offer 99"),
         (lambda: store.offer("NOPE", "A", "b"), "unknown package 'NOPE'"),
@@ -223,19 +254,19 @@ def test_bad_requests_are_input_errors(tmp_path: Path) -> None:
         store.accept(rec.id, "B")
 
 
-def test_store_refuses_another_scenario(tmp_path: Path) -> None:
+def test_store_refuses_another_scenario(db: str) -> None:
     """A store seeded from one scenario cannot be used with another;
     seeding the same scenario again changes nothing."""
-    store = _store(tmp_path, _market())
+    store = _store(db, _market())
     assert store.seed(_market()) is False
     with pytest.raises(pp.InputError, match="seeded from scenario 'market'"):
-        OfferStore(_url(tmp_path), scenario=_market(packages=2), travel=PLANE)
+        OfferStore(db, scenario=_market(packages=2), travel=PLANE)
 
 
-def test_logs_hold_no_reasons_or_names(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_hold_no_reasons_or_names(db: str, caplog: pytest.LogCaptureFixture) -> None:
     """Logs name offers, packages and providers by id only: never a
     decline's free-text reason or a person's name."""
-    store = _store(tmp_path, _market())
+    store = _store(db, _market())
     with caplog.at_level("DEBUG", logger="patchplan"):
         rec = store.offer("PK-n", "A", "Jane Broker")
         store.decline(rec.id, "Joe Provider", "Mrs Smith's daughter asked us to wait")
@@ -312,14 +343,14 @@ def _check_race(url: str, outcomes: list[dict[str, str]], allowed: int) -> None:
 
 
 @pytest.mark.slow
-def test_parallel_threads(tmp_path: Path) -> None:
+def test_parallel_threads(db: str) -> None:
     """8 threads, each with its own store on one SQLite file, race to place
     8 packages with provider A, who has room for 3, and to offer one shared
     package to different providers: 3 placements, one live offer each."""
     n, room = 8, 3
     s = _race_market(packages=n + 1, a_morning_h=room * NEED_MIN / 60)
-    _store(tmp_path, s).close()
-    stores = [OfferStore(_url(tmp_path), scenario=s, travel=PLANE) for _ in range(n)]
+    _store(db, s).close()
+    stores = [OfferStore(db, scenario=s, travel=PLANE) for _ in range(n)]
     for st in stores:
         st.shortlist("PK-n")  # warm up outside the race
     barrier = threading.Barrier(n)
@@ -336,22 +367,22 @@ def test_parallel_threads(tmp_path: Path) -> None:
         t.join(timeout=120)
     for st in stores:
         st.close()
-    _check_race(_url(tmp_path), outcomes, room)
+    _check_race(db, outcomes, room)
 
 
 @pytest.mark.slow
-def test_parallel_processes(tmp_path: Path) -> None:
+def test_parallel_processes(db: str) -> None:
     """4 processes (spawned, each opening its own store on one SQLite file)
     race to place 4 packages with provider A, who has room for 2, and to
     offer one shared package to different providers."""
     n, room = 4, 2
     s = _race_market(packages=n + 1, a_morning_h=room * NEED_MIN / 60)
-    _store(tmp_path, s).close()
+    _store(db, s).close()
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(n)
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=_process_worker, args=(_url(tmp_path), i + 1, n, room * NEED_MIN / 60, barrier, results))
+        ctx.Process(target=_process_worker, args=(db, i + 1, n, room * NEED_MIN / 60, barrier, results))
         for i in range(n)
     ]
     for p in procs:
@@ -362,7 +393,7 @@ def test_parallel_processes(tmp_path: Path) -> None:
         for p in procs:
             p.join(timeout=60)
     assert all(p.exitcode == 0 for p in procs)
-    _check_race(_url(tmp_path), [got[i + 1] for i in range(n)], room)
+    _check_race(db, [got[i + 1] for i in range(n)], room)
 
 
 # ---------------------------------------------------------------------------

@@ -79,7 +79,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
 from .broker import POLICIES, BrokerState, Offer, backlog, choose, shortlist
@@ -371,7 +371,12 @@ class OfferStore:
         # (the database needs no such lock).
         self._lock = threading.RLock()
         try:
-            metadata.create_all(self.engine)
+            try:
+                metadata.create_all(self.engine)
+            except (IntegrityError, ProgrammingError):
+                # PostgreSQL: another process created the tables at the same
+                # moment; they exist now, so checking again succeeds.
+                metadata.create_all(self.engine)
         except OperationalError as exc:
             where = make_url(url).render_as_string(hide_password=True)
             raise InputError(f"cannot open the offers database {where}: {exc.orig}") from None
