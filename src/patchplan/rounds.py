@@ -324,6 +324,7 @@ class _DayBuilder:
         self.unassigned: list[Unassigned] = []
         self.node_visit: list[Visit] = []
         self.wide: set[str] = set()
+        self.opened: set[str] = set()
         self.cut: set[str] = set()
 
     # -- eligibility ---------------------------------------------------------
@@ -375,26 +376,33 @@ class _DayBuilder:
 
     # -- the problem -----------------------------------------------------------
     def solve(self, time_limit_s: float) -> RoutingSolution:
-        """Two passes (see :func:`plan_rounds`): preferred-time windows made
-        hard, then, from that plan, full windows with a lateness cost for
-        the visits pass 1 left out and WTR breaks for the carers who need
-        them; a last resort keeps any round inside the break rule."""
+        """Passes (see the module docstring): preferred-time windows made
+        hard and calls offered to their preferred carers first; then, from
+        each plan, calls left out are relaxed one step at a time - first
+        offered to every eligible carer (still hard windows: fast), then
+        given their full window with a lateness cost - and carers whose
+        rounds need a WTR break get the break rule. A last resort keeps any
+        round inside the break rule."""
         started = time.perf_counter()
         p = self.p
-        first = _ortools.solve_routing(
+        solution = _ortools.solve_routing(
             self.problem(wide=set(), breaks=set()),
-            time_limit_s=time_limit_s * 0.6,
+            time_limit_s=time_limit_s * 0.5,
             solution_limit=p.solution_limit,
             first_solution=p.first_solution,
             metaheuristic=p.metaheuristic,
         )
-        solution, breaks = first, set()
-        for _ in range(3):
-            wide = {self.node_visit[n].id for n in solution.dropped}
+        breaks: set[int] = set()
+        for _ in range(4):
+            dropped = {self.node_visit[n].id for n in solution.dropped}
+            to_open = {d for d in dropped if d in self.preferred and d not in self.opened}
+            to_widen = dropped - to_open - self.wide
             violators = self.break_violators(solution) - breaks
-            if not wide and not violators:
+            if not to_open and not to_widen and not violators:
                 break
             breaks |= violators
+            self.opened |= to_open
+            self.wide |= to_widen
             routes = [[] for _ in self.shifts]
             for route in solution.routes:
                 if route.vehicle not in breaks:
@@ -403,14 +411,13 @@ class _DayBuilder:
             if remaining <= 0.05:
                 break
             solution = _ortools.solve_routing(
-                self.problem(wide=wide | self.wide, breaks=breaks),
-                time_limit_s=remaining * 0.8,
+                self.problem(wide=self.wide, breaks=breaks),
+                time_limit_s=remaining * (0.5 if to_open else 0.8),
                 initial_routes=routes,
                 solution_limit=p.solution_limit,
                 first_solution=p.first_solution,
                 metaheuristic=p.metaheuristic,
             )
-            self.wide |= wide
         return self.enforce_breaks(self.drop_half_pairs(solution))
 
     def drop_half_pairs(self, solution: RoutingSolution) -> RoutingSolution:
@@ -524,7 +531,7 @@ class _DayBuilder:
             if el.reason is not None:
                 self.unassigned.append(Unassigned(visit_id=v.id, reason=el.reason, detail=el.detail))
                 continue
-            allowed = self._allowed(v, el.vehicles, relaxed=v.id in wide)
+            allowed = self._allowed(v, el.vehicles, relaxed=v.id in self.opened or v.id in wide)
             if allowed is None:
                 self.unassigned.append(
                     Unassigned(
