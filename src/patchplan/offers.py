@@ -442,7 +442,9 @@ class OfferStore:
         scenario
             The scenario to seed from; the store keeps it for shortlists.
         state
-            A ready :class:`BrokerState` (default: built from the scenario).
+            A ready :class:`BrokerState` (default: built from the scenario);
+            the store keeps it for shortlists and overwrites its capacity
+            with the store's.
         source
             Where the scenario came from (a folder), recorded so that later
             commands can find it.
@@ -461,12 +463,15 @@ class OfferStore:
             When the store was seeded from another scenario.
         """
         fp = fingerprint(scenario)
+        if self.seeded():
+            self.attach(scenario)  # the same scenario, or InputError
+            return False
         state = state or BrokerState(scenario, travel=self.travel)
         pkgs = backlog(scenario)
         now = self._now()
         with self._tx() as conn:
             have = {r.key: r.value for r in conn.execute(select(meta))}
-            if have:
+            if have:  # seeded by another writer meanwhile
                 if have.get("fingerprint") != fp:
                     raise InputError(
                         f"the offers store was seeded from scenario {have.get('scenario')!r}, not {scenario.name!r}; "
@@ -504,7 +509,7 @@ class OfferStore:
                 seeded_now = True
         with self._lock:
             self.scenario = scenario
-            self._state = state if seeded_now else None
+            self._state = state  # kept, and its capacity synced with the store's
         if seeded_now:
             log.info("offers store seeded: %d providers, %d packages", len(scenario.providers), len(pkgs))
         return seeded_now
