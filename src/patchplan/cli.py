@@ -423,6 +423,8 @@ def check_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
     roster: Annotated[Path, typer.Argument(help="Roster folder or roster.csv (ours or hand-made).")],
     as_json: JsonOpt = False,
+    charter: Annotated[bool, typer.Option("--charter", help="Also check UNISON's Ethical Care Charter rules.")] = False,
+    floor: Annotated[str, typer.Option("--floor", help="Charter pay floor: national_living_wage, real_living_wage, london_living_wage or £ an hour.")] = "national_living_wage",
 ) -> None:
     """Check any roster against every rule and score it with the same KPIs."""
     from .check import check_and_score
@@ -430,9 +432,19 @@ def check_cmd(
 
     s = read_scenario(scenario)
     r = read_roster(roster, s)
+    report = None
+    if charter:
+        from .charter import PayParams
+        from .charter import charter as charter_check
+
+        pay = PayParams(floor=floor)  # a bad floor is bad input (exit 2) before any work
+        report = charter_check(s, r, pay=pay)
     violations, kpis = check_and_score(s, r)
     if as_json:
-        emit_json({"violations": len(violations), "violation_list": [vars_of(v) for v in violations], **kpis.as_dict()})
+        payload = {"violations": len(violations), "violation_list": [vars_of(v) for v in violations], **kpis.as_dict()}
+        if report is not None:
+            payload["charter"] = report.as_dict()
+        emit_json(payload)
         return
     table = Table(title=f"KPIs of {roster}")
     table.add_column("KPI")
@@ -446,6 +458,18 @@ def check_cmd(
         out.print(f"[red]violation:[/] {_escape(str(v))}")
     if len(violations) > 50:
         out.print(f"... and {len(violations) - 50} more (use --json for all)")
+    if report is None:
+        return
+    rules = Table(title=f"Ethical Care Charter (pay floor: {report.pay.pay_floor.label}, £{report.pay.pay_floor.gbp_h:.2f}/h)")
+    for col in ("rule", "scope", "result", "failing", "e.g."):
+        rules.add_column(col)
+    for rule in report.rules:
+        first = rule.failures[0] if rule.failures else None
+        rules.add_row(
+            rule.title, rule.scope, "[green]pass[/]" if rule.passed else "[red]fail[/]", str(len(rule.failures)),
+            "" if first is None else _escape(f"{first.who}: {first.detail}"),
+        )
+    out.print(rules)
 
 
 def vars_of(v: Any) -> dict[str, Any]:
