@@ -393,7 +393,7 @@ def _area(code: str, **props: object) -> dict:
         (_fc(_area("E01021819", patch="A"), _area("E99999999", patch="A")), "feature 1: unknown area code"),
         (_fc(_area("E01021819")), "feature 0: no patch id"),
         (_fc(_area("E01021819", patch="A"), _area("E01021819", patch="B")), "feature 1: area already in feature 0"),
-        (_fc(_area("E01021819", patch="A")), "areas in no feature"),
+        (_fc(_area("E01021819", patch="A")), "57 areas of the scenario are in no feature"),
         (_fc(_area("E01021819", patch="A", lead_provider_id="NOPE")), "feature 0: unknown provider"),
         (_fc({"type": "Feature", "geometry": None, "properties": {"area_ids": "E01021819", "id": "A"}}),
          "feature 0: must be a list"),

@@ -1296,7 +1296,7 @@ def _from_codes(
     missing = [a for a in scope if a not in where]
     if missing:
         shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
-        bad.add(file=file, column="lsoa21cd", value=len(missing), message=f"areas in no feature: {shown}")
+        bad.add(file=file, column="lsoa21cd", message=f"{len(missing)} areas of the scenario are in no feature: {shown}")
     bad.raise_if_any()
     pids = [pid for pid in areas if areas[pid]]
     if not pids:
