@@ -40,6 +40,8 @@ bench_app = typer.Typer(help="Run public benchmark instances (Solomon, Mankowska
 app.add_typer(bench_app, name="bench")
 broker_app = typer.Typer(help="Offer packages to framework providers: shortlists and backlog allocation.", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
+patches_app = typer.Typer(help="Design neighbourhood patches and compare designs end to end.", no_args_is_help=True)
+app.add_typer(patches_app, name="patches")
 
 out = Console()
 # Errors must not be wrapped mid-value: they name files, rows and values.
@@ -666,6 +668,100 @@ def _write_allocations(folder: Path, allocations: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------
+# patches
+# ---------------------------------------------------------------------------
+@patches_app.command("design")
+@job
+def patches_design(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    out_file: Annotated[Path, typer.Option("--out", help="GeoJSON file to write.")],
+    k: Annotated[int | None, typer.Option("--k", help="Number of patches.")] = None,
+    hours: Annotated[float | None, typer.Option("--hours", help="Target demand hours a week per patch.")] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Balance: patches within +- this share of the mean.")] = 0.15,
+    across_districts: Annotated[bool, typer.Option("--across-districts", help="Let patches cross district borders.")] = False,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cut contiguous, balanced, compact patches from the small-area graph."""
+    from . import patches as pt
+    from .io import read_scenario
+
+    s = read_scenario(scenario)
+    if (k is None) == (hours is None):
+        raise InputError("give exactly one of --k or --hours")
+    with progress_steps(["designing"], quiet=as_json):
+        design = pt.design(s, k=k, target_hours=hours, tolerance=tolerance, within_districts=not across_districts, seed=seed)
+    problems = pt.check_design(s, design)
+    pt.to_geojson(s, design, out_file)
+    rows = pt.design_kpis(s, design)
+    if as_json:
+        emit_json({"patches": len(design), "problems": problems, "out": str(out_file), "per_patch": rows})
+        return
+    table = Table(title=f"{len(design)} patches")
+    for col in ("id", "name", "areas", "hours", "balance", "compactness_min"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r.get("id", "")), str(r.get("name", "")), str(r.get("areas", "")), _fmt(r.get("demand_hours", r.get("hours"))),
+                      _fmt(r.get("balance")), _fmt(r.get("compactness_min")))
+    out.print(table)
+    out.print(f"{'no problems' if not problems else problems}; written to [bold]{out_file}[/]")
+
+
+@patches_app.command("compare")
+@job
+def patches_compare(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    designs: Annotated[list[str], typer.Argument(help="Designs: today, districts, prime, k=60, hours=2000, or a .geojson path.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report (index.html, CSV, GeoJSON).")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="full (rounds solver) or fast (greedy approximation).")] = "full",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: local processes).")] = None,
+    reablement: Annotated[float, typer.Option("--reablement", help="Share of packages cut by a trusted assessor (Newham: 12.25 -> 8.75 h).")] = 0.0,
+    walking: Annotated[bool, typer.Option("--walking", help="Carers walk in dense urban patches.")] = False,
+    micro: Annotated[bool, typer.Option("--micro-enterprise", help="Local micro-enterprises lead rural patches.")] = False,
+    subcontract: Annotated[float, typer.Option("--subcontract", help="Share of a patch's packages the lead subcontracts.")] = 0.0,
+    seconds_per_visit: Annotated[float, typer.Option("--seconds-per-visit", help="Full mode: solver time per weekly visit.")] = 0.004,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate patch designs end to end and compare them side by side."""
+    from .evaluate import Levers, build_design, evaluate
+    from .io import read_scenario
+    from .report import patches_report
+
+    s = read_scenario(scenario)
+    levers = Levers(reablement_share=reablement, walking=walking, micro_enterprise=micro, subcontract_share=subcontract)
+    built = [build_design(s, spec, levers=levers, seed=seed) for spec in designs]
+    results = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=as_json) as bar:
+        for d in built:
+            task = bar.add_task(f"design {d.name}", total=None)
+            results.append(
+                evaluate(s, d, mode=mode, scheduler=scheduler, seconds_per_visit=seconds_per_visit, seed=seed,
+                         progress=lambda done, total, task=task: bar.update(task, completed=done, total=total))
+            )
+    if out_dir is not None:
+        patches_report(s, built, results, out_dir, settings={"mode": mode, "seed": seed, "seconds per visit": seconds_per_visit,
+                                                              "reablement share": reablement, "walking": walking,
+                                                              "micro-enterprise": micro, "subcontract share": subcontract})
+    heads = [r.headline() for r in results]
+    if as_json:
+        emit_json(heads)
+        return
+    table = Table(title="Designs compared (a week)")
+    table.add_column("KPI")
+    for h in heads:
+        table.add_column(h["design"], justify="right")
+    for key in ("patches", "travel_hours_week", "travel_miles_week", "travel_cost_gbp_week", "co2_kg_week", "carer_hours_week",
+                "carers_needed", "unplaced_hours", "spot_hours", "distinct_carers_per_client_mean", "provider_load_cv",
+                "violations", "runtime_s"):
+        table.add_row(key.replace("_", " "), *[_fmt(h[key]) for h in heads])
+    out.print(table)
+    if out_dir is not None:
+        out.print(f"Report: [bold]{out_dir / 'index.html'}[/]")
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 @app.command()
@@ -697,8 +793,12 @@ def demo(
 
 # Sub-apps that live in their own modules (they import job/emit_json from here).
 from .cli_demand import demand_app  # noqa: E402
+from .cli_offers import offers_app  # noqa: E402
+from .cli_transfers import transfers_app  # noqa: E402
 
 app.add_typer(demand_app, name="demand")
+app.add_typer(offers_app, name="offers")
+app.add_typer(transfers_app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
