@@ -91,10 +91,22 @@ def solve_routing(
         params.solution_limit = solution_limit
     params.log_search = log_search
     start = None
-    if initial_routes is not None:
+    if initial_routes is None:
+        from .routing import greedy_routes
+
+        greedy = greedy_routes(p)
         start = model.routing.ReadAssignmentFromRoutes(
-            [[model.manager.NodeToIndex(n) for n in route] for route in initial_routes], True
+            [[model.manager.NodeToIndex(n) for n in route] for route in greedy], True
         )
+        if start is None:
+            log.debug("greedy start not accepted by OR-Tools; using its own first solution")
+        else:
+            initial_routes = greedy
+    if initial_routes is not None:
+        if start is None:
+            start = model.routing.ReadAssignmentFromRoutes(
+                [[model.manager.NodeToIndex(n) for n in route] for route in initial_routes], True
+            )
         if start is None:
             raise SolverError("the initial routes are not feasible for the routing model")
         solution = model.routing.SolveFromAssignmentWithParameters(start, params)
@@ -157,11 +169,15 @@ class _Model:
         if p.weights.span:
             time_dim.SetSpanCostCoefficientForAllVehicles(p.weights.span)
         for k, veh in enumerate(p.vehicles):
-            time_dim.CumulVar(routing.Start(k)).SetRange(veh.start, veh.end)
+            # A carer already out (re-planning mid-day) is on the clock from
+            # ``start``: waiting there counts as work, so the start is fixed.
+            out_already = veh.start_point is not None
+            time_dim.CumulVar(routing.Start(k)).SetRange(veh.start, veh.start if out_already else veh.end)
             time_dim.CumulVar(routing.End(k)).SetRange(veh.start, veh.end)
             time_dim.SetSpanUpperBoundForVehicle(veh.max_work, k)
             routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-            routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+            if not out_already:
+                routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
         self._breaks(service)
         self._capacity()
         self._balance()

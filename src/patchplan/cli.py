@@ -377,20 +377,9 @@ _COMPARE = (
 
 def _status_quo_of(s: Any, pid: str, days: list[int] | None) -> Any:
     """The status-quo roster restricted to a provider and days."""
-    from .model import Roster
+    from .statusquo import status_quo_for
 
-    sq = s.status_quo
-    wanted = set(days) if days is not None else set(range(s.days))
-    mine = {c.id for c in s.carers_of(pid)}
-    return Roster(
-        rounds=tuple(r for r in sq.rounds if r.carer_id in mine and r.day in wanted),
-        unassigned=tuple(
-            u for u in sq.unassigned
-            if s.package(s.visit(u.visit_id).package_id).provider_id == pid and s.visit(u.visit_id).day in wanted
-        ),
-        provider_id=pid,
-        meta=(("days", ",".join(str(d) for d in sorted(wanted))),),
-    )
+    return status_quo_for(s, pid, days)
 
 
 def _compare_table(headline: dict[str, Any], title: str) -> None:
@@ -768,27 +757,43 @@ def patches_compare(
 @job
 def demo(
     district: Annotated[str, typer.Option("--district", help="District to run on.")] = "Colchester",
-    county: Annotated[bool, typer.Option("--county", help="All twelve districts.")] = False,
+    county: Annotated[bool, typer.Option("--county", help="All twelve districts (takes longer).")] = False,
     seed: SeedOpt = 1,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the scenario and report.")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Scale of the demand (1 = the published totals).")] = 1.0,
+    rounds_time: Annotated[float, typer.Option("--rounds-time", help="Seconds for the provider's week of rounds.")] = 90.0,
+    full_patches: Annotated[bool, typer.Option("--full-patches", help="Evaluate patch designs with the rounds solver (slower).")] = False,
+    deterministic: Annotated[bool, typer.Option("--deterministic", help="Solution budgets instead of time: same numbers on any machine.")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report and its files.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate the embedded Essex scenario and show what patchplan does with it."""
-    from .io import write_scenario
-    from .scenario import essex, facts
+    """The whole story on the embedded Essex scenario: broker, rounds, patches, as a report."""
+    from .demo import STEPS, DemoSettings, run_demo
 
     folder = out_dir or Path(tempfile.mkdtemp(prefix="patchplan-demo-"))
-    started = time.perf_counter()
-    with progress_steps(GEN_STEPS, quiet=as_json) as advance:
-        s = essex(district=None if county else district, seed=seed, progress=advance)
-        advance("write")
-        write_scenario(s, folder / "scenario")
-    f = facts(s)
+    settings = DemoSettings(
+        district=None if county else district, seed=seed, scale=scale, rounds_time_s=rounds_time,
+        patches_mode="full" if full_patches else "fast", deterministic=deterministic,
+    )
+    with progress_steps(list(STEPS), quiet=as_json) as advance:
+        result = run_demo(settings, folder, progress=advance)
+    h = result.headline
     if as_json:
-        emit_json({"out": str(folder), "runtime_s": round(time.perf_counter() - started, 2), **f["figures"], **f["extra"]})
+        emit_json(h)
         return
-    _facts_table(f)
-    out.print(f"Scenario written to [bold]{folder / 'scenario'}[/].")
+    table = Table(title=f"patchplan demo: {h['scenario']} ({h['clients']:,} clients, {h['hours_week']:,.0f} h a week)")
+    table.add_column("story")
+    table.add_column("today", justify="right")
+    table.add_column("patchplan", justify="right")
+    table.add_row("broker: backlog hours placed", _fmt(h["cascade_hours_placed"]), _fmt(h["joint_hours_placed"]))
+    table.add_row("broker: added travel, min a week", _fmt(h["cascade_added_travel_min"]), _fmt(h["joint_added_travel_min"]))
+    table.add_row(f"rounds ({h['provider']}): travel, min a week", _fmt(h["status_quo_travel_min"]), _fmt(h["travel_min"]))
+    table.add_row("rounds: distinct carers per client", _fmt(h["status_quo_distinct_carers_per_client_mean"]), _fmt(h["distinct_carers_per_client_mean"]))
+    table.add_row("rounds: visits unassigned", _fmt(h["status_quo_unassigned_visits"]), _fmt(h["unassigned_visits"]))
+    designs = h["designs"]
+    names = list(designs)
+    table.add_row(f"patches: travel h a week ({names[0]} vs {names[-1]})", _fmt(designs[names[0]]["travel_hours_week"]), _fmt(designs[names[-1]]["travel_hours_week"]))
+    out.print(table)
+    out.print(f"Report: [bold]{result.report}[/] (open it in a browser); files in {folder}; {h['runtime_s']} s.")
 
 
 # Sub-apps that live in their own modules (they import job/emit_json from here).

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -299,3 +300,21 @@ def consecutive_distance_miles(s: Scenario, roster: Roster) -> float:
     excluded), the figure UK studies of care rounds report."""
     legs = [stop.travel_m for rnd in roster.rounds for stop in rnd.stops[1:]]
     return float(np.mean(legs)) / 1609.344 if legs else 0.0
+
+
+def status_quo_for(s: Scenario, provider: str, days: Iterable[int] | None = None) -> Roster:
+    """The scenario's status-quo roster restricted to one provider and days
+    (all days by default), ready to be scored beside our plan."""
+    sq = s.status_quo or Roster()
+    wanted = set(range(s.days)) if days is None else set(days)
+    mine = {c.id for c in s.carers_of(provider)}
+    return Roster(
+        rounds=tuple(r for r in sq.rounds if r.carer_id in mine and r.day in wanted),
+        unassigned=tuple(
+            u
+            for u in sq.unassigned
+            if s.package(s.visit(u.visit_id).package_id).provider_id == provider and s.visit(u.visit_id).day in wanted
+        ),
+        provider_id=provider,
+        meta=(("days", ",".join(str(d) for d in sorted(wanted))),),
+    )
