@@ -335,3 +335,12 @@ def solve_allocation(
         if solver.Value(var):
             out[i] = owner
     return out
+
+
+def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
+    """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
+    model = _Model(problem)
+    start = model.routing.ReadAssignmentFromRoutes(
+        [[model.manager.NodeToIndex(n) for n in route] for route in routes], True
+    )
+    return start is not None

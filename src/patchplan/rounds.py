@@ -26,7 +26,7 @@ from . import _ortools
 from .errors import InputError
 from .model import DAY_MIN, MODES, Carer, Location, Reason, Round, Roster, Scenario, Shift, Stop, Unassigned, Visit
 from .params import RoundsParams
-from .routing import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
+from .routing import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights, greedy_routes, repair_routes
 from .travel import TravelModel, default_travel
 
 log = logging.getLogger("patchplan")
@@ -326,6 +326,7 @@ class _DayBuilder:
         self.wide: set[str] = set()
         self.opened: set[str] = set()
         self.cut: set[str] = set()
+        self.greedy_choice: dict[str, set[int]] = {}
 
     # -- eligibility ---------------------------------------------------------
     def eligible(self, v: Visit) -> _Eligible:
@@ -385,9 +386,19 @@ class _DayBuilder:
         round inside the break rule."""
         started = time.perf_counter()
         p = self.p
+        initial = None
+        if self.preferred:
+            # Greedy start with preferred carers tried first, then offer each
+            # visit its preferred carers plus the one the greedy chose.
+            everyone = self.problem(wide=set(), breaks=set(), open_all=True)
+            initial = greedy_routes(everyone)
+            for k, route in enumerate(initial):
+                for n in route:
+                    self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k)
         solution = _ortools.solve_routing(
             self.problem(wide=set(), breaks=set()),
             time_limit_s=time_limit_s * 0.5,
+            initial_routes=initial,
             solution_limit=p.solution_limit,
             first_solution=p.first_solution,
             metaheuristic=p.metaheuristic,
@@ -410,8 +421,12 @@ class _DayBuilder:
             remaining = time_limit_s - (time.perf_counter() - started)
             if remaining <= 0.05:
                 break
+            relaxed = self.problem(wide=self.wide, breaks=breaks)
+            repaired = repair_routes(relaxed, routes, skip_vehicles=breaks)
+            if _ortools.routes_feasible(relaxed, repaired):
+                routes = repaired
             solution = _ortools.solve_routing(
-                self.problem(wide=self.wide, breaks=breaks),
+                relaxed,
                 time_limit_s=remaining * (0.5 if to_open else 0.8),
                 initial_routes=routes,
                 solution_limit=p.solution_limit,
@@ -516,7 +531,7 @@ class _DayBuilder:
             back=back,
         )
 
-    def problem(self, *, wide: set[str], breaks: set[int]) -> RoutingProblem:
+    def problem(self, *, wide: set[str], breaks: set[int], open_all: bool = False) -> RoutingProblem:
         """The routing problem. Visits in ``wide`` get their full window with
         a lateness cost; the others a hard window of preferred time +-
         tolerance. Vehicles in ``breaks`` get the WTR break rule."""
@@ -531,8 +546,8 @@ class _DayBuilder:
             if el.reason is not None:
                 self.unassigned.append(Unassigned(visit_id=v.id, reason=el.reason, detail=el.detail))
                 continue
-            allowed = self._allowed(v, el.vehicles, relaxed=v.id in self.opened or v.id in wide)
-            if allowed is None:
+            offered = self._allowed(v, el.vehicles, relaxed=open_all or v.id in self.opened or v.id in wide)
+            if offered is None:
                 self.unassigned.append(
                     Unassigned(
                         visit_id=v.id,
@@ -557,7 +572,8 @@ class _DayBuilder:
                         early=early,
                         late=late,
                         duration=v.duration_min,
-                        allowed=tuple(allowed),
+                        allowed=tuple(offered[0]),
+                        preferred=tuple(offered[1]),
                         penalty=penalty,
                         target=v.target,
                         tolerance=v.tolerance_min,
@@ -612,21 +628,28 @@ class _DayBuilder:
             balance_visits=balance,
         )
 
-    def _allowed(self, v: Visit, eligible: list[int], *, relaxed: bool) -> list[int] | None:
-        """Vehicles offered to the solver for ``v``: the preferred carers on
-        shift when they can take it (first pass), else every eligible one;
-        None when a hard continuity cap forbids anyone else."""
+    def _allowed(self, v: Visit, eligible: list[int], *, relaxed: bool) -> tuple[list[int], list[int]] | None:
+        """(vehicles offered to the solver, vehicles preferred) for ``v``.
+
+        With preferred carers (a continuity team, last week's carer, the
+        carer before a re-plan), the solver is offered those on shift plus
+        whoever the greedy start gave the visit to (it tries them first), so
+        the start is complete and continuity is kept; a relaxed (left-out)
+        visit is offered everyone eligible. None when a hard continuity cap
+        forbids anyone outside the team.
+        """
         pref = self.preferred.get(v.id)
         if pref is None:
-            return eligible
+            return eligible, []
         members = [k for k in eligible if self.shifts[k][0].id in pref]
         enough = len({self.shifts[k][0].id for k in members}) >= v.carers_required
-        team_full = self.p.team_cap and len(pref) >= self.p.team_cap
+        team_full = bool(self.p.team_cap) and len(pref) >= self.p.team_cap
         if self.p.cap_hard and team_full:
-            return members if enough else None
-        if enough and not relaxed:
-            return members
-        return eligible
+            return (members, members) if enough else None
+        if relaxed or not enough:
+            return eligible, members
+        extra = [k for k in self.greedy_choice.get(v.id, ()) if k in eligible and k not in members]
+        return members + extra, members
 
     # -- the answer --------------------------------------------------------------
     def roster_parts(self, solution: RoutingSolution) -> tuple[list[Round], list[Unassigned]]:

@@ -33,6 +33,8 @@ class Node:
     #: Cost starting away from ``target`` (beyond ``tolerance``). Off, the
     #: window is hard and no lateness cost is modelled (much faster search).
     soft: bool = True
+    #: Vehicles the greedy start tries first (e.g. the client's carers so far).
+    preferred: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +122,8 @@ class RoutingSolution:
 
 def greedy_routes(p: RoutingProblem) -> list[list[int]]:
     """A quick feasible start: nodes in order of their window, each to the
-    allowed vehicle that can reach it with the least travel (a double-up to
-    the best pair able to start together). Nodes tied to another by a
+    allowed vehicle that can reach it with the least travel - a preferred
+    one when any can - (a double-up to the best pair able to start together). Nodes tied to another by a
     timing link are left for the search to insert.
 
     Vectorised over vehicles, so a provider-day of 500 visits and 150 carers
@@ -174,6 +176,10 @@ def greedy_routes(p: RoutingProblem) -> list[list[int]]:
             continue
         cand = np.flatnonzero(ok)
         cand = cand[np.lexsort((begin[cand], t_in[cand]))]
+        if node.preferred:
+            mine = np.isin(allowed[cand], node.preferred)
+            if mine.sum() >= (2 if i in pair else 1):
+                cand = cand[mine]
         if i not in pair:
             k = cand[0]
             chosen = [(int(allowed[k]), int(begin[k]), int(out[k]), i)]
@@ -221,3 +227,81 @@ def _pair_start(
             if fits:
                 return [(vx, at, int(out[x]), a), (vy, at, int(out[y]), b)]
     return []
+
+
+def repair_routes(
+    p: RoutingProblem, routes: list[list[int]], skip_vehicles: set[int] | frozenset[int] = frozenset()
+) -> list[list[int]]:
+    """Insert unserved single-carer nodes where they fit cheapest.
+
+    Each unserved node (in order of its window) goes to the position, over
+    all allowed vehicles' routes, that adds the least travel while every
+    node of that route still starts inside its window, the vehicle is home
+    by its end, within its working limit and capacity. Routes holding
+    synchronised nodes (double-ups, links) are only changed where those
+    nodes keep their start times. Double-ups themselves are left to the
+    search. ``skip_vehicles`` (e.g. those that now need a break) are not
+    touched.
+    """
+    out = [list(r) for r in routes]
+    synced = {s.a for s in p.syncs} | {s.b for s in p.syncs}
+    served = {n for r in out for n in r}
+    times = [t.astype(np.int64) for t in p.times]
+    sched = {k: _schedule(p, k, r, times) for k, r in enumerate(out)}
+    order = sorted((i for i in range(len(p.nodes)) if i not in served and i not in synced), key=lambda i: (p.nodes[i].early, i))
+    for i in order:
+        node = p.nodes[i]
+        best: tuple[int, int, int] | None = None  # (added travel, vehicle, position)
+        for k in node.allowed:
+            if k in skip_vehicles:
+                continue
+            route, base = out[k], sched[k]
+            if base is None:
+                continue
+            t = times[p.vehicles[k].profile]
+            pts = [_start_point(p, k)] + [p.nodes[n].point for n in route] + [p.vehicles[k].point]
+            for pos in range(len(route) + 1):
+                added = int(t[pts[pos], node.point] + t[node.point, pts[pos + 1]] - t[pts[pos], pts[pos + 1]])
+                if best is not None and added >= best[0]:
+                    continue
+                trial = route[:pos] + [i] + route[pos:]
+                new = _schedule(p, k, trial, times)
+                if new is None or any(new[0][j] != base[0][j - (j > pos)] for j, n in enumerate(trial) if n in synced):
+                    continue
+                best = (added, k, pos)
+        if best is not None:
+            _, k, pos = best
+            out[k].insert(pos, i)
+            sched[k] = _schedule(p, k, out[k], times)
+    return out
+
+
+def _start_point(p: RoutingProblem, k: int) -> int:
+    v = p.vehicles[k]
+    return v.point if v.start_point is None else v.start_point
+
+
+def _schedule(p: RoutingProblem, k: int, route: list[int], times: list[np.ndarray]) -> tuple[list[int], int] | None:
+    """Earliest start of each node of a route, and the time back home; None
+    if the route breaks a window, the vehicle's end, working limit or load."""
+    v = p.vehicles[k]
+    t = times[v.profile]
+    here = _start_point(p, k)
+    if not route:
+        return [], v.start
+    first = p.nodes[route[0]]
+    out_already = v.start_point is not None
+    leave = v.start if out_already else max(v.start, first.early - int(t[here, first.point]))
+    clock, starts, load = leave, [], 0
+    for n in route:
+        node = p.nodes[n]
+        begin = max(clock + int(t[here, node.point]), node.early)
+        if begin > node.late:
+            return None
+        starts.append(begin)
+        clock, here = begin + node.duration, node.point
+        load += node.load
+    back = clock + int(t[here, v.point])
+    if back > v.end or back - leave > v.max_work or (v.capacity is not None and load > v.capacity):
+        return None
+    return starts, back
