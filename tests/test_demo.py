@@ -1,0 +1,72 @@
+"""`patchplan demo`: the whole story as a report that renders in a browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from patchplan.cli import app
+
+ARTEFACTS = Path(__file__).parents[1] / "test-artifacts"
+QUICK = ["--district", "Harlow", "--scale", "0.12", "--rounds-time", "20", "--deterministic", "--seed", "3"]
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """One quick demo run (small Harlow scenario, solution budgets)."""
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", *QUICK, "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), out
+
+
+def test_demo_tells_all_three_stories(demo_run: tuple[dict, Path]) -> None:
+    """The headline has the broker, rounds and patches numbers, from the run."""
+    head, out = demo_run
+    assert head["violations"] == 0
+    assert head["travel_min"] > 0 and head["status_quo_travel_min"] > 0
+    assert {"today", "districts"} <= set(head["designs"])
+    assert head["cascade_hours_placed"] >= 0 and head["joint_hours_placed"] >= head["cascade_hours_placed"] - 1e-6
+    for name in ("facts", "broker", "rounds", "patches"):
+        assert (out / "tables" / f"{name}.csv").is_file()
+    assert (out / "rosters" / "patchplan" / "roster.csv").is_file()
+    assert (out / "scenario" / "scenario.toml").is_file()
+
+
+def test_same_seed_same_numbers(demo_run: tuple[dict, Path], tmp_path: Path) -> None:
+    """Rerunning with the same seed (and solution budgets) gives the same numbers."""
+    head, _ = demo_run
+    again = CliRunner().invoke(app, ["demo", *QUICK, "--out", str(tmp_path / "again"), "--json"])
+    assert again.exit_code == 0, again.output
+    second = json.loads(again.stdout)
+    for key in ("runtime_s", "report"):
+        head.pop(key, None)
+        second.pop(key, None)
+    assert second == head
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_report_renders_in_headless_chromium(demo_run: tuple[dict, Path], tmp_path: Path) -> None:
+    """Maps (Leaflet ran), tables and charts are in the rendered page, with
+    the OGL attribution; a screenshot is saved as a test artefact."""
+    _, out = demo_run
+    index = out / "index.html"
+    flags = [*FLAGS, f"--user-data-dir={tmp_path / 'chrome'}"]
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    assert dom.count('class="folium-map leaflet-container') >= 2  # a round and at least one patch design
+    assert dom.count('<table class="data"') >= 5
+    assert dom.count("data:image/png;base64") >= 3
+    assert "leaflet-interactive" in dom  # the round's line and the patches were drawn
+    assert "Open Government Licence" in dom
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "demo-report.png"
+    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,3000", index.as_uri()],
+                   capture_output=True, timeout=180)
+    assert shot.is_file() and shot.stat().st_size > 20_000
