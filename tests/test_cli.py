@@ -127,3 +127,14 @@ def test_replan_bad_events_exit_2(tiny_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["replan", str(tiny_dir), str(tmp_path / "o" / "roster"), "--events", str(tmp_path / "ev.csv"), "--now", "2026-11-30T09:00"])
     assert result.exit_code == 2
     assert "row 2" in result.output and "NOBODY" in result.output
+
+
+def test_rounds_from_template(tiny_dir: Path, tmp_path: Path) -> None:
+    """`rounds --template` re-plans from last week's roster and counts the changes."""
+    first = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--time-limit", "3", "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--time-limit", "3",
+                                "--template", str(tmp_path / "a" / "roster"), "--json"])
+    assert again.exit_code == 0, again.output
+    payload = json.loads(again.stdout)
+    assert payload["changes_vs_template"] == 0 and payload["violations"] == 0

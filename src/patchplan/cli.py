@@ -297,6 +297,8 @@ def rounds(
     hard_cap: Annotated[bool, typer.Option("--hard-cap", help="Never exceed --team-cap (leave the visit unassigned).")] = False,
     teams: Annotated[bool, typer.Option("--teams", help="Neighbourhood teams: each client served by one team.")] = False,
     prefer_known: Annotated[bool, typer.Option("--prefer-known", help="Start each client's team from the carers who know them.")] = False,
+    template: Annotated[Path | None, typer.Option("--template", help="Last week's roster: keep each call with its carer where possible.")] = None,
+    template_scenario: Annotated[Path | None, typer.Option("--template-scenario", help="Scenario folder the template was made for (default: this one).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the roster and KPIs.")] = None,
     time_limit: TimeLimitOpt = 30.0,
     seed: SeedOpt = 0,
@@ -327,10 +329,22 @@ def rounds(
     n_days = len(days) if days else s.days
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, disable=as_json) as bar:
         task = bar.add_task(f"planning {pid}, {n_days} day(s), up to {time_limit:.0f} s", total=n_days)
-        roster = plan_rounds(
-            s, pid, days, params=params, time_limit_s=time_limit, seed=seed,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        moves = None
+        if template is not None:
+            from .io import read_roster
+            from .replan import plan_from_template
+
+            last = read_scenario(template_scenario) if template_scenario else s
+            roster, moves = plan_from_template(
+                s, read_roster(template, last), pid, days=days, params=params, time_limit_s=time_limit, seed=seed,
+                template_scenario=last,
+            )
+            bar.update(task, completed=n_days)
+        else:
+            roster = plan_rounds(
+                s, pid, days, params=params, time_limit_s=time_limit, seed=seed,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     runtime = time.perf_counter() - started
     violations, kpis = check_and_score(s, roster)
     headline: dict[str, Any] = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
@@ -339,6 +353,8 @@ def rounds(
         _, sq_kpis = check_and_score(s, sq)
         headline.update({f"status_quo_{k}": v for k, v in sq_kpis.as_dict().items() if k in _COMPARE})
     headline.update(unassigned_visits=kpis.visits_unassigned, violations=len(violations), runtime_s=round(runtime, 2))
+    if moves is not None:
+        headline["changes_vs_template"] = len(moves)
     if out_dir is not None:
         write_roster(roster, s, out_dir / "roster")
         (out_dir / "kpis.json").write_text(json.dumps(headline, indent=2), encoding="utf-8")

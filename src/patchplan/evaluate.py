@@ -360,6 +360,33 @@ def compare(
     return [evaluate(s, d, **kwargs) for d in designs]
 
 
+def compare_patches(
+    s: Scenario,
+    designs: Mapping[str, Sequence[Patch] | Design | str],
+    *,
+    levers: Levers | None = None,
+    **kwargs: Any,
+) -> list[DesignResult]:
+    """Evaluate named designs side by side.
+
+    Values may be patches (leads are assigned), a :class:`Design`, or a
+    design name for :func:`build_design` (``"today"``, ``"k=40"``, ...).
+
+    >>> # pp.compare_patches(s, {"today": "today", "nbhd": pp.patches.design(s, k=40)})
+    """
+    built = []
+    for name, value in designs.items():
+        if isinstance(value, Design):
+            built.append(value)
+        elif isinstance(value, str):
+            built.append(dataclasses.replace(build_design(s, value, levers=levers), name=name))
+        else:
+            patches = tuple(value)
+            lv = levers or Levers()
+            built.append(Design(name=name, patches=patches, leads=assign_leads(s, patches, second=lv.subcontract_share > 0, levers=lv), levers=lv))
+    return compare(s, built, **kwargs)
+
+
 def apply_levers(s: Scenario, levers: Levers, seed: int) -> Scenario:
     """The scenario after the reablement lever (visits shortened)."""
     if not levers.reablement_share:
@@ -720,6 +747,7 @@ __all__ = [
     "broker_design",
     "build_design",
     "compare",
+    "compare_patches",
     "evaluate",
     "make_tasks",
     "run_task",

@@ -258,6 +258,7 @@ def plan_from_template(
     params: RoundsParams | None = None,
     seed: int = 0,
     travel: TravelModel | None = None,
+    template_scenario: Scenario | None = None,
 ) -> tuple[Roster, tuple[Move, ...]]:
     """This week's rounds from last week's, with as few changes as possible.
 
@@ -265,18 +266,22 @@ def plan_from_template(
     first offered to the carer(s) who did it; new packages' calls are open
     to anyone; calls of ended packages are simply not in scope.
 
+    template_scenario
+        The scenario the template was made for (last week's); default this one.
+
     Returns
     -------
     (Roster, moves)
         The plan, and the calls whose carers differ from the template's.
     """
     by_slot: dict[tuple[str, str, int], set[str]] = defaultdict(set)
-    template_visits = {v.id: v for v in scenario.visits}
+    last = template_scenario or scenario
+    template_visits = {v.id: v for v in last.visits}
     for rnd in template.rounds:
         for stop in rnd.stops:
             v = template_visits.get(stop.visit_id)
             if v is not None:
-                by_slot[(v.client_id, v.label, scenario.weekday(v.day))].add(rnd.carer_id)
+                by_slot[(v.client_id, v.label, last.weekday(v.day))].add(rnd.carer_id)
     scope = scenario.visits_of_provider(provider, days)
     preferred = {
         v.id: frozenset(by_slot[(v.client_id, v.label, scenario.weekday(v.day))])
