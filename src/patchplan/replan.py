@@ -158,9 +158,19 @@ def replan(
     week_left = _week_left(s, roster, day, carers)
     preferred = {vid: frozenset(cs) - set(off) for vid, cs in before.items()}
     preferred = {vid: cs for vid, cs in preferred.items() if cs}
+    plan = {r.carer_id: [st.visit_id for st in r.stops if st.visit_id not in done] for r in today if r.carer_id not in off}
+    # Calls that already ran away from their preferred time keep their full
+    # window; any other call may run late with its carer before it moves.
+    late = {
+        st.visit_id
+        for r in today
+        for st in r.stops
+        if s.visit(st.visit_id).target is not None
+        and abs(st.start - s.visit(st.visit_id).preferred) > s.visit(st.visit_id).tolerance_min
+    }
     builder = _DayBuilder(
         s, roster.provider_id, day, sorted(remaining, key=lambda v: v.id), carers, week_left, travel, p, seed, None,
-        preferred=preferred, starts=starts,
+        preferred=preferred, starts=starts, initial=plan, wide=late, widen_first=True,
     )
     solution = builder.solve(time_limit_s)
     new_rounds, new_unassigned = builder.roster_parts(solution)

@@ -26,7 +26,7 @@ from . import _ortools
 from .errors import InputError
 from .model import DAY_MIN, MODES, Carer, Location, Reason, Round, Roster, Scenario, Shift, Stop, Unassigned, Visit
 from .params import RoundsParams
-from .routing import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights, greedy_routes, repair_routes
+from .routing import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights, greedy_routes, repair_routes, trim_route
 from .travel import TravelModel, default_travel
 
 log = logging.getLogger("patchplan")
@@ -280,8 +280,15 @@ class _DayBuilder:
         preferred: Mapping[str, frozenset[str]] | None = None,
         required: Callable[[Visit], frozenset[str] | None] | None = None,
         starts: Mapping[str, VehicleStart] | None = None,
+        initial: Mapping[str, Sequence[str]] | None = None,
+        wide: Iterable[str] = (),
+        widen_first: bool = False,
     ) -> None:
         self.s, self.day, self.p, self.capacity = s, day, p, capacity
+        #: Re-planning: a call may run later with its carer before it moves.
+        self.widen_first = widen_first
+        #: carer id -> visit ids in order: a plan to start from (re-planning).
+        self.initial = dict(initial or {})
         self.preferred = dict(preferred or {})
         self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
@@ -323,7 +330,7 @@ class _DayBuilder:
         self.profile = [self.modes.index(c.mode) for c, _ in self.shifts]
         self.unassigned: list[Unassigned] = []
         self.node_visit: list[Visit] = []
-        self.wide: set[str] = set()
+        self.wide: set[str] = set(wide)
         self.opened: set[str] = set()
         self.cut: set[str] = set()
         self.greedy_choice: dict[str, set[int]] = {}
@@ -387,7 +394,9 @@ class _DayBuilder:
         started = time.perf_counter()
         p = self.p
         initial = None
-        if self.preferred:
+        if self.initial:
+            initial = self._from_plan()
+        elif self.preferred:
             # Greedy start with preferred carers tried first, then offer each
             # visit its preferred carers plus the one the greedy chose.
             everyone = self.problem(wide=set(), breaks=set(), open_all=True)
@@ -396,7 +405,7 @@ class _DayBuilder:
                 for n in route:
                     self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k)
         solution = _ortools.solve_routing(
-            self.problem(wide=set(), breaks=set()),
+            self.problem(wide=self.wide, breaks=set()),
             time_limit_s=time_limit_s * 0.5,
             initial_routes=initial,
             solution_limit=p.solution_limit,
@@ -406,8 +415,12 @@ class _DayBuilder:
         breaks: set[int] = set()
         for _ in range(4):
             dropped = {self.node_visit[n].id for n in solution.dropped}
-            to_open = {d for d in dropped if d in self.preferred and d not in self.opened}
-            to_widen = dropped - to_open - self.wide
+            if self.widen_first:
+                to_widen = dropped - self.wide
+                to_open = {d for d in dropped & self.wide if d in self.preferred and d not in self.opened}
+            else:
+                to_open = {d for d in dropped if d in self.preferred and d not in self.opened}
+                to_widen = dropped - to_open - self.wide
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
                 break
@@ -434,6 +447,30 @@ class _DayBuilder:
                 metaheuristic=p.metaheuristic,
             )
         return self.enforce_breaks(self.drop_half_pairs(solution))
+
+    def _from_plan(self) -> list[list[int]] | None:
+        """Routes of the given plan as a feasible start: each carer's visits in
+        their old order, trimmed where they no longer fit, then the rest
+        inserted where they fit cheapest."""
+        problem = self.problem(wide=self.wide, breaks=set())
+        copies: dict[str, list[int]] = defaultdict(list)
+        for n, v in enumerate(self.node_visit):
+            copies[v.id].append(n)
+        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
+        routes: list[list[int]] = [[] for _ in self.shifts]
+        used: set[int] = set()
+        for carer, visit_ids in self.initial.items():
+            k = vehicle_of.get(carer)
+            if k is None:
+                continue
+            for vid in visit_ids:
+                free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]
+                if free:
+                    routes[k].append(free[0])
+                    used.add(free[0])
+        routes = [trim_route(problem, k, r) for k, r in enumerate(routes)]
+        routes = repair_routes(problem, routes)
+        return routes if _ortools.routes_feasible(problem, routes) else None
 
     def drop_half_pairs(self, solution: RoutingSolution) -> RoutingSolution:
         """A double-up with only one carer is no visit: take that copy off."""

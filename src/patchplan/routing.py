@@ -305,3 +305,17 @@ def _schedule(p: RoutingProblem, k: int, route: list[int], times: list[np.ndarra
     if back > v.end or back - leave > v.max_work or (v.capacity is not None and load > v.capacity):
         return None
     return starts, back
+
+
+def trim_route(p: RoutingProblem, k: int, route: list[int]) -> list[int]:
+    """The longest feasible version of a route kept in order: nodes that can
+    no longer start in their window are dropped, then nodes from the end
+    until the vehicle is home in time and within its working limit."""
+    times = [t.astype(np.int64) for t in p.times]
+    kept: list[int] = []
+    for n in route:
+        if _schedule(p, k, kept + [n], times) is not None:
+            kept.append(n)
+    while kept and _schedule(p, k, kept, times) is None:
+        kept.pop()
+    return kept
