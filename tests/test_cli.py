@@ -100,7 +100,7 @@ def test_week_and_replan_cli(maldon, tmp_path: Path) -> None:
     folder = pp.write_scenario(maldon, tmp_path / "s")
     pid = largest_provider(maldon)
     result = runner.invoke(app, ["rounds", str(folder), "--provider", pid, "--week", str(maldon.start),
-                                 "--time-limit", "20", "--out", str(tmp_path / "out"), "--json"])
+                                 "--time-limit", "10", "--out", str(tmp_path / "out"), "--json"])
     assert result.exit_code == 0, result.output
     week = json.loads(result.stdout)
     assert {"travel_min", "status_quo_travel_min", "distinct_carers_per_client_mean",

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from patchplan.cli import app
 
 ARTEFACTS = Path(__file__).parents[1] / "test-artifacts"
-QUICK = ["--district", "Harlow", "--scale", "0.12", "--rounds-time", "20", "--deterministic", "--seed", "3"]
+QUICK = ["--district", "Harlow", "--scale", "0.12", "--rounds-time", "10", "--deterministic", "--seed", "3"]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
