@@ -135,3 +135,13 @@ def test_osrm_unreachable_is_a_solver_error() -> None:
     """No server: a clear SolverError (exit code 3), not a traceback."""
     with pytest.raises(pp.SolverError, match="did not answer"):
         pp.OSRMTravel("http://127.0.0.1:9", timeout_s=1).matrices([pp.Location(51.8, 0.9), pp.Location(51.9, 0.9)], "car")
+
+
+def test_pairwise_equals_matrix_entries() -> None:
+    """pairwise() gives exactly the matrix's a->b minutes, per mode."""
+    pts = [pp.Location(51.8 + i * 0.013, 0.9 - i * 0.021, i % 2 == 0) for i in range(6)]
+    t = GeodesicTravel()
+    modes = ["car", "walk", "car", "bike", "public"]
+    got = t.pairwise(pts[:-1], pts[1:], modes)
+    for i, mode in enumerate(modes):
+        assert got[i] == t.matrices([pts[i], pts[i + 1]], mode)[0][0, 1]

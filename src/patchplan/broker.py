@@ -234,7 +234,9 @@ class _RoundIndex:
         s = state.s
         self.travel = state.travel
         carers = s.carers_of(provider_id)
-        rows: list[tuple] = []
+        # First every carer's points, then all their legs in one vectorised call.
+        plans = []
+        seg_a, seg_b, seg_mode = [], [], []
         for k, carer in enumerate(carers):
             shift = next((sh for sh in s.shifts_of(carer.id) if sh.day == day), None)
             if shift is None:
@@ -242,6 +244,14 @@ class _RoundIndex:
             rnd = state._by_carer_day.get((carer.id, day))
             stops = [] if rnd is None else list(rnd.stops)  # type: ignore[attr-defined]
             points = [carer.home] + [s.client(s.visit(x.visit_id).client_id).location for x in stops] + [carer.home]
+            plans.append((k, carer, shift, rnd, stops, points, len(seg_a)))
+            seg_a += points[:-1]
+            seg_b += points[1:]
+            seg_mode += [carer.mode] * (len(points) - 1)
+        legs = _legs(self.travel, seg_a, seg_b, seg_mode)
+        rows: list[tuple] = []
+        for k, carer, shift, rnd, stops, points, first in plans:
+            leg = legs[first : first + len(points) - 1]
             leave = shift.start if rnd is None else rnd.leave  # type: ignore[attr-defined]
             limit_end = min(shift.end, leave + shift.work_limit)
             # Latest arrival at each point (backward pass); a double-up stop
@@ -250,14 +260,12 @@ class _RoundIndex:
             latest[-1] = limit_end
             for i in range(len(stops) - 1, -1, -1):
                 v = s.visit(stops[i].visit_id)
-                t_next = self._leg(points[i + 1], points[i + 2], carer.mode)
                 fixed = v.carers_required > 1
-                latest[i + 1] = stops[i].start if fixed else min(v.late, latest[i + 2] - v.duration_min - t_next)
+                latest[i + 1] = stops[i].start if fixed else min(v.late, latest[i + 2] - v.duration_min - int(leg[i + 1]))
             # The carer may leave home as early as the shift allows.
             departs = [shift.start] + [x.end for x in stops]
             for i in range(len(points) - 1):
-                t_direct = self._leg(points[i], points[i + 1], carer.mode)
-                rows.append((k, points[i], points[i + 1], departs[i], latest[i + 1], t_direct))
+                rows.append((k, points[i], points[i + 1], departs[i], latest[i + 1], int(leg[i])))
         self.carers = carers
         self.n = len(rows)
         self.carer = np.array([r[0] for r in rows], dtype=np.int64)
@@ -277,10 +285,6 @@ class _RoundIndex:
         self.home_lat = np.array([carers[r[0]].home.lat for r in rows])
         self.home_lon = np.array([carers[r[0]].home.lon for r in rows])
         self.home_urban = np.array([carers[r[0]].home.urban for r in rows])
-
-    def _leg(self, a: object, b: object, mode: str) -> int:
-        minutes, _ = self.travel.from_point(a, np.array([b.lat]), np.array([b.lon]), np.array([b.urban]), mode)  # type: ignore[attr-defined]
-        return int(minutes[0])
 
     def insertion(self, s: Scenario, v: Visit) -> tuple[int, bool] | None:
         """(extra travel minutes, fits an existing round) to take ``v``.
@@ -339,6 +343,13 @@ class _RoundIndex:
                         best = cost
                     break  # idx is sorted: later b only cost more for this a
         return best
+
+
+def _legs(travel: object, a: list, b: list, modes: list[str]) -> np.ndarray:
+    """Minutes from a[i] to b[i] (any travel model; vectorised when it can)."""
+    if hasattr(travel, "pairwise"):
+        return travel.pairwise(a, b, modes)  # type: ignore[attr-defined]
+    return np.array([int(travel.matrices([x, y], m)[0][0, 1]) for x, y, m in zip(a, b, modes, strict=True)], dtype=np.int64)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------

@@ -149,6 +149,20 @@ class GeodesicTravel:
         road_m = haversine_m(origin.lat, origin.lon, lat, lon) * mp.circuity
         return _timed(road_m, (float(origin.urban) + urban.astype(float)) / 2, mp)
 
+    def pairwise(self, a: Sequence[Location], b: Sequence[Location], modes: Sequence[str]) -> np.ndarray:
+        """Minutes from a[i] to b[i] for each i (mode i), as :meth:`matrices` gives them."""
+        if not len(a):
+            return np.zeros(0, dtype=np.int64)
+        lat0 = np.radians([p.lat for p in a])
+        lon0 = np.radians([p.lon for p in a])
+        lat1 = np.radians([p.lat for p in b])
+        lon1 = np.radians([p.lon for p in b])
+        h = np.sin((lat1 - lat0) / 2) ** 2 + np.cos(lat0) * np.cos(lat1) * np.sin((lon1 - lon0) / 2) ** 2
+        metres = 2 * EARTH_RADIUS_KM * 1000 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+        mp = self.mode_arrays(tuple(modes))
+        share = (np.array([p.urban for p in a], dtype=float) + np.array([p.urban for p in b], dtype=float)) / 2
+        return _timed(metres * mp.circuity, share, mp)[0]
+
     def mode_arrays(self, modes: tuple[str, ...]) -> _ModeArrays:
         cache = _MODE_ARRAYS.setdefault(id(self.params), {})
         if modes not in cache:
@@ -211,6 +225,12 @@ class PlanarTravel:
         d = np.sqrt((np.asarray(lon) - origin.lon) ** 2 + (np.asarray(lat) - origin.lat) ** 2) * self.scale
         out = np.ceil(d - 1e-9).astype(np.int64)
         return out, out.copy()
+
+    def pairwise(self, a: Sequence[Location], b: Sequence[Location], modes: Sequence[str]) -> np.ndarray:
+        """Minutes from a[i] to b[i], as :meth:`matrices` gives them."""
+        d = np.hypot(np.array([p.lon for p in a]) - np.array([p.lon for p in b]),
+                     np.array([p.lat for p in a]) - np.array([p.lat for p in b])) * self.scale
+        return np.ceil(d - 1e-9).astype(np.int64)
 
     def matrices(self, points: Sequence[Location], mode: str) -> tuple[np.ndarray, np.ndarray]:
         xy = np.array([[p.lon, p.lat] for p in points], dtype=float)
