@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import patchplan as pp
-from patchplan.evaluate import Levers, broker_design, build_design, evaluate, make_tasks
+from patchplan import evaluate as evaluate_module
+from patchplan.evaluate import Levers, broker_design, build_design, evaluate, make_tasks, split_runs
 
 ARTEFACTS = Path(__file__).parents[1] / "test-artifacts"
 
@@ -90,6 +91,42 @@ def test_tasks_are_independent_of_order(harlow: pp.Scenario) -> None:
     a = make_tasks(harlow, design, placements, mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
     b = make_tasks(harlow, design, dict(reversed(list(placements.items()))), mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
     assert [t.scenario.carers for t in a] == [t.scenario.carers for t in b]
+
+
+def test_big_groups_are_cut_into_compact_runs(harlow: pp.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider x patch group over the cap becomes several tasks that
+    partition its visits, each under the cap, each client in one run, and
+    each run's carers living among its clients."""
+    monkeypatch.setattr(evaluate_module, "MAX_TASK_VISITS", 150)
+    design = build_design(harlow, "districts")
+    placements, _, _ = broker_design(harlow, design)
+    tasks = make_tasks(harlow, design, placements, mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
+    assert len(tasks) > 1
+    assert {t.patch_id for t in tasks} == {p.id for p in design.patches}
+    seen = [v.id for t in tasks for v in t.scenario.visits]
+    assert sorted(seen) == sorted(v.id for v in harlow.visits if v.package_id in placements)
+    clients = [c.id for t in tasks for c in t.scenario.clients]
+    assert len(clients) == len(set(clients))
+    for t in tasks:
+        assert len(t.scenario.visits) <= 150 or len(t.scenario.clients) == 1
+        # Carers live in the run's own areas, not at a district-wide base.
+        for carer in t.scenario.carers:
+            km = min(
+                ((c.location.lat - carer.home.lat) * 111) ** 2 + ((c.location.lon - carer.home.lon) * 69) ** 2
+                for c in t.scenario.clients
+            ) ** 0.5
+            assert km < 2.5, f"{t.key}: carer {carer.id} lives {km:.1f} km from the nearest of its clients"
+    again = make_tasks(harlow, design, placements, mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
+    assert [t.key for t in again] == [t.key for t in tasks]
+
+
+def test_split_runs_keeps_small_groups_whole(harlow: pp.Scenario) -> None:
+    pkgs = [p for p in harlow.packages if p.status == "placed"]
+    counts = {p.id: sum(1 for v in harlow.visits if v.package_id == p.id) for p in pkgs}
+    assert split_runs(harlow, pkgs, counts, cap=10**6) == [sorted(pkgs, key=lambda p: (p.client_id, p.id))]
+    runs = split_runs(harlow, pkgs, counts, cap=sum(counts.values()) // 3)
+    assert 3 <= len(runs) <= 6
+    assert sorted(p.id for r in runs for p in r) == sorted(p.id for p in pkgs)
 
 
 def test_bad_design_name_is_bad_input(harlow: pp.Scenario) -> None:

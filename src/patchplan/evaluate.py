@@ -466,31 +466,102 @@ def make_tasks(
     deterministic: bool,
     seed: int,
 ) -> list[Task]:
-    """One sub-scenario per (provider, patch) with its own workforce."""
+    """One sub-scenario per (provider, patch) with its own workforce; a
+    group larger than :data:`MAX_TASK_VISITS` is cut into runs."""
     groups: dict[tuple[str, str], list[Package]] = defaultdict(list)
     for pkg_id, (pid, patch) in placements.items():
         groups[(pid, patch)].append(s.package(pkg_id))
+    visits_of: dict[str, int] = defaultdict(int)
+    for v in s.visits:
+        visits_of[v.package_id] += 1
     patch_by_id = {p.id: p for p in design.patches}
     tasks = []
-    for (pid, patch_id), pkgs in sorted(groups.items()):
-        key = f"{pid}@{patch_id}"
-        rng = np.random.default_rng(int(_unit(f"{seed}:{key}") * 2**31))
-        area_ids = patch_by_id[patch_id].area_ids if patch_id in patch_by_id else None
-        sub = _sub_scenario(s, key, pid, pkgs, area_ids, design.levers, rng)
-        n_visits = len(sub.visits)
-        tasks.append(
-            Task(
-                key=key,
-                provider_id=pid,
-                patch_id=patch_id,
-                scenario=sub,
-                mode=mode,
-                time_limit_s=max(1.0, seconds_per_visit * n_visits),
-                solution_limit=50 if deterministic else None,
-                seed=seed,
-            )
-        )
+    for (pid, patch_id), group in sorted(groups.items()):
+        runs = split_runs(s, group, visits_of, cap=MAX_TASK_VISITS)
+        for n, pkgs in enumerate(runs, start=1):
+            key = f"{pid}@{patch_id}" if len(runs) == 1 else f"{pid}@{patch_id}#{n}"
+            rng = np.random.default_rng(int(_unit(f"{seed}:{key}") * 2**31))
+            area_ids = None
+            if patch_id in patch_by_id:
+                area_ids = patch_by_id[patch_id].area_ids
+                if len(runs) > 1:
+                    area_ids = frozenset(s.client(p.client_id).area_id for p in pkgs) & area_ids
+            tasks.append(_task(s, key, pid, patch_id, pkgs, area_ids, design.levers, rng,
+                               mode=mode, seconds_per_visit=seconds_per_visit,
+                               deterministic=deterministic, seed=seed))
     return tasks
+
+
+#: Most weekly visits one task plans (about 430 a day, a large branch's
+#: day). Larger provider x patch groups are cut into geographic runs, the
+#: way a coordinator divides a big patch among teams: it keeps every solve
+#: the size the rounds solver handles within its time limit, so the cost of
+#: an evaluation grows linearly with demand instead of with its square.
+MAX_TASK_VISITS = 3000
+
+
+def split_runs(s: Scenario, pkgs: Sequence[Package], visits_of: Mapping[str, int], cap: int = MAX_TASK_VISITS) -> list[list[Package]]:
+    """Cut packages into compact runs of at most ``cap`` weekly visits
+    (recursive coordinate bisection on client locations, weighted by
+    visits; a client's packages stay together). Deterministic."""
+    by_client: dict[str, list[Package]] = defaultdict(list)
+    for p in sorted(pkgs, key=lambda p: p.id):
+        by_client[p.client_id].append(p)
+    items = [
+        (s.client(c).location.lat, s.client(c).location.lon, sum(visits_of.get(p.id, 0) for p in ps), ps)
+        for c, ps in sorted(by_client.items())
+    ]
+    out: list[list[Package]] = []
+
+    def cut(part: list[tuple[float, float, int, list[Package]]]) -> None:
+        total = sum(w for _, _, w, _ in part)
+        if total <= cap or len(part) == 1:
+            out.append([p for *_, ps in part for p in ps])
+            return
+        lats = [i[0] for i in part]
+        lons = [i[1] for i in part]
+        # Longer side first; a degree of longitude is cos(lat) of one of latitude.
+        wide = (max(lons) - min(lons)) * math.cos(math.radians(sum(lats) / len(lats))) > max(lats) - min(lats)
+        part = sorted(part, key=lambda i: (i[1], i[0]) if wide else (i[0], i[1]))
+        run = 0
+        for k, item in enumerate(part):
+            run += item[2]
+            if run * 2 >= total:
+                break
+        k = min(max(k + 1, 1), len(part) - 1)
+        cut(part[:k])
+        cut(part[k:])
+
+    cut(items)
+    return out
+
+
+def _task(
+    s: Scenario,
+    key: str,
+    pid: str,
+    patch_id: str,
+    pkgs: list[Package],
+    area_ids: frozenset[str] | None,
+    levers: Levers,
+    rng: np.random.Generator,
+    *,
+    mode: str,
+    seconds_per_visit: float,
+    deterministic: bool,
+    seed: int,
+) -> Task:
+    sub = _sub_scenario(s, key, pid, pkgs, area_ids, levers, rng)
+    return Task(
+        key=key,
+        provider_id=pid,
+        patch_id=patch_id,
+        scenario=sub,
+        mode=mode,
+        time_limit_s=max(1.0, seconds_per_visit * len(sub.visits)),
+        solution_limit=50 if deterministic else None,
+        seed=seed,
+    )
 
 
 def _sub_scenario(
