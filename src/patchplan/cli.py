@@ -300,7 +300,7 @@ def rounds(
     template: Annotated[Path | None, typer.Option("--template", help="Last week's roster: keep each call with its carer where possible.")] = None,
     template_scenario: Annotated[Path | None, typer.Option("--template-scenario", help="Scenario folder the template was made for (default: this one).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the roster and KPIs.")] = None,
-    time_limit: TimeLimitOpt = 30.0,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole plan (default 60 a day, at most 300: what a 500-visit provider-day needs to serve every call).")] = None,
     seed: SeedOpt = 0,
     params_file: Annotated[Path | None, typer.Option("--params", help="TOML file of rounds parameters.")] = None,
     as_json: JsonOpt = False,
@@ -327,6 +327,8 @@ def rounds(
                             prefer_known=prefer_known or params.prefer_known)
     started = time.perf_counter()
     n_days = len(days) if days else s.days
+    if time_limit is None:
+        time_limit = min(300.0, 60.0 * n_days)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, disable=as_json) as bar:
         task = bar.add_task(f"planning {pid}, {n_days} day(s), up to {time_limit:.0f} s", total=n_days)
         moves = None

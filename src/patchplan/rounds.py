@@ -423,6 +423,7 @@ class _DayBuilder:
                 to_widen = dropped - to_open - self.wide
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
+                solution = self._improve(solution, breaks, time_limit_s - (time.perf_counter() - started))
                 break
             breaks |= violators
             self.opened |= to_open
@@ -447,6 +448,29 @@ class _DayBuilder:
                 metaheuristic=p.metaheuristic,
             )
         return self.enforce_breaks(self.drop_half_pairs(solution))
+
+    def _improve(self, solution: RoutingSolution, breaks: set[int], remaining: float) -> RoutingSolution:
+        """Nothing left to relax: spend the rest of the budget improving the
+        plan on the same model (the passes above keep half of it in reserve
+        for relaxing). Not under a solution budget (that is the whole budget
+        by definition), nor when re-planning from a plan, where an answer in
+        seconds matters more than the last minutes of travel."""
+        if self.p.solution_limit is not None or self.initial or remaining < 1.0:
+            return solution
+        problem = self.problem(wide=self.wide, breaks=breaks)
+        routes: list[list[int]] = [[] for _ in self.shifts]
+        for route in solution.routes:
+            routes[route.vehicle] = list(route.nodes)
+        if not _ortools.routes_feasible(problem, routes):
+            return solution
+        better = _ortools.solve_routing(
+            problem,
+            time_limit_s=remaining,
+            initial_routes=routes,
+            first_solution=self.p.first_solution,
+            metaheuristic=self.p.metaheuristic,
+        )
+        return better if better.objective <= solution.objective else solution
 
     def _from_plan(self) -> list[list[int]] | None:
         """Routes of the given plan as a feasible start: each carer's visits in
