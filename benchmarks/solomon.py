@@ -1,0 +1,262 @@
+"""Solomon VRPTW benchmark (issue 3): patchplan's rounds solver on public
+instances, scored against the best known solutions (BKS), optionally side by
+side with PyVRP.
+
+Protocol
+--------
+For every instance and every time limit ``T``:
+
+* **patchplan**: :func:`patchplan.bench.run_solomon` reads the Solomon
+  ``.txt`` file (times x 100, travel rounded *up*, so a plan feasible in
+  integers is feasible with real distances), plans it with
+  :func:`patchplan.rounds.plan_rounds` under the hierarchical objective
+  (a vehicle costs more than any distance it could save: fewest vehicles,
+  then distance) with ``time_limit_s=T``, single thread (OR-Tools routing
+  is single-threaded), seed 0, and checks the result with the independent
+  checker (:func:`patchplan.check.check`). Distance is the exact Euclidean
+  length of the routes (:func:`patchplan.benchfmt.solomon_distance`).
+* **PyVRP** (if importable; ``pip install pyvrp``), on the same instance's
+  VRPLIB copy (``vrplib/<NAME>.vrp`` next to the ``.txt``; the data
+  folder's SOURCES.md records that both copies agree field by field), read
+  with ``pyvrp.read(path, round_func="exact")`` (every value x 1000,
+  rounded: the convention that matches exact-distance BKS), solved with
+  ``pyvrp.solve(data, stop=MaxRuntime(T), seed=0)``, in two variants:
+
+  - ``pyvrp``: PyVRP's own objective, **distance only** (vehicles are
+    free). This is how PyVRP is usually benchmarked; it may use more
+    vehicles than the hierarchical BKS to save distance, so its gap to the
+    hierarchical BKS is not a like-for-like number (compare it with the
+    distance-only BKS, column ``gap dist-only %``).
+  - ``pyvrp+fleet``: the same with a **vehicle fixed cost** equal to the
+    one patchplan uses (twice the sum of all depot-customer distances, an
+    upper bound on any solution's distance), i.e. the same hierarchical
+    objective as patchplan. This is the like-for-like comparison.
+
+  PyVRP's routes are re-timed at their earliest starts
+  (:func:`patchplan.benchfmt.schedule_routes`) and go through the **same**
+  checker and the same exact-distance scoring as patchplan's.
+
+Gaps are ``100 * (distance / BKS distance - 1)`` against the
+``hierarchical`` / ``double`` rows of ``bks.csv`` (vehicles first, exact
+distances), and for reference against the ``distance_only`` / ``double``
+rows. A distance gap only means "worse" when the vehicle counts match: with
+more vehicles than the BKS a solution can be shorter (negative gap), so the
+summary reports the mean gap over all instances and over those whose vehicle
+count matches the BKS.
+
+Usage::
+
+    python benchmarks/solomon.py                                  # 6 instances, 10 s and 30 s
+    python benchmarks/solomon.py --instances C101 R101 --time-limits 5
+    python benchmarks/solomon.py --no-pyvrp --csv solomon.csv
+    python benchmarks/solomon.py --data /path/to/solomon          # folder with *.txt, bks.csv, vrplib/
+
+Prints two Markdown tables (per run, then a summary per solver and time
+limit) to stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import _common
+from patchplan.bench import run_solomon
+from patchplan.benchfmt import DEFAULT_DATA, BenchInstance, read_solomon, schedule_routes, solomon_distance
+from patchplan.check import check
+
+DEFAULT_INSTANCES = ("C101", "C201", "R101", "R201", "RC101", "RC201")
+
+
+def read_bks(folder: Path) -> dict[tuple[str, str], dict[str, float]]:
+    """(instance, "hierarchical" | "distance_only") -> vehicles, distance
+    (the ``double`` convention: exact Euclidean distances)."""
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    path = folder / "bks.csv"
+    if not path.exists():
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["convention"] == "double":
+                out[(row["instance"], row["objective"])] = {
+                    "vehicles": int(row["vehicles"]),
+                    "distance": float(row["distance"]),
+                }
+    return out
+
+
+def fleet_cost(inst: BenchInstance) -> float:
+    """Twice the sum of depot-customer distances: more than any solution's
+    total distance (every customer served alone), so one vehicle fewer
+    always wins. The same bound :func:`patchplan.bench.solomon_params` uses."""
+    xy = inst.coords
+    return 2.0 * float(np.hypot(*(xy[1:] - xy[0]).T).sum())
+
+
+def pyvrp_available() -> bool:
+    try:
+        import pyvrp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_pyvrp(txt: Path, vrp: Path, time_limit_s: float, *, fleet: bool, seed: int = 0) -> dict[str, Any]:
+    """Solve the VRPLIB copy with PyVRP; score and check like patchplan."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    inst = read_solomon(txt)
+    data = pyvrp.read(str(vrp), round_func="exact")  # x 1000, rounded
+    if fleet:
+        fixed = int(math.ceil(fleet_cost(inst) * 1000))
+        data = data.replace(vehicle_types=[vt.replace(fixed_cost=fixed) for vt in data.vehicle_types()])
+    started = time.perf_counter()
+    result = pyvrp.solve(data, stop=MaxRuntime(time_limit_s), seed=seed, display=False)
+    runtime = time.perf_counter() - started
+    best = result.best
+    # A client activity's idx counts clients from 0; its location (and the
+    # Solomon customer number, depot = 0) is num_depots + idx.
+    routes = [[f"v{data.num_depots + a.idx}" for a in route if a.is_client()] for route in best.routes()]
+    roster = schedule_routes(inst, routes)
+    violations = check(inst.scenario, roster, travel=inst.travel, capacity=inst.capacity)
+    return {
+        "instance": inst.name,
+        "vehicles": best.num_routes(),
+        "distance": round(solomon_distance(inst, roster), 2),
+        "runtime_s": round(runtime, 2),
+        "feasible": not violations and not roster.unassigned and best.is_feasible(),
+        "pyvrp_feasible": best.is_feasible(),
+        "unassigned": len(roster.unassigned),
+        "violations": len(violations),
+        "violation_rules": ",".join(sorted({v.rule for v in violations})),
+    }
+
+
+def gaps(row: dict[str, Any], bks: dict[tuple[str, str], dict[str, float]]) -> None:
+    name = row["instance"]
+    hier = bks.get((name, "hierarchical"))
+    dist = bks.get((name, "distance_only"))
+    row["bks_vehicles"] = hier["vehicles"] if hier else None
+    row["bks_distance"] = hier["distance"] if hier else None
+    row["vehicles_match"] = (row["vehicles"] == hier["vehicles"]) if hier else None
+    row["gap_pct"] = round(100 * (row["distance"] / hier["distance"] - 1), 2) if hier else float("nan")
+    row["gap_dist_only_pct"] = round(100 * (row["distance"] / dist["distance"] - 1), 2) if dist else float("nan")
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    keys = sorted({(r["solver"], r["time_limit_s"]) for r in rows}, key=lambda k: (k[1], k[0]))
+    for solver, limit in keys:
+        mine = [r for r in rows if r["solver"] == solver and r["time_limit_s"] == limit]
+        match = [r for r in mine if r["vehicles_match"]]
+        out.append({
+            "solver": solver,
+            "time_limit_s": limit,
+            "instances": len(mine),
+            "feasible": sum(bool(r["feasible"]) for r in mine),
+            "vehicles_match": sum(bool(r["vehicles_match"]) for r in mine),
+            "extra_vehicles": sum(max(0, r["vehicles"] - (r["bks_vehicles"] or r["vehicles"])) for r in mine),
+            "mean_gap_pct": _common.mean(r["gap_pct"] for r in mine),
+            "mean_gap_match_pct": _common.mean(r["gap_pct"] for r in match),
+            "max_gap_pct": max((r["gap_pct"] for r in mine), default=float("nan")),
+            "mean_gap_dist_only_pct": _common.mean(r["gap_dist_only_pct"] for r in mine),
+            "mean_runtime_s": _common.mean(r["runtime_s"] for r in mine),
+            "mean_cpu_s": _common.mean(r["cpu_s"] for r in mine),
+        })
+    return out
+
+
+RUN_COLUMNS = (
+    ("instance", "instance", 0),
+    ("time_limit_s", "T s", 0),
+    ("solver", "solver", 0),
+    ("vehicles", "vehicles", 0),
+    ("bks_vehicles", "BKS veh", 0),
+    ("vehicles_match", "veh = BKS", 0),
+    ("distance", "distance", 2),
+    ("bks_distance", "BKS distance", 2),
+    ("gap_pct", "gap %", 2),
+    ("gap_dist_only_pct", "gap dist-only %", 2),
+    ("feasible", "feasible", 0),
+    ("runtime_s", "runtime s", 1),
+    ("cpu_s", "CPU s", 1),
+)
+SUMMARY_COLUMNS = (
+    ("solver", "solver", 0),
+    ("time_limit_s", "T s", 0),
+    ("instances", "instances", 0),
+    ("feasible", "feasible", 0),
+    ("vehicles_match", "veh = BKS", 0),
+    ("extra_vehicles", "extra vehicles", 0),
+    ("mean_gap_pct", "mean gap %", 2),
+    ("mean_gap_match_pct", "mean gap % (veh = BKS)", 2),
+    ("max_gap_pct", "max gap %", 2),
+    ("mean_gap_dist_only_pct", "mean gap dist-only %", 2),
+    ("mean_runtime_s", "mean runtime s", 1),
+    ("mean_cpu_s", "mean CPU s", 1),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "solomon",
+                        help="folder with <NAME>.txt, bks.csv and vrplib/<NAME>.vrp (default %(default)s)")
+    parser.add_argument("--instances", nargs="+", default=list(DEFAULT_INSTANCES),
+                        help="instance names (default: %(default)s)")
+    parser.add_argument("--time-limits", type=float, nargs="+", default=[10.0, 30.0],
+                        help="seconds per instance (default: 10 30)")
+    parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
+    parser.add_argument("--no-pyvrp", action="store_true", help="skip PyVRP even if it is installed")
+    parser.add_argument("--pyvrp-variants", nargs="+", choices=("pyvrp", "pyvrp+fleet"),
+                        default=["pyvrp", "pyvrp+fleet"], help="PyVRP objectives to run (default: both)")
+    parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
+    args = parser.parse_args(argv)
+
+    bks = read_bks(args.data)
+    use_pyvrp = not args.no_pyvrp and pyvrp_available()
+    if not args.no_pyvrp and not use_pyvrp:
+        print("PyVRP is not installed (pip install pyvrp): patchplan only", file=sys.stderr)
+    info = _common.machine()
+    print(f"machine: {info}", file=sys.stderr)
+    rows: list[dict[str, Any]] = []
+    for limit in args.time_limits:
+        for name in args.instances:
+            txt = args.data / f"{name}.txt"
+            vrp = args.data / "vrplib" / f"{name}.vrp"
+            jobs: list[tuple[str, Any]] = [("patchplan", lambda: run_solomon(txt, time_limit_s=limit, seed=args.seed))]
+            if use_pyvrp and vrp.exists():
+                for variant in args.pyvrp_variants:
+                    fleet = variant == "pyvrp+fleet"
+                    jobs.append((variant, lambda fleet=fleet: run_pyvrp(txt, vrp, limit, fleet=fleet, seed=args.seed)))
+            for solver, job in jobs:
+                load_before = _common.load()[0]
+                cpu0 = time.process_time()
+                row = {"instance": name, "time_limit_s": limit, "solver": solver, **job()}
+                row["cpu_s"] = round(time.process_time() - cpu0, 1)
+                row["instance"] = name
+                row["load1_before"] = load_before
+                gaps(row, bks)
+                rows.append(row)
+                print(f"{name} T={limit:g} {solver}: {row['vehicles']} veh, {row['distance']:.2f} "
+                      f"(gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
+                      f"(CPU {row['cpu_s']:.1f} s), "
+                      f"load {load_before:.2f}", file=sys.stderr)
+    print(_common.markdown_table(rows, RUN_COLUMNS))
+    print()
+    print(_common.markdown_table(summarise(rows), SUMMARY_COLUMNS))
+    if args.csv:
+        _common.write_csv(args.csv, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
