@@ -466,3 +466,14 @@ def test_hhcrsp_routes_file_errors(tmp_path: Path, h10: bf.BenchInstance) -> Non
     wrong.write_text(good.replace("0 9 0 0", "0 9 0 1"))
     with pytest.raises(InputError, match="does not require service 1"):
         bf.read_hhcrsp_routes(wrong, h10)
+
+
+def test_hhcrsp_25_1_serves_every_linked_service() -> None:
+    """Regression: a precedence-linked service whose only qualified carer is
+    busy at its preferred time used to stay unassigned, because its served
+    partner kept a hard preferred window; both are now relaxed together."""
+    from patchplan.bench import run_hhcrsp
+
+    result = run_hhcrsp(BENCH / "InstanzCPLEX_HCSRP_25_1.txt", time_limit_s=4)
+    assert result["unassigned"] == 0
+    assert result["violations"] == 0 and result["feasible"]

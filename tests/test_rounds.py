@@ -227,6 +227,30 @@ def test_link_gap_between_two_visits() -> None:
     assert 30 <= gap <= 45 and served["I"][0][0] != served["B"][0][0]
 
 
+def test_link_moves_both_visits_off_their_preferred_times() -> None:
+    """The only carer with the skill for breakfast B is busy until 08:30, so
+    B runs late; insulin I must then follow 30-45 min later, past its own
+    preferred time: both are widened together, and both are served."""
+    link = pp.VisitLink(first="B", second="I", min_gap=30, max_gap=45)
+    s = plane(
+        {"a": (0, 5), "x": (0, 6)},
+        [
+            visit("X", "x", "07:30", "07:30", 60, skills=("s",)),
+            visit("B", "a", "07:00", "12:00", 20, target="08:00", tolerance=15, skills=("s",)),
+            visit("I", "a", "07:00", "12:00", 10, target="08:40", tolerance=10),
+        ],
+        [carer("k1", skills=("s",)), carer("k2", at=(0, 3))],
+        links=(link,),
+    )
+    roster = solve(s)
+    assert not roster.unassigned
+    served = starts(roster)
+    gap = served["I"][0][1] - served["B"][0][1]
+    assert served["B"][0][1] >= hm("08:30") and 30 <= gap <= 45
+    assert served["I"][0][0] != served["B"][0][0]
+    assert pp.check(s, roster, travel=PLANE) == ()
+
+
 def test_load_capacity() -> None:
     """Capacity 10 and two loads of 6: two carers are needed."""
     s = plane(

@@ -421,6 +421,8 @@ class _DayBuilder:
             else:
                 to_open = {d for d in dropped if d in self.preferred and d not in self.opened}
                 to_widen = dropped - to_open - self.wide
+            # A linked call can only move if its partner can: widen both.
+            to_widen |= self._partners(dropped & (self.wide | to_widen)) - self.wide
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
                 solution = self._improve(solution, breaks, time_limit_s - (time.perf_counter() - started))
@@ -448,6 +450,16 @@ class _DayBuilder:
                 metaheuristic=p.metaheuristic,
             )
         return self.enforce_breaks(self.drop_half_pairs(solution))
+
+    def _partners(self, visit_ids: set[str]) -> set[str]:
+        """Visits tied by a timing link to any of ``visit_ids``."""
+        out = set()
+        for link in self.s.links:
+            if link.first in visit_ids:
+                out.add(link.second)
+            if link.second in visit_ids:
+                out.add(link.first)
+        return out
 
     def _improve(self, solution: RoutingSolution, breaks: set[int], remaining: float) -> RoutingSolution:
         """Nothing left to relax: spend the rest of the budget improving the

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections import defaultdict
+
 import numpy as np
 
 
@@ -123,8 +125,10 @@ class RoutingSolution:
 def greedy_routes(p: RoutingProblem) -> list[list[int]]:
     """A quick feasible start: nodes in order of their window, each to the
     allowed vehicle that can reach it with the least travel - a preferred
-    one when any can - (a double-up to the best pair able to start together). Nodes tied to another by a
-    timing link are left for the search to insert.
+    one when any can - (a double-up to the best pair able to start together).
+    A node tied to another by a timing link (start(b) - start(a) in
+    [min, max], different carers) waits, if need be, until the gap from its
+    placed partner is met, and is left for the search when it cannot be.
 
     Vectorised over vehicles, so a provider-day of 500 visits and 150 carers
     takes well under a second, where OR-Tools' insertion heuristics can take
@@ -148,30 +152,41 @@ def greedy_routes(p: RoutingProblem) -> list[list[int]]:
     leave = np.full(nv, -1, dtype=np.int64)
     load = np.zeros(nv, dtype=np.int64)
     pair: dict[int, int] = {}
-    linked: set[int] = set()
+    # node -> (partner, lo, hi): start(node) - start(partner) in [lo, hi].
+    links: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for sync in p.syncs:
         if sync.both_or_neither and sync.min_gap == 0 and sync.max_gap == 0:
             pair[sync.a], pair[sync.b] = sync.b, sync.a
         else:
-            linked |= {sync.a, sync.b}
+            links[sync.a].append((sync.b, -sync.max_gap, -sync.min_gap))
+            links[sync.b].append((sync.a, sync.min_gap, sync.max_gap))
+    placed: dict[int, tuple[int, int]] = {}  # node -> (vehicle, start)
     order = sorted(range(len(p.nodes)), key=lambda i: (p.nodes[i].early, p.nodes[i].late, i))
     done: set[int] = set()
     for i in order:
-        if i in done or i in linked:
+        if i in done or (i in links and i in pair):
             continue
         node = p.nodes[i]
         allowed = np.array(node.allowed, dtype=np.int64)
         if not len(allowed):
             continue
+        lower, upper, other_carers = node.early, node.late, set()
+        for partner, lo, hi in links.get(i, ()):
+            if partner in placed:
+                vehicle, at = placed[partner]
+                lower, upper = max(lower, at + lo), min(upper, at + hi)
+                other_carers.add(vehicle)
         t_in = times[prof[allowed], pos[allowed], node.point]
         t_home = times[prof[allowed], node.point, home[allowed]]
         unused = leave[allowed] < 0
-        arrive = np.where(unused, np.maximum(start[allowed] + t_in, node.early), free[allowed] + t_in)
-        begin = np.maximum(arrive, node.early)
+        arrive = np.where(unused, np.maximum(start[allowed] + t_in, lower), free[allowed] + t_in)
+        begin = np.maximum(arrive, lower)
         out = np.where(unused, np.where(out_already[allowed], start[allowed], begin - t_in), leave[allowed])
         back = begin + node.duration + t_home
-        ok = (begin <= node.late) & (back <= end[allowed]) & (back - out <= max_work[allowed])
+        ok = (begin <= upper) & (back <= end[allowed]) & (back - out <= max_work[allowed])
         ok &= load[allowed] + node.load <= cap[allowed]
+        if other_carers:
+            ok &= ~np.isin(allowed, list(other_carers))
         if not ok.any():
             continue
         cand = np.flatnonzero(ok)
@@ -195,6 +210,7 @@ def greedy_routes(p: RoutingProblem) -> list[list[int]]:
             pos[vehicle] = node.point
             load[vehicle] += node.load
             done.add(n)
+            placed[n] = (vehicle, at)
     return routes
 
 
@@ -237,43 +253,117 @@ def repair_routes(
     Each unserved node (in order of its window) goes to the position, over
     all allowed vehicles' routes, that adds the least travel while every
     node of that route still starts inside its window, the vehicle is home
-    by its end, within its working limit and capacity. Routes holding
-    synchronised nodes (double-ups, links) are only changed where those
-    nodes keep their start times. Double-ups themselves are left to the
-    search. ``skip_vehicles`` (e.g. those that now need a break) are not
-    touched.
+    by its end, within its working limit and capacity. Synchronised nodes
+    (double-ups, links) already served keep their start times (a carer may
+    wait for them). A node with a timing link goes where its gap to a served
+    partner holds, on another vehicle; when there is no such place, the
+    partner is taken out and the two are inserted together. Double-ups
+    themselves are left to the search. ``skip_vehicles`` (e.g. those that
+    now need a break) are not touched.
     """
     out = [list(r) for r in routes]
     synced = {s.a for s in p.syncs} | {s.b for s in p.syncs}
-    served = {n for r in out for n in r}
+    doubles = {n for s in p.syncs if s.both_or_neither for n in (s.a, s.b)}
+    links: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for s in p.syncs:
+        if not s.both_or_neither:
+            links[s.a].append((s.b, -s.max_gap, -s.min_gap))
+            links[s.b].append((s.a, s.min_gap, s.max_gap))
     times = [t.astype(np.int64) for t in p.times]
-    sched = {k: _schedule(p, k, r, times) for k, r in enumerate(out)}
-    order = sorted((i for i in range(len(p.nodes)) if i not in served and i not in synced), key=lambda i: (p.nodes[i].early, i))
+    where = {n: k for k, r in enumerate(out) for n in r}
+    pinned: dict[int, tuple[int, int]] = {}  # served synced node -> (start, start)
+    for k, r in enumerate(out):
+        sched = _schedule(p, k, r, times)
+        if sched is not None:
+            pinned |= {n: (at, at) for n, at in zip(r, sched[0]) if n in synced}
+    order = sorted((i for i in range(len(p.nodes)) if i not in where and i not in doubles), key=lambda i: (p.nodes[i].early, i))
+    ins = _Inserter(p, out, times, pinned, where, links, skip_vehicles)
     for i in order:
-        node = p.nodes[i]
-        best: tuple[int, int, int] | None = None  # (added travel, vehicle, position)
+        if not ins.insert(i) and i in links:
+            ins.insert_with_partner(i)
+    return out
+
+
+class _Inserter:
+    """Cheapest feasible insertion into routes, keeping synchronised starts."""
+
+    def __init__(self, p: RoutingProblem, out: list[list[int]], times: list[np.ndarray], pinned: dict[int, tuple[int, int]],
+                 where: dict[int, int], links: dict[int, list[tuple[int, int, int]]], skip: set[int] | frozenset[int]) -> None:
+        self.p, self.out, self.times, self.pinned, self.where, self.links, self.skip = p, out, times, pinned, where, links, skip
+
+    def bounds(self, i: int, without: int | None = None) -> tuple[tuple[int, int] | None, set[int]]:
+        """Start bounds for ``i`` from its served link partners, and their vehicles."""
+        lower, upper, vehicles = self.p.nodes[i].early, self.p.nodes[i].late, set()
+        for partner, lo, hi in self.links.get(i, ()):
+            if partner != without and partner in self.pinned and partner in self.where:
+                at = self.pinned[partner][0]
+                lower, upper = max(lower, at + lo), min(upper, at + hi)
+                vehicles.add(self.where[partner])
+        return ((lower, upper) if vehicles else None), vehicles
+
+    def best(self, i: int, without: int | None = None) -> tuple[int, int, int, list[int]] | None:
+        """(added travel, vehicle, position, new starts) of the cheapest place."""
+        p, node = self.p, self.p.nodes[i]
+        window, others = self.bounds(i, without)
+        if window is not None and window[0] > window[1]:
+            return None
+        extra = {i: window} if window else {}
+        best = None
         for k in node.allowed:
-            if k in skip_vehicles:
+            if k in self.skip or k in others:
                 continue
-            route, base = out[k], sched[k]
-            if base is None:
-                continue
-            t = times[p.vehicles[k].profile]
+            route = self.out[k]
+            t = self.times[p.vehicles[k].profile]
             pts = [_start_point(p, k)] + [p.nodes[n].point for n in route] + [p.vehicles[k].point]
             for pos in range(len(route) + 1):
                 added = int(t[pts[pos], node.point] + t[node.point, pts[pos + 1]] - t[pts[pos], pts[pos + 1]])
                 if best is not None and added >= best[0]:
                     continue
-                trial = route[:pos] + [i] + route[pos:]
-                new = _schedule(p, k, trial, times)
-                if new is None or any(new[0][j] != base[0][j - (j > pos)] for j, n in enumerate(trial) if n in synced):
-                    continue
-                best = (added, k, pos)
-        if best is not None:
-            _, k, pos = best
-            out[k].insert(pos, i)
-            sched[k] = _schedule(p, k, out[k], times)
-    return out
+                new = _schedule(p, k, route[:pos] + [i] + route[pos:], self.times, self.pinned | extra)
+                if new is not None:
+                    best = (added, k, pos, new[0])
+        return best
+
+    def place(self, i: int, k: int, pos: int, starts: list[int]) -> None:
+        self.out[k].insert(pos, i)
+        self.where[i] = k
+        if i in self.links:
+            self.pinned[i] = (starts[pos], starts[pos])
+
+    def remove(self, i: int) -> int:
+        k = self.where.pop(i)
+        self.out[k].remove(i)
+        self.pinned.pop(i, None)
+        return k
+
+    def insert(self, i: int) -> bool:
+        found = self.best(i)
+        if found is None:
+            return False
+        self.place(i, found[1], found[2], found[3])
+        return True
+
+    def insert_with_partner(self, i: int) -> bool:
+        """Take a served partner out, place ``i`` freely, then the partner
+        where the gap holds; undo if either does not fit."""
+        for partner, _, _ in self.links[i]:
+            if partner not in self.where:
+                continue
+            k, at, pos = self.where[partner], self.pinned.get(partner), self.out[self.where[partner]].index(partner)
+            self.remove(partner)
+            first = self.best(i, without=partner)
+            if first is not None:
+                self.place(i, first[1], first[2], first[3])
+                second = self.best(partner)
+                if second is not None:
+                    self.place(partner, second[1], second[2], second[3])
+                    return True
+                self.remove(i)
+            self.out[k].insert(pos, partner)
+            self.where[partner] = k
+            if at is not None:
+                self.pinned[partner] = at
+        return False
 
 
 def _start_point(p: RoutingProblem, k: int) -> int:
@@ -281,9 +371,12 @@ def _start_point(p: RoutingProblem, k: int) -> int:
     return v.point if v.start_point is None else v.start_point
 
 
-def _schedule(p: RoutingProblem, k: int, route: list[int], times: list[np.ndarray]) -> tuple[list[int], int] | None:
+def _schedule(
+    p: RoutingProblem, k: int, route: list[int], times: list[np.ndarray], bounds: dict[int, tuple[int, int]] | None = None
+) -> tuple[list[int], int] | None:
     """Earliest start of each node of a route, and the time back home; None
-    if the route breaks a window, the vehicle's end, working limit or load."""
+    if the route breaks a window, the vehicle's end, working limit or load.
+    ``bounds`` narrows some nodes' windows (a timing link to a partner)."""
     v = p.vehicles[k]
     t = times[v.profile]
     here = _start_point(p, k)
@@ -295,8 +388,9 @@ def _schedule(p: RoutingProblem, k: int, route: list[int], times: list[np.ndarra
     clock, starts, load = leave, [], 0
     for n in route:
         node = p.nodes[n]
-        begin = max(clock + int(t[here, node.point]), node.early)
-        if begin > node.late:
+        early, late = bounds[n] if bounds and n in bounds else (node.early, node.late)
+        begin = max(clock + int(t[here, node.point]), early)
+        if begin > late:
             return None
         starts.append(begin)
         clock, here = begin + node.duration, node.point
