@@ -86,7 +86,6 @@ def solve_routing(
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
     params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
-    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if solution_limit is not None:
         params.solution_limit = solution_limit
     params.log_search = log_search
@@ -102,6 +101,10 @@ def solve_routing(
             log.debug("greedy start not accepted by OR-Tools; using its own first solution")
         else:
             initial_routes = greedy
+    # The limit covers building the model and the start too: OR-Tools only
+    # gets what is left of it.
+    left = time_limit_s - (time.perf_counter() - started)
+    params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
     if initial_routes is not None:
         if start is None:
             start = model.routing.ReadAssignmentFromRoutes(

@@ -778,7 +778,7 @@ def demo(
     county: Annotated[bool, typer.Option("--county", help="All twelve districts (takes longer).")] = False,
     seed: SeedOpt = 1,
     scale: Annotated[float, typer.Option("--scale", help="Scale of the demand (1 = the published totals).")] = 1.0,
-    rounds_time: Annotated[float, typer.Option("--rounds-time", help="Seconds for the provider's week of rounds.")] = 90.0,
+    rounds_time: Annotated[float, typer.Option("--rounds-time", help="Seconds for the provider's week of rounds.")] = 150.0,
     full_patches: Annotated[bool, typer.Option("--full-patches", help="Evaluate patch designs with the rounds solver (slower).")] = False,
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Solution budgets instead of time: same numbers on any machine.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report and its files.")] = None,

@@ -38,7 +38,9 @@ class DemoSettings:
     seed: int = 1
     scale: float = 1.0
     #: Wall-clock seconds for the provider's week of rounds.
-    rounds_time_s: float = 90.0
+    #: 150 s keeps the whole demo near three minutes on 2 cores (1:54 at
+    #: 90 s, with 63 of 3,400 calls left unassigned; see benchmarks/README.md).
+    rounds_time_s: float = 150.0
     broker_time_s: float = 10.0
     #: ``fast`` (greedy approximation, seconds) or ``full`` (rounds solver).
     patches_mode: str = "fast"

@@ -412,6 +412,11 @@ class _DayBuilder:
             first_solution=p.first_solution,
             metaheuristic=p.metaheuristic,
         )
+        # OR-Tools can run past its limit (it checks the clock between
+        # neighbourhoods, which take seconds on a large day); what it took
+        # over is held back from the passes that follow, so the plan as a
+        # whole keeps to its limit.
+        lag = max(0.0, solution.wall_s - time_limit_s * 0.5)
         breaks: set[int] = set()
         for _ in range(4):
             dropped = {self.node_visit[n].id for n in solution.dropped}
@@ -425,7 +430,7 @@ class _DayBuilder:
             to_widen |= self._partners(dropped & (self.wide | to_widen)) - self.wide
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
-                solution = self._improve(solution, breaks, time_limit_s - (time.perf_counter() - started))
+                solution = self._improve(solution, breaks, time_limit_s - (time.perf_counter() - started) - lag)
                 break
             breaks |= violators
             self.opened |= to_open
@@ -434,21 +439,23 @@ class _DayBuilder:
             for route in solution.routes:
                 if route.vehicle not in breaks:
                     routes[route.vehicle] = list(route.nodes)
-            remaining = time_limit_s - (time.perf_counter() - started)
+            remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
                 break
             relaxed = self.problem(wide=self.wide, breaks=breaks)
             repaired = repair_routes(relaxed, routes, skip_vehicles=breaks)
             if _ortools.routes_feasible(relaxed, repaired):
                 routes = repaired
+            limit = remaining * (0.5 if to_open else 0.8)
             solution = _ortools.solve_routing(
                 relaxed,
-                time_limit_s=remaining * (0.5 if to_open else 0.8),
+                time_limit_s=limit,
                 initial_routes=routes,
                 solution_limit=p.solution_limit,
                 first_solution=p.first_solution,
                 metaheuristic=p.metaheuristic,
             )
+            lag = max(lag, solution.wall_s - limit)
         return self.enforce_breaks(self.drop_half_pairs(solution))
 
     def _partners(self, visit_ids: set[str]) -> set[str]:
@@ -469,11 +476,15 @@ class _DayBuilder:
         seconds matters more than the last minutes of travel."""
         if self.p.solution_limit is not None or self.initial or remaining < 1.0:
             return solution
+        begun = time.perf_counter()
         problem = self.problem(wide=self.wide, breaks=breaks)
         routes: list[list[int]] = [[] for _ in self.shifts]
         for route in solution.routes:
             routes[route.vehicle] = list(route.nodes)
         if not _ortools.routes_feasible(problem, routes):
+            return solution
+        remaining -= time.perf_counter() - begun
+        if remaining < 1.0:
             return solution
         better = _ortools.solve_routing(
             problem,
