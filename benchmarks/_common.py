@@ -59,6 +59,13 @@ def machine() -> dict[str, str]:
     }
 
 
+def machine_line() -> str:
+    """:func:`machine` as one line for a report or a log."""
+    m = machine()
+    return (f"{m['cpu']}, {m['cores']} cores, {m['memory']}, load {m['load_1_5_15']}, "
+            f"Python {m['python']}, patchplan commit {m['commit']}")
+
+
 def load() -> tuple[float, float, float]:
     """1, 5 and 15-minute load averages (nan where unavailable)."""
     try:

@@ -73,7 +73,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -83,6 +82,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import _common
 
 try:
     import psutil
@@ -332,28 +333,7 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------
-def fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def table(rows: list[dict[str, Any]], columns: list[tuple[str, str, int]]) -> str:
-    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |"]
-    align = []
-    for key, _, _ in columns:
-        numeric = any(isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool) for r in rows)
-        align.append("---:" if numeric else "---")
-    lines.append("|" + "|".join(align) + "|")
-    for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k), d) for k, _, d in columns) + " |")
-    return "\n".join(lines)
+table = _common.markdown_table
 
 
 def rel(a: float, b: float) -> float | None:
@@ -373,19 +353,8 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent, check=False).stdout.strip() or "unknown"
-    mem = psutil.virtual_memory().total / 2**30 if psutil else float("nan")
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.1f} GiB, Python {platform.python_version()}, "
-            f"patchplan commit {commit}, memory via {'psutil (tree RSS and PSS)' if psutil else 'getrusage only'}")
+    mem = "psutil (tree RSS and PSS)" if psutil else "getrusage only"
+    return f"{_common.machine_line()}, memory via {mem}"
 
 
 def report(design_rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], args: argparse.Namespace) -> str:

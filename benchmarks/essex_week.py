@@ -67,7 +67,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import sys
 import time
 from collections import defaultdict
@@ -76,6 +75,8 @@ from typing import Any
 
 import numpy as np
 
+from _common import machine_line as machine
+from _common import markdown_table as markdown
 from patchplan.check import check_and_score
 from patchplan.cli import _status_quo_of
 from patchplan.model import Roster, Scenario, Shift, Visit
@@ -302,39 +303,6 @@ COLUMNS = (
     ("hours_spread", "h spread (sd)", 1),
     ("runtime_s", "runtime s", 0),
 )
-
-
-def fmt(value: Any, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def markdown(rows: list[dict[str, Any]], columns: tuple[tuple[str, str, int], ...]) -> str:
-    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |"]
-    lines.append("|" + "|".join("---" if k in ("plan", "unassigned_reasons") else "---:" for k, _, _ in columns) + "|")
-    for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k), d) for k, _, d in columns) + " |")
-    return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, load {load}, Python {platform.python_version()}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,13 +62,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from _common import machine_line as machine
+from _common import markdown_table
 from patchplan.check import check_and_score
 from patchplan.model import DAY_MIN, Roster, Round, Scenario
 from patchplan.replan import CarerOff, replan
@@ -163,36 +164,8 @@ COLUMNS = (
 )
 
 
-def fmt(value: Any, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
 def markdown(rows: list[dict[str, Any]]) -> str:
-    text = {"provider", "sick", "method"}
-    lines = ["| " + " | ".join(h for _, h, _ in COLUMNS) + " |"]
-    lines.append("|" + "|".join("---" if k in text else "---:" for k, _, _ in COLUMNS) + "|")
-    for r in rows:
-        lines.append("| " + " | ".join(fmt(r.get(k), d) for k, _, d in COLUMNS) + " |")
-    return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, load {load}, Python {platform.python_version()}"
+    return markdown_table(rows, COLUMNS)
 
 
 def main(argv: list[str] | None = None) -> int:
