@@ -780,7 +780,7 @@ def demo(
     scale: Annotated[float, typer.Option("--scale", help="Scale of the demand (1 = the published totals).")] = 1.0,
     rounds_time: Annotated[float, typer.Option("--rounds-time", help="Seconds for the provider's week of rounds.")] = 150.0,
     full_patches: Annotated[bool, typer.Option("--full-patches", help="Evaluate patch designs with the rounds solver (slower).")] = False,
-    deterministic: Annotated[bool, typer.Option("--deterministic", help="Solution budgets instead of time: same numbers on any machine.")] = False,
+    deterministic: Annotated[bool, typer.Option("--deterministic", help="Solution budgets instead of time: same numbers on any machine when --rounds-time is above what they need.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report and its files.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
