@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from browser import needs_chromium, rendered_dom, screenshot
 from patchplan.cli import app
 
-ARTEFACTS = Path(__file__).parents[1] / "test-artifacts"
 # The rounds time is a safety cap far above what the solution budgets need
 # (about 15 s), so the budgets, not the clock, decide the plan.
 QUICK = ["--district", "Harlow", "--scale", "0.12", "--rounds-time", "300", "--deterministic", "--seed", "3"]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +50,17 @@ def test_same_seed_same_numbers(demo_run: tuple[dict, Path], tmp_path: Path) -> 
     assert second == head
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+@needs_chromium
 def test_report_renders_in_headless_chromium(demo_run: tuple[dict, Path], tmp_path: Path) -> None:
     """Maps (Leaflet ran), tables and charts are in the rendered page, with
     the OGL attribution; a screenshot is saved as a test artefact."""
     _, out = demo_run
     index = out / "index.html"
-    flags = [*FLAGS, f"--user-data-dir={tmp_path / 'chrome'}"]
-    dom = subprocess.run(["chromium", *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    dom = rendered_dom(index, tmp_path / "chrome")
     assert dom.count('class="folium-map leaflet-container') >= 2  # a round and at least one patch design
     assert dom.count('<table class="data"') >= 5
     assert dom.count("data:image/png;base64") >= 3
     assert "leaflet-interactive" in dom  # the round's line and the patches were drawn
     assert "Open Government Licence" in dom
-    ARTEFACTS.mkdir(exist_ok=True)
-    shot = ARTEFACTS / "demo-report.png"
-    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,3000", index.as_uri()],
-                   capture_output=True, timeout=180)
+    shot = screenshot(index, tmp_path / "chrome", "demo-report.png", height=3000)
     assert shot.is_file() and shot.stat().st_size > 20_000

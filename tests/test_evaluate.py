@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import patchplan as pp
+from browser import needs_chromium, rendered_dom, screenshot
 from patchplan import evaluate as evaluate_module
 from patchplan.evaluate import Levers, broker_design, build_design, evaluate, make_tasks, split_runs
 
-ARTEFACTS = Path(__file__).parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +132,7 @@ def test_bad_design_name_is_bad_input(harlow: pp.Scenario) -> None:
         build_design(harlow, "hexagons")
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+@needs_chromium
 def test_compare_report_renders_in_a_browser(harlow: pp.Scenario, tmp_path: Path) -> None:
     """`patches compare --out` writes a report whose maps, tables and charts
     render in headless Chromium without a network; a screenshot is kept."""
@@ -147,15 +144,9 @@ def test_compare_report_renders_in_a_browser(harlow: pp.Scenario, tmp_path: Path
     result = CliRunner().invoke(app, ["patches", "compare", str(folder), "today", "k=2", "--mode", "fast", "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     index = tmp_path / "r" / "index.html"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'chrome'}"]
-    dom = subprocess.run(["chromium", *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = rendered_dom(index, tmp_path / "chrome", timeout=120)
     assert dom.count('class="folium-map leaflet-container') == 2  # Leaflet ran: one map per design
     assert dom.count('<table class="data"') >= 3 and dom.count("data:image/png;base64") >= 3
     assert "Open Government Licence" in dom
-    ARTEFACTS.mkdir(exist_ok=True)
-    shot = ARTEFACTS / "patches-compare.png"
-    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,2000", index.as_uri()],
-                   capture_output=True, timeout=120)
+    shot = screenshot(index, tmp_path / "chrome", "patches-compare.png", height=2000, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
