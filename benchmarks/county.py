@@ -70,7 +70,6 @@ pytest; no timing assertions.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -517,14 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     every = [{"part": "designs", **r} for r in design_rows] + [{"part": "scaling", **r} for r in scale_rows]
     if args.csv:
-        keys: list[str] = []
-        for r in every:
-            keys += [k for k in r if k not in keys]
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        with args.csv.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(every)
+        _common.write_csv(args.csv, every)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine(), "args": {k: (str(v) if isinstance(v, Path) else v)

@@ -64,7 +64,6 @@ time: plans are timed by wall clock.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -76,6 +75,7 @@ from typing import Any
 import numpy as np
 
 from _common import machine_line as machine
+from _common import write_csv
 from _common import markdown_table as markdown
 from patchplan.check import check_and_score
 from patchplan.cli import _status_quo_of
@@ -429,13 +429,7 @@ def main(argv: list[str] | None = None) -> int:
                           ("clients_at_bound_pct", "clients at bound %", 1), ("carers_used", "carers used", 0),
                           ("hours_mean", "mean h", 1), ("unassigned_reasons", "unassigned by reason", 0))))
     if args.csv:
-        keys: list[str] = []
-        for r in rows:
-            keys += [k for k in r if k not in keys]
-        with args.csv.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
+        write_csv(args.csv, rows)
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "bound": bound_info, "rows": rows}, indent=2), encoding="utf-8")
     return 0

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -50,6 +49,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import _common
 
 #: Issue 2 acceptance: full county (scale 1) in under a minute, under 2 GB.
 LIMIT_S = 60.0
@@ -123,42 +124,6 @@ def run_one(scale: float, seed: int) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def machine() -> dict[str, str]:
-    """CPU model, cores, memory, Python and patchplan versions."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-                break
-    except OSError:
-        pass
-    commit = "unknown"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            cwd=Path(__file__).parent, check=False,
-        ).stdout.strip() or "unknown"
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "memory": mem,
-        "python": platform.python_version(),
-        "os": platform.platform(),
-        "commit": commit,
-    }
-
-
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median times and the largest peaks over repeats of one scale."""
     first = runs[0]
@@ -208,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
 
-    info = machine()
+    info = _common.machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory']} RAM; "
           f"Python {info['python']}; {info['os']}; patchplan commit {info['commit']}",
           file=sys.stderr)

@@ -60,7 +60,6 @@ time: runtimes are wall clock.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -69,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import machine_line as machine
+from _common import write_csv
 from _common import markdown_table
 from patchplan.check import check_and_score
 from patchplan.model import DAY_MIN, Roster, Round, Scenario
@@ -254,13 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{row['violations']} {row['violation_rules']} {extra or ''} load {load1:.2f}", file=sys.stderr)
     print(markdown(rows))
     if args.csv:
-        keys: list[str] = []
-        for r in rows:
-            keys += [k for k in r if k not in keys]
-        with args.csv.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
+        write_csv(args.csv, rows)
     return 0
 
 

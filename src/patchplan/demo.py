@@ -13,7 +13,6 @@ plans.
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
 from collections.abc import Callable
@@ -191,7 +190,7 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
     ]
     page.table(rows, caption="Generated totals next to Essex County Council's published figures")
     page.table([{"figure": k.replace("_", " "), "value": v} for k, v in f["extra"].items()], caption="Also in the scenario")
-    _write_csv(folder / "tables" / "facts.csv", rows)
+    rp.write_csv(folder / "tables" / "facts.csv", rows)
 
     # -- broker ------------------------------------------------------------------
     page.heading("2. Broker: the live-demand backlog", anchor="broker")
@@ -213,8 +212,8 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
                          title="Backlog: cascade vs joint", ylabel="hours a week"), "broker chart")
     if joint.shortages:
         page.table([{"where short": x} for x in joint.shortages[:8]], caption="Where capacity ran short")
-    _write_csv(folder / "tables" / "broker.csv", b_rows)
-    _write_csv(folder / "tables" / "broker_joint_placements.csv", [vars_of(p) for p in joint.placements])
+    rp.write_csv(folder / "tables" / "broker.csv", b_rows)
+    rp.write_csv(folder / "tables" / "broker_joint_placements.csv", [vars_of(p) for p in joint.placements])
 
     # -- rounds ------------------------------------------------------------------
     page.heading("3. Rounds: a provider's week", anchor="rounds")
@@ -237,7 +236,7 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
                          title="Travel and continuity", ylabel="hours / carers x10"), "rounds chart")
     page.heading("One carer's round on the map (Monday)", level=3)
     page.map(_round_map(s, ours, sq, new_map))
-    _write_csv(folder / "tables" / "rounds.csv", r_rows)
+    rp.write_csv(folder / "tables" / "rounds.csv", r_rows)
 
     # -- patches -----------------------------------------------------------------
     page.heading("4. Patches: a commissioner's what-if", anchor="patches")
@@ -263,7 +262,7 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
 
             page.heading(f"Design: {design.name}", level=3)
             page.map(rp._design_map(s, design, result, demand, json.loads(path.read_text(encoding="utf-8"))))
-    _write_csv(folder / "tables" / "patches.csv", heads)
+    rp.write_csv(folder / "tables" / "patches.csv", heads)
 
     # -- assumptions --------------------------------------------------------------
     page.heading("Assumptions and parameters", anchor="assumptions")
@@ -315,17 +314,6 @@ def _round_map(s: Scenario, ours: Roster, sq: Roster, new_map: Callable[..., fol
 
 def vars_of(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not rows:
-        path.write_text("", encoding="utf-8")
-        return
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 __all__ = ["DemoResult", "DemoSettings", "run_demo"]

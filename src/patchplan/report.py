@@ -248,8 +248,8 @@ def patches_report(
                      "carers_needed", "distinct_carers_per_client_mean", "unassigned_hours", "violations"],
             caption=f"{design.name}: per patch" if design.patches else f"{design.name}: per district",
         )
-        _write_csv(out / f"per_patch_{_slug(design.name)}.csv", per_patch)
-    _write_csv(out / "designs.csv", heads)
+        write_csv(out / f"per_patch_{_slug(design.name)}.csv", per_patch)
+    write_csv(out / "designs.csv", heads)
     page.heading("Assumptions and parameters")
     page.table(
         [
@@ -333,9 +333,12 @@ def _design_map(
     return m
 
 
-def _write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """A table of a report as CSV (columns from the first row; empty when
+    there are no rows), creating its folder."""
     import csv
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not rows:
         path.write_text("", encoding="utf-8")
         return
