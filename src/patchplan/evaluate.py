@@ -53,14 +53,12 @@ from .model import (
     SPOT_TIER,
     Area,
     Branch,
-    Carer,
     Framework,
     Location,
     Package,
     Patch,
     Provider,
     Scenario,
-    Shift,
     band_minutes,
 )
 
@@ -600,16 +598,7 @@ def _sub_scenario(
         start = v.preferred - v.day * DAY_MIN
         for band, minutes in band_minutes(start, start + v.duration_min).items():
             peak[s.weekday(v.day), BAND_NAMES.index(band)] += minutes * v.carers_required / 60
-    carers: list[Carer] = []
-    shifts: list[Shift] = []
-    if peak.any():
-        c, sh = gen.day_carers(draft, branch, peak * 1.1)
-        carers += c
-        shifts += sh
-    if nights.any():
-        c, sh = gen.night_carers(draft, branch, float(nights.max()))
-        carers += c
-        shifts += sh
+    carers, shifts = gen.staff(draft, branch, peak * 1.1, float(nights.max()))
     if levers.walking and area_ids is not None and _dense(s, area_ids):
         carers = [dataclasses.replace(c, mode="walk") if c.home.urban else c for c in carers]
     return Scenario(

@@ -564,15 +564,26 @@ class _Generator:
                     night[d.pattern.weekdays] += 1
                 else:
                     p.live_in_slots += 1
-            branch = p.branches[0]
-            if peak.any():
-                c, s = self.day_carers(p, branch, peak)
-                carers += c
-                shifts += s
-            if night.any():
-                c, s = self.night_carers(p, branch, float(night.max()))
-                carers += c
-                shifts += s
+            c, s = self.staff(p, p.branches[0], peak, float(night.max()))
+            carers += c
+            shifts += s
+        return carers, shifts
+
+    def staff(
+        self, p: _ProviderDraft, branch: Branch, peak: np.ndarray, per_night: float
+    ) -> tuple[list[Carer], list[Shift]]:
+        """Day carers for ``peak`` (hours by weekday x band) and night carers
+        for ``per_night`` nights at once, each only when there is such work."""
+        carers: list[Carer] = []
+        shifts: list[Shift] = []
+        if peak.any():
+            c, s = self.day_carers(p, branch, peak)
+            carers += c
+            shifts += s
+        if per_night > 0:
+            c, s = self.night_carers(p, branch, per_night)
+            carers += c
+            shifts += s
         return carers, shifts
 
     def _rural_share(self) -> dict[str, float]:
