@@ -404,8 +404,9 @@ class _DayBuilder:
             for k, route in enumerate(initial):
                 for n in route:
                     self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k)
+        problem = self.problem(wide=self.wide, breaks=set())
         solution = _ortools.solve_routing(
-            self.problem(wide=self.wide, breaks=set()),
+            problem,
             time_limit_s=time_limit_s * 0.5,
             initial_routes=initial,
             solution_limit=p.solution_limit,
@@ -430,7 +431,7 @@ class _DayBuilder:
             to_widen |= self._partners(dropped & (self.wide | to_widen)) - self.wide
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
-                solution = self._improve(solution, breaks, time_limit_s - (time.perf_counter() - started) - lag)
+                solution = self._improve(problem, solution, time_limit_s - (time.perf_counter() - started) - lag)
                 break
             breaks |= violators
             self.opened |= to_open
@@ -442,13 +443,13 @@ class _DayBuilder:
             remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
                 break
-            relaxed = self.problem(wide=self.wide, breaks=breaks)
-            repaired = repair_routes(relaxed, routes, skip_vehicles=breaks)
-            if _ortools.routes_feasible(relaxed, repaired):
+            problem = self.problem(wide=self.wide, breaks=breaks)
+            repaired = repair_routes(problem, routes, skip_vehicles=breaks)
+            if _ortools.routes_feasible(problem, repaired):
                 routes = repaired
             limit = remaining * (0.5 if to_open else 0.8)
             solution = _ortools.solve_routing(
-                relaxed,
+                problem,
                 time_limit_s=limit,
                 initial_routes=routes,
                 solution_limit=p.solution_limit,
@@ -468,24 +469,18 @@ class _DayBuilder:
                 out.add(link.first)
         return out
 
-    def _improve(self, solution: RoutingSolution, breaks: set[int], remaining: float) -> RoutingSolution:
-        """Nothing left to relax: spend the rest of the budget improving the
-        plan on the same model (the passes above keep half of it in reserve
-        for relaxing). Not under a solution budget (that is the whole budget
-        by definition), nor when re-planning from a plan, where an answer in
-        seconds matters more than the last minutes of travel."""
+    def _improve(self, problem: RoutingProblem, solution: RoutingSolution, remaining: float) -> RoutingSolution:
+        """Nothing left to relax: spend the rest of the budget improving
+        ``solution`` on the ``problem`` it solves (the passes above keep half
+        of the budget in reserve for relaxing). Not under a solution budget
+        (that is the whole budget by definition), nor when re-planning from a
+        plan, where an answer in seconds matters more than the last minutes
+        of travel."""
         if self.p.solution_limit is not None or self.initial or remaining < 1.0:
             return solution
-        begun = time.perf_counter()
-        problem = self.problem(wide=self.wide, breaks=breaks)
         routes: list[list[int]] = [[] for _ in self.shifts]
         for route in solution.routes:
             routes[route.vehicle] = list(route.nodes)
-        if not _ortools.routes_feasible(problem, routes):
-            return solution
-        remaining -= time.perf_counter() - begun
-        if remaining < 1.0:
-            return solution
         better = _ortools.solve_routing(
             problem,
             time_limit_s=remaining,
