@@ -21,10 +21,10 @@ patients to vehicles is greedy. This script
 1. enumerates **every** task order of a small instance (depth-first with
    the exact bound "partial cost only grows") and reports the best value
    the decoder can reach;
-2. plans the instance with patchplan (:func:`patchplan.bench.hhcrsp_params`)
+2. plans the instance with patchplan (:func:`patchplan.bench.run.hhcrsp_params`)
    and reports its objective and checker result;
 3. re-times patchplan's routes at their earliest starts as the decoder would
-   (:func:`patchplan.benchfmt.schedule_routes`) to show whether timing
+   (:func:`patchplan.bench.formats.schedule_routes`) to show whether timing
    (waiting) or routing makes the difference;
 4. checks whether any task order makes the decoder build patchplan's routes.
 
@@ -45,11 +45,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from patchplan.bench import hhcrsp_params
-from patchplan.benchfmt import DEFAULT_DATA, BenchInstance, hhcrsp_objective, read_hhcrsp, schedule_routes
-from patchplan.check import check
-from patchplan.model import Visit
-from patchplan.rounds import plan_rounds
+from patchplan.bench.run import hhcrsp_params
+from patchplan.bench.formats import DEFAULT_DATA, BenchInstance, hhcrsp_objective, read_hhcrsp, schedule_routes
+from patchplan.check.checker import check
+from patchplan.core.model import Visit
+from patchplan.rounds.plan import plan_rounds
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ Protocol
 --------
 1. Generate the county with ``patchplan.essex(seed=--seed, backlog=--backlog)``
    (about 35 s on an idle machine; nothing is cached on disk).
-2. **State.** Build one :class:`patchplan.broker.BrokerState` (capacity left
+2. **State.** Build one :class:`patchplan.broker.brokerage.BrokerState` (capacity left
    per provider, weekday and band; an index of the status-quo rounds) and
    time it: the one-off cost a broker pays when the session starts.
-3. **Shortlist latency.** :func:`patchplan.broker.shortlist` for
+3. **Shortlist latency.** :func:`patchplan.broker.brokerage.shortlist` for
    ``--latency-packages`` backlog packages (a seeded random sample of the
    backlog), one call each, all on that one state. The *cold* pass is the
    first call per package: it also builds, lazily, the round index of each
@@ -21,9 +21,9 @@ Protocol
    (capacity in every weekday x band it needs, and a carer who can do
    every call). Unplaceable packages bound what any allocation can place.
 5. **Backlog allocation.** For each policy (``cascade``, ``tiered``,
-   ``weighted``): :func:`patchplan.broker.cascade_backlog` (one package at a
+   ``weighted``): :func:`patchplan.broker.brokerage.cascade_backlog` (one package at a
    time, most urgent first, capacity booked as it goes) and
-   :func:`patchplan.broker.allocate` (joint CP-SAT, ``--time-limit`` s, one
+   :func:`patchplan.broker.brokerage.allocate` (joint CP-SAT, ``--time-limit`` s, one
    worker, seed 0). Each run gets a fresh ``BrokerState`` (its build time is
    not in the run's runtime; its lazy round indexes are). Reported: hours
    placed a week, spot-market hours, packages unplaced, added carer travel
@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 import patchplan as pp
-from patchplan.broker import POLICIES, Allocation, BrokerState, allocate, backlog, cascade_backlog, shortlist
+from patchplan.broker.brokerage import POLICIES, Allocation, BrokerState, allocate, backlog, cascade_backlog, shortlist
 
 #: Issue 5's aim for the joint allocation against the plain cascade.
 AIM_MORE_HOURS = 0.10
@@ -145,7 +145,7 @@ def latency(s: pp.Scenario, pkgs: list[pp.Package], n: int, seed: int) -> dict[s
 
 def hours_bound(s: pp.Scenario, pkgs: list[pp.Package], time_limit: float) -> dict[str, Any]:
     """An upper bound on the hours any allocation can place: CP-SAT on the
-    joint model of :func:`patchplan.broker.allocate` (same feasible options,
+    joint model of :func:`patchplan.broker.brokerage.allocate` (same feasible options,
     needs and capacity, in minutes) with placed minutes as the only goal."""
     from ortools.sat.python import cp_model
 

@@ -1,5 +1,5 @@
 """County patch evaluation benchmark (issue 6): time, peak memory and KPIs of
-:func:`patchplan.evaluate.evaluate` on the full Essex county, its scaling
+:func:`patchplan.patches.evaluate.evaluate` on the full Essex county, its scaling
 with demand, and the error of the fast approximate mode.
 
 Issue 6's aim: "a full-county evaluation in <= 10 minutes on 2 cores with
@@ -22,7 +22,7 @@ generated scenario is shared by the designs evaluated at that scale.
    ``prep s`` (levers, brokerage, sub-scenarios and workforces: everything
    before the tasks run), ``tasks s`` (``run_tasks``: week plans and the
    independent checker on the worker processes) and the aggregation, by
-   wrapping ``patchplan.evaluate.run_tasks`` with a timer (nothing else is
+   wrapping ``patchplan.patches.evaluate.run_tasks`` with a timer (nothing else is
    changed).
 2. **Scaling** (``--scales``, default 0.1 0.25 0.5 1.0): one child per scale
    generates ``essex(seed=--seed, scale=f)`` and evaluates one design,
@@ -226,7 +226,7 @@ def wait_quiet(max_wait: float, max_load: float, label: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     import patchplan as pp
-    import patchplan.evaluate as ev
+    import patchplan.patches.evaluate as ev
 
     sampler = Sampler()
     phases: dict[str, float] = {}

@@ -6,20 +6,20 @@ Protocol
 --------
 For every district (``--district``, default Colchester):
 
-1. generate the district with :func:`patchplan.scenario.essex` (``--seed``,
+1. generate the district with :func:`patchplan.essex.generator.essex` (``--seed``,
    scale 1), which also builds the status-quo roster
-   (:mod:`patchplan.statusquo`: a documented greedy coordinator's rule);
+   (:mod:`patchplan.rounds.statusquo`: a documented greedy coordinator's rule);
 2. take the framework provider with the most placed hours in the district
-   (:func:`patchplan.rounds.largest_provider`) and one day (``--day``);
+   (:func:`patchplan.rounds.plan.largest_provider`) and one day (``--day``);
 3. the **status quo** is the scenario's status-quo roster restricted to
    that provider and day, exactly as ``patchplan rounds`` does it
-   (``patchplan.cli._status_quo_of``, imported, not copied);
+   (``patchplan.cli.app._status_quo_of``, imported, not copied);
 4. **patchplan** plans the same provider-day with
-   :func:`patchplan.rounds.plan_rounds` (default parameters: travel first,
+   :func:`patchplan.rounds.plan.plan_rounds` (default parameters: travel first,
    then lateness; WTR breaks) for every time limit in ``--time-limits``,
    solver seed ``--solver-seed``, single thread;
 5. both rosters are checked and scored by the same independent checker
-   (:func:`patchplan.check.check_and_score`, the scenario's offline travel
+   (:func:`patchplan.check.checker.check_and_score`, the scenario's offline travel
    model) over the same scope (the provider's placed visits that day).
 
 Reported per plan: travel minutes and km, on-time share (start within the
@@ -49,10 +49,10 @@ from pathlib import Path
 from typing import Any
 
 import _common
-from patchplan.check import check_and_score
-from patchplan.cli import _status_quo_of
-from patchplan.rounds import largest_provider, plan_rounds
-from patchplan.scenario import essex
+from patchplan.check.checker import check_and_score
+from patchplan.cli.app import _status_quo_of
+from patchplan.rounds.plan import largest_provider, plan_rounds
+from patchplan.essex.generator import essex
 
 #: The issue's bar: at least this much less travel than the status quo.
 AIM_TRAVEL_CUT = 0.30

@@ -4,20 +4,20 @@ carer against the status quo and against seven independent daily plans.
 Protocol
 --------
 1. Generate one district of the Essex scenario with
-   :func:`patchplan.scenario.essex` (``--district``, default Maldon;
+   :func:`patchplan.essex.generator.essex` (``--district``, default Maldon;
    ``--seed``, default 1; scale 1). It includes the status-quo roster
-   (:mod:`patchplan.statusquo`) and each client's history (their three most
+   (:mod:`patchplan.rounds.statusquo`) and each client's history (their three most
    frequent status-quo carers).
 2. Take the district's largest framework provider
-   (:func:`patchplan.rounds.largest_provider`) and the scenario's week
+   (:func:`patchplan.rounds.plan.largest_provider`) and the scenario's week
    (days 0-6).
 3. Plans, each checked and scored by the independent checker
-   (:func:`patchplan.check.check_and_score`) over the same scope (the
+   (:func:`patchplan.check.checker.check_and_score`) over the same scope (the
    provider's placed visits of the week):
 
    * ``status quo``: the scenario's status-quo roster restricted to the
-     provider (``patchplan.cli._status_quo_of``, imported, not copied);
-   * ``independent daily``: :func:`patchplan.rounds.plan_rounds` over the
+     provider (``patchplan.cli.app._status_quo_of``, imported, not copied);
+   * ``independent daily``: :func:`patchplan.rounds.plan.plan_rounds` over the
      seven days with ``RoundsParams()`` (no continuity rule: each day is
      planned on its own, only weekly hours carry over), total time limit
      ``--time-limit``;
@@ -77,12 +77,12 @@ import numpy as np
 from _common import machine_line as machine
 from _common import write_csv
 from _common import markdown_table as markdown
-from patchplan.check import check_and_score
-from patchplan.cli import _status_quo_of
-from patchplan.model import Roster, Scenario, Shift, Visit
-from patchplan.params import RoundsParams
-from patchplan.rounds import largest_provider, plan_rounds
-from patchplan.scenario import essex
+from patchplan.check.checker import check_and_score
+from patchplan.cli.app import _status_quo_of
+from patchplan.core.model import Roster, Scenario, Shift, Visit
+from patchplan.core.params import RoundsParams
+from patchplan.rounds.plan import largest_provider, plan_rounds
+from patchplan.essex.generator import essex
 
 #: The issue's bars.
 AIM_TRAVEL_CUT = 0.40

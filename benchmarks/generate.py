@@ -1,5 +1,5 @@
 """Scenario generation benchmark (issue 2): time and peak memory of
-:func:`patchplan.scenario.essex` per scale, plus writing and reading the
+:func:`patchplan.essex.generator.essex` per scale, plus writing and reading the
 scenario folder.
 
 Protocol

@@ -7,8 +7,8 @@ Protocol
 For every instance (``--sizes`` x ``--indices``; by default instance ``_1``
 of every size 10, 25, 50, 75, 100, 200, 300 patients):
 
-* :func:`patchplan.bench.run_hhcrsp` reads the instance (times x 100,
-  travel rounded *up*), plans it with :func:`patchplan.rounds.plan_rounds`
+* :func:`patchplan.bench.run.run_hhcrsp` reads the instance (times x 100,
+  travel rounded *up*), plans it with :func:`patchplan.rounds.plan.plan_rounds`
   under travel + total tardiness weighted equally (maximum tardiness is not
   modelled, only reported), with the time limit of its size
   (:data:`TIME_LIMITS`, or ``--time-limit`` for all), seed 0, single thread,
@@ -17,7 +17,7 @@ of every size 10, 25, 50, 75, 100, 200, 300 patients):
   services, travel times, coverage.
 * The objective is the literature's: ``(distance + total tardiness + max
   tardiness) / 3`` with real-valued distances and start times
-  (:func:`patchplan.benchfmt.hhcrsp_objective`).
+  (:func:`patchplan.bench.formats.hhcrsp_objective`).
 * ``gap %`` = ``100 * (objective / BKS - 1)`` against ``objective_value``
   of ``bks.csv``: the best published BRKGA results of Kummer Neto et al.
   (GECCO 2020 and BRKGA-MP-IPR 2021). A negative gap means a better
@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import _common
-from patchplan.bench import run_hhcrsp
-from patchplan.benchfmt import DEFAULT_DATA
+from patchplan.bench.run import run_hhcrsp
+from patchplan.bench.formats import DEFAULT_DATA
 
 SIZES = (10, 25, 50, 75, 100, 200, 300)
 #: Seconds per instance by number of patients: about 1 s per 1-2 patients

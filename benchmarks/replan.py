@@ -13,14 +13,14 @@ For every scenario seed in ``--seeds`` (default 1 2 3):
    workforce from the district's demand, not from the packages it won, so
    some providers in range have almost nothing to do);
 2. plan its day ``--day`` (default 0, a Monday) with
-   :func:`patchplan.rounds.plan_rounds` (``--plan-time`` s, default 60,
+   :func:`patchplan.rounds.plan.plan_rounds` (``--plan-time`` s, default 60,
    solver seed 0): the original roster, checked by the independent checker;
 3. the carer with the most visits that day goes off sick at ``--at``
    (default 09:40). Everything started before then is pinned (visits in
    progress are finished); the carer's later visits must move.
 4. For every time limit T in ``--time-limits`` (default 5 10):
 
-   * ``replan``: :func:`patchplan.replan.replan` with
+   * ``replan``: :func:`patchplan.rounds.replan.replan` with
      ``[CarerOff(carer, at)]``, ``now=at``, ``time_limit_s=T``: minimal
      disruption - every remaining call is first offered only to its
      original carer(s);
@@ -29,7 +29,7 @@ For every scenario seed in ``--seeds`` (default 1 2 3):
      cut back to its pinned stops (so no remaining call has an original
      carer to prefer; carers still start from where they are at 09:40,
      with the work they have done counted) - the fair "from scratch";
-   * ``plan_rounds``: literally :func:`patchplan.rounds.plan_rounds` on
+   * ``plan_rounds``: literally :func:`patchplan.rounds.plan.plan_rounds` on
      the remaining visits (sick carer's shift that day removed), same T.
      It plans every carer from home with a full working day and may start
      calls before 09:40, so its answer cannot be carried out as it is;
@@ -40,7 +40,7 @@ For every scenario seed in ``--seeds`` (default 1 2 3):
      and as the brief's literal baseline.
 
 Reported per run: **runtime** (wall time from the call to a checked
-answer: the re-plan plus :func:`patchplan.check.check_and_score` of the
+answer: the re-plan plus :func:`patchplan.check.checker.check_and_score` of the
 whole day), the sick carer's remaining visits and how many of them found
 another carer, **disruption**: visits of the *other* carers whose carer
 changed or whose start moved by more than 15 minutes (``--shift-min``),
@@ -70,11 +70,11 @@ from typing import Any
 from _common import machine_line as machine
 from _common import write_csv
 from _common import markdown_table
-from patchplan.check import check_and_score
-from patchplan.model import DAY_MIN, Roster, Round, Scenario
-from patchplan.replan import CarerOff, replan
-from patchplan.rounds import plan_rounds
-from patchplan.scenario import essex
+from patchplan.check.checker import check_and_score
+from patchplan.core.model import DAY_MIN, Roster, Round, Scenario
+from patchplan.rounds.replan import CarerOff, replan
+from patchplan.rounds.plan import plan_rounds
+from patchplan.essex.generator import essex
 
 
 def pick_provider(s: Scenario, lo: int, hi: int, day: int) -> str:

@@ -6,15 +6,15 @@ Protocol
 --------
 For every instance and every time limit ``T``:
 
-* **patchplan**: :func:`patchplan.bench.run_solomon` reads the Solomon
+* **patchplan**: :func:`patchplan.bench.run.run_solomon` reads the Solomon
   ``.txt`` file (times x 100, travel rounded *up*, so a plan feasible in
   integers is feasible with real distances), plans it with
-  :func:`patchplan.rounds.plan_rounds` under the hierarchical objective
+  :func:`patchplan.rounds.plan.plan_rounds` under the hierarchical objective
   (a vehicle costs more than any distance it could save: fewest vehicles,
   then distance) with ``time_limit_s=T``, single thread (OR-Tools routing
   is single-threaded), seed 0, and checks the result with the independent
-  checker (:func:`patchplan.check.check`). Distance is the exact Euclidean
-  length of the routes (:func:`patchplan.benchfmt.solomon_distance`).
+  checker (:func:`patchplan.check.checker.check`). Distance is the exact Euclidean
+  length of the routes (:func:`patchplan.bench.formats.solomon_distance`).
 * **PyVRP** (if importable; ``pip install pyvrp``), on the same instance's
   VRPLIB copy (``vrplib/<NAME>.vrp`` next to the ``.txt``; the data
   folder's SOURCES.md records that both copies agree field by field), read
@@ -33,7 +33,7 @@ For every instance and every time limit ``T``:
     objective as patchplan. This is the like-for-like comparison.
 
   PyVRP's routes are re-timed at their earliest starts
-  (:func:`patchplan.benchfmt.schedule_routes`) and go through the **same**
+  (:func:`patchplan.bench.formats.schedule_routes`) and go through the **same**
   checker and the same exact-distance scoring as patchplan's.
 
 Gaps are ``100 * (distance / BKS distance - 1)`` against the
@@ -68,9 +68,9 @@ from typing import Any
 import numpy as np
 
 import _common
-from patchplan.bench import run_solomon
-from patchplan.benchfmt import DEFAULT_DATA, BenchInstance, read_solomon, schedule_routes, solomon_distance
-from patchplan.check import check
+from patchplan.bench.run import run_solomon
+from patchplan.bench.formats import DEFAULT_DATA, BenchInstance, read_solomon, schedule_routes, solomon_distance
+from patchplan.check.checker import check
 
 DEFAULT_INSTANCES = ("C101", "C201", "R101", "R201", "RC101", "RC201")
 
@@ -95,7 +95,7 @@ def read_bks(folder: Path) -> dict[tuple[str, str], dict[str, float]]:
 def fleet_cost(inst: BenchInstance) -> float:
     """Twice the sum of depot-customer distances: more than any solution's
     total distance (every customer served alone), so one vehicle fewer
-    always wins. The same bound :func:`patchplan.bench.solomon_params` uses."""
+    always wins. The same bound :func:`patchplan.bench.run.solomon_params` uses."""
     xy = inst.coords
     return 2.0 * float(np.hypot(*(xy[1:] - xy[0]).T).sum())
 

@@ -9,8 +9,8 @@ import datetime as dt
 from typing import Any
 
 import patchplan as pp
-from patchplan.model import DAY_MIN
-from patchplan.travel import PlanarTravel
+from patchplan.core.model import DAY_MIN
+from patchplan.geo.travel import PlanarTravel
 
 START = dt.date(2026, 11, 30)
 PLANE = PlanarTravel(scale=1)

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 import patchplan as pp
-from patchplan.cli import app
+from patchplan.cli.app import app
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"
@@ -187,8 +187,8 @@ def test_travel_settings_are_checked(tiny_dir: Path) -> None:
 
 def test_values_are_typed_strictly() -> None:
     """Whole numbers, numbers, dates and times: what a spreadsheet would show."""
-    from patchplan.io import _PARSERS
-    from patchplan.schema import Column
+    from patchplan.io.folder import _PARSERS
+    from patchplan.io.schema import Column
 
     def parse(kind: str, text: str) -> object:
         return _PARSERS[kind](text, Column("x", kind, ""))

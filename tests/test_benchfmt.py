@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from patchplan import benchfmt as bf
-from patchplan.errors import InputError
-from patchplan.model import Reason
+from patchplan.bench import formats as bf
+from patchplan.core.errors import InputError
+from patchplan.core.model import Reason
 
 BENCH = Path(__file__).parent / "data" / "bench"
 C101 = BENCH / "C101.txt"
@@ -472,7 +472,7 @@ def test_hhcrsp_25_1_serves_every_linked_service() -> None:
     """Regression: a precedence-linked service whose only qualified carer is
     busy at its preferred time used to stay unassigned, because its served
     partner kept a hard preferred window; both are now relaxed together."""
-    from patchplan.bench import run_hhcrsp
+    from patchplan.bench.run import run_hhcrsp
 
     result = run_hhcrsp(BENCH / "InstanzCPLEX_HCSRP_25_1.txt", time_limit_s=4)
     assert result["unassigned"] == 0

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 import patchplan as pp
-from patchplan.broker import BrokerState, allocate, cascade_backlog, choose, shortlist
+from patchplan.broker.brokerage import BrokerState, allocate, cascade_backlog, choose, shortlist
 
 from builders import PLANE, START, hm
 
@@ -38,12 +38,12 @@ def _market(
     district = pp.District(id="D", name="Plane")
     area = pp.Area(id="A", name="Plane", district_id="D", neighbourhood="Plane", centroid=pp.Location(0, 0),
                    pop_total=1, pop_16_64=1, pop_65_plus=1, health_decile=5, area_km2=1.0)
-    spec = {"A": (1, 25.0, 40), "B": (1, 26.0, 35), "C": (2, 20.0, 2), "S": (pp.model.SPOT_TIER, 31.0, 30)}
+    spec = {"A": (1, 25.0, 40), "B": (1, 26.0, 35), "C": (2, 20.0, 2), "S": (pp.core.model.SPOT_TIER, 31.0, 30)}
     providers, carers, shifts, branches = [], [], [], []
     for pid, (tier, rate, dist) in spec.items():
         band = tuple(
-            pp.model.BandCapacity(weekday=0, band=b, hours=capacity.get(pid, 10.0) if b == "morning" else 10.0)
-            for b in pp.model.BAND_NAMES
+            pp.core.model.BandCapacity(weekday=0, band=b, hours=capacity.get(pid, 10.0) if b == "morning" else 10.0)
+            for b in pp.core.model.BAND_NAMES
         )
         providers.append(pp.Provider(id=pid, name=f"Provider {pid}", tier=tier, rate_gbp_h=rate, capacity_hours_week=100.0, band_capacity=band))
         branches.append(pp.Branch(id=f"B{pid}", provider_id=pid, name=pid, location=pp.Location(dist, 0), district_id="D"))

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import patchplan as pp
-from patchplan.charter import FLOOR_NAMES, FLOORS, CharterReport, PayParams, carer_minutes, charter, parse_floor
-from patchplan.cli import app
+from patchplan.check.charter import FLOOR_NAMES, FLOORS, CharterReport, PayParams, carer_minutes, charter, parse_floor
+from patchplan.cli.app import app
 
 from builders import PLANE, carer, hm, plane, solve, visit
 
@@ -213,7 +213,7 @@ runner = CliRunner()
 
 
 def _tiny_roster(tiny_dir: Path, tmp_path: Path) -> Path:
-    from patchplan.statusquo import status_quo_roster
+    from patchplan.rounds.statusquo import status_quo_roster
 
     s = pp.read_scenario(tiny_dir)
     return pp.write_roster(status_quo_roster(s), s, tmp_path / "roster")

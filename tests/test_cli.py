@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from patchplan.cli import app
+from patchplan.cli.app import app
 
 runner = CliRunner()
 
@@ -95,7 +95,7 @@ def test_broker_cli_json(tiny_dir: Path) -> None:
 def test_week_and_replan_cli(maldon, tmp_path: Path) -> None:
     """`rounds --week` reports continuity beside the status quo; `replan` re-plans after a sickness."""
     import patchplan as pp
-    from patchplan.rounds import largest_provider
+    from patchplan.rounds.plan import largest_provider
 
     folder = pp.write_scenario(maldon, tmp_path / "s")
     pid = largest_provider(maldon)

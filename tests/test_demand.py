@@ -20,10 +20,11 @@ import typer
 from typer.testing import CliRunner
 
 import patchplan as pp
-from patchplan import demand, geo
-from patchplan.cli_demand import demand_app
-from patchplan.errors import DataQualityWarning, InputError
-from patchplan.model import RESPONSE_DAYS
+from patchplan.broker import demand
+from patchplan.geo import geography as geo
+from patchplan.cli.demand import demand_app
+from patchplan.core.errors import DataQualityWarning, InputError
+from patchplan.core.model import RESPONSE_DAYS
 
 DATA = Path(__file__).parent / "data" / "demand"
 FEED_CSV = DATA / "feed.csv"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from browser import needs_chromium, rendered_dom, screenshot
-from patchplan.cli import app
+from patchplan.cli.app import app
 
 # The rounds time is a safety cap far above what the solution budgets need
 # (about 15 s), so the budgets, not the clock, decide the plan.

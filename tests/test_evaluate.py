@@ -8,8 +8,8 @@ import pytest
 
 import patchplan as pp
 from browser import needs_chromium, rendered_dom, screenshot
-from patchplan import evaluate as evaluate_module
-from patchplan.evaluate import Levers, broker_design, build_design, evaluate, make_tasks, split_runs
+from patchplan.patches import evaluate as evaluate_module
+from patchplan.patches.evaluate import Levers, broker_design, build_design, evaluate, make_tasks, split_runs
 
 
 
@@ -138,7 +138,7 @@ def test_compare_report_renders_in_a_browser(harlow: pp.Scenario, tmp_path: Path
     render in headless Chromium without a network; a screenshot is kept."""
     from typer.testing import CliRunner
 
-    from patchplan.cli import app
+    from patchplan.cli.app import app
 
     folder = pp.write_scenario(harlow, tmp_path / "s")
     result = CliRunner().invoke(app, ["patches", "compare", str(folder), "today", "k=2", "--mode", "fast", "--out", str(tmp_path / "r")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from patchplan import geo
+from patchplan.geo import geography as geo
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import patchplan as pp
-from patchplan.io import input_format_markdown
+from patchplan.io.folder import input_format_markdown
 
 
 def test_tiny_reads_with_locations_from_postcodes(tiny: pp.Scenario) -> None:

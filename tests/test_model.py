@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import patchplan as pp
-from patchplan.model import Location, band_minutes
+from patchplan.core.model import Location, band_minutes
 
 
 def test_visit_window_before_start_is_rejected() -> None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import patchplan as pp
-from patchplan.errors import MAX_PROBLEMS
+from patchplan.core.errors import MAX_PROBLEMS
 
 TINY = Path(__file__).parent / "data" / "tiny"
 FILES = sorted(p.name for p in TINY.iterdir() if p.is_file())

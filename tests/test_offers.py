@@ -20,9 +20,9 @@ import typer
 from typer.testing import CliRunner
 
 import patchplan as pp
-from patchplan import offers as offers_mod
-from patchplan.cli_offers import offers_app
-from patchplan.offers import OfferStore
+from patchplan.broker import offers as offers_mod
+from patchplan.cli.offers import offers_app
+from patchplan.broker.offers import OfferStore
 
 from builders import PLANE, hm
 from test_broker import _market

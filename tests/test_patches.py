@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import patchplan as pp
-from patchplan import geo
-from patchplan import patches as P
+from patchplan.geo import geography as geo
+from patchplan.patches import partition as P
 
 HARLOW = "E07000073"
 

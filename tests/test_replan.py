@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import patchplan as pp
-from patchplan.replan import Cancel, CarerOff, NewVisit, Overrun, plan_from_template, replan
+from patchplan.rounds.replan import Cancel, CarerOff, NewVisit, Overrun, plan_from_template, replan
 
 from builders import PLANE, carer, hm, plane, solve, starts, visit
 

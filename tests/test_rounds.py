@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import patchplan as pp
-from patchplan.travel import GeodesicTravel
+from patchplan.geo.travel import GeodesicTravel
 
 from builders import PLANE, carer, hm, plane, reasons, solve, starts, visit
 
@@ -275,7 +275,7 @@ def test_travel_is_minimised() -> None:
 
 def test_same_seed_same_plan(maldon: pp.Scenario) -> None:
     """Given a seed and a solution budget the plan is identical."""
-    from patchplan.rounds import largest_provider
+    from patchplan.rounds.plan import largest_provider
 
     pid = largest_provider(maldon)
     params = pp.RoundsParams(solution_limit=30)

@@ -12,10 +12,10 @@ import typer
 from typer.testing import CliRunner
 
 import patchplan as pp
-from patchplan.broker import BrokerState, shortlist
-from patchplan.cli_transfers import transfers_app
-from patchplan.statusquo import status_quo_roster
-from patchplan.transfers import Transfer, find_transfers
+from patchplan.broker.brokerage import BrokerState, shortlist
+from patchplan.cli.transfers import transfers_app
+from patchplan.rounds.statusquo import status_quo_roster
+from patchplan.broker.transfers import Transfer, find_transfers
 
 from builders import PLANE, START, hm
 
@@ -59,7 +59,7 @@ def _market(
     branches = [pp.Branch(id=f"BR{p}", provider_id=p, name=p, location=loc((0, 0) if p == "A" else (100, 0)), district_id="D")
                 for p in ("A", "B")]
     if spot_at is not None:
-        providers.append(pp.Provider(id="S", name="Spot", tier=pp.model.SPOT_TIER, rate_gbp_h=30.0, capacity_hours_week=40.0))
+        providers.append(pp.Provider(id="S", name="Spot", tier=pp.core.model.SPOT_TIER, rate_gbp_h=30.0, capacity_hours_week=40.0))
         branches.append(pp.Branch(id="BRS", provider_id="S", name="S", location=loc(spot_at), district_id="D"))
         carers["kS"] = ("S", spot_at)
     s = pp.Scenario(

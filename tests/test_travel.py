@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import patchplan as pp
-from patchplan.travel import GeodesicTravel, PlanarTravel, great_circle_m
+from patchplan.geo.travel import GeodesicTravel, PlanarTravel, great_circle_m
 
 points_st = st.lists(
     st.tuples(st.floats(50.5, 53.0), st.floats(-1.5, 1.8), st.booleans()), min_size=1, max_size=8

@@ -1,0 +1,1 @@
+"""Public benchmark instances (Solomon, Mankowska HHCRSP): readers and runs."""

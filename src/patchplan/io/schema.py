@@ -1,0 +1,311 @@
+"""The scenario folder's files and columns, in one place.
+
+:mod:`patchplan.io.folder` reads and writes by these specs, and
+``docs/input-format.md`` is generated from them (a test keeps the two
+equal), so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patchplan.core.model import BAND_NAMES, COHORTS, GENDERS, MODES, PACKAGE_STATUSES, SERVICE_TYPES, URGENCIES, WEEKDAYS
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its type, whether it must be there, and what it means.
+
+    Kinds: ``id`` (non-empty text without surrounding spaces), ``text``,
+    ``int``, ``float``, ``date`` (YYYY-MM-DD), ``time`` (HH:MM, hours may
+    exceed 23 for times after midnight), ``list`` (values separated by
+    ``;``), ``enum`` (one of ``choices``), ``tier`` (1, 2 or spot).
+    """
+
+    name: str
+    kind: str
+    doc: str
+    #: The column must be present in the file.
+    required: bool = True
+    #: A cell may be empty (then ``default`` applies).
+    nullable: bool = False
+    default: object = None
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _location_columns(what: str) -> tuple[Column, ...]:
+    return (
+        Column(
+            "postcode",
+            "text",
+            f"UK postcode of the {what}; looked up offline in the embedded table "
+            "(Essex). Give `postcode` or `lat`/`lon` (or both).",
+            required=False,
+            nullable=True,
+        ),
+        Column("lat", "float", f"latitude of the {what} (WGS84)", required=False, nullable=True, unit="degrees"),
+        Column("lon", "float", f"longitude of the {what} (WGS84)", required=False, nullable=True, unit="degrees"),
+    )
+
+
+SPECS: tuple[FileSpec, ...] = (
+    FileSpec(
+        "districts.csv",
+        "The council's districts. Only read when `geography` is not `essex` "
+        "(the embedded Essex geography brings its 12 districts).",
+        (
+            Column("id", "id", "district code, e.g. E07000071"),
+            Column("name", "text", "district name, e.g. Colchester"),
+        ),
+        required=False,
+    ),
+    FileSpec(
+        "areas.csv",
+        "Small areas (LSOA 2021). Only read when `geography` is not `essex`.",
+        (
+            Column("id", "id", "small-area code"),
+            Column("name", "text", "small-area name"),
+            Column("district", "id", "district id (districts.csv)"),
+            Column("neighbourhood", "text", "neighbourhood (MSOA) name, used to name patches"),
+            Column("lat", "float", "centroid latitude", unit="degrees"),
+            Column("lon", "float", "centroid longitude", unit="degrees"),
+            Column("urban", "int", "1 if urban, 0 if rural (ONS RUC 2021)", choices=("0", "1")),
+            Column("pop_total", "int", "usual residents (Census 2021)", minimum=0),
+            Column("pop_16_64", "int", "residents aged 16-64", minimum=0),
+            Column("pop_65_plus", "int", "residents aged 65+", minimum=0),
+            Column("health_decile", "int", "IMD 2019 health deprivation decile, 1 = most deprived", minimum=1),
+            Column("area_km2", "float", "area", unit="km2", minimum=0),
+        ),
+        required=False,
+    ),
+    FileSpec(
+        "providers.csv",
+        "Care providers: framework providers (tier 1 or 2) and spot-market providers.",
+        (
+            Column("id", "id", "provider id"),
+            Column("name", "text", "provider name"),
+            Column("tier", "tier", "framework tier: 1 (higher quality), 2, or `spot` (off framework)"),
+            Column("rate_gbp_h", "float", "hourly rate charged to the council", unit="GBP/hour", minimum=0),
+            Column("capacity_hours_week", "float", "care hours a week it can deliver in total", unit="hours", minimum=0),
+            Column("patches", "list", "patch ids it serves", required=False, nullable=True, default=""),
+        ),
+    ),
+    FileSpec(
+        "provider_capacity.csv",
+        "Capacity by weekday and time band (the morning peak runs out first). "
+        f"Bands: {', '.join(BAND_NAMES)}. A provider with no rows here has no band limits.",
+        (
+            Column("provider_id", "id", "provider (providers.csv)"),
+            Column("weekday", "enum", "day of the week", choices=WEEKDAYS),
+            Column("band", "enum", "time band", choices=BAND_NAMES),
+            Column("hours", "float", "care hours it can deliver in that band on that weekday", unit="hours", minimum=0),
+        ),
+        required=False,
+    ),
+    FileSpec(
+        "branches.csv",
+        "Provider offices; carers live near them.",
+        (
+            Column("id", "id", "branch id"),
+            Column("provider_id", "id", "provider (providers.csv)"),
+            Column("name", "text", "branch name"),
+            Column("district", "id", "district the branch is in"),
+            *_location_columns("branch"),
+        ),
+    ),
+    FileSpec(
+        "framework.csv",
+        "The ranked lists: one per lot (district x service type x cohort), "
+        "providers offered packages in `rank` order.",
+        (
+            Column("district", "id", "district id"),
+            Column("service_type", "enum", "service type", choices=SERVICE_TYPES),
+            Column("cohort", "enum", "client cohort", choices=COHORTS),
+            Column("rank", "int", "position on the list, 1 = offered first", minimum=1),
+            Column("provider_id", "id", "provider (providers.csv)"),
+        ),
+    ),
+    FileSpec(
+        "clients.csv",
+        "People receiving or awaiting care. Personal data: patchplan never logs it.",
+        (
+            Column("id", "id", "client id"),
+            *_location_columns("client's home"),
+            Column(
+                "area_id",
+                "id",
+                "small area; derived from the postcode or point when empty",
+                required=False,
+                nullable=True,
+            ),
+            Column("district", "id", "district; derived from the area when empty", required=False, nullable=True),
+            Column("cohort", "enum", "cohort (framework lot)", choices=COHORTS),
+            Column("gender", "enum", "client's gender", required=False, nullable=True, default="unknown", choices=GENDERS),
+            Column(
+                "gender_preference",
+                "enum",
+                "gender of carer asked for; empty = no preference",
+                required=False,
+                nullable=True,
+                choices=("female", "male"),
+            ),
+        ),
+    ),
+    FileSpec(
+        "client_carers.csv",
+        "Relations between clients and carers: `known` (history: carers who "
+        "have visited, with how many visits), `preferred` and `prohibited`.",
+        (
+            Column("client_id", "id", "client (clients.csv)"),
+            Column("carer_id", "id", "carer (carers.csv)"),
+            Column("relation", "enum", "kind of relation", choices=("known", "preferred", "prohibited")),
+            Column("visits", "int", "visits seen (for `known`)", required=False, nullable=True, default=0, minimum=0),
+        ),
+        required=False,
+    ),
+    FileSpec(
+        "packages.csv",
+        "What the council commissioned for each client.",
+        (
+            Column("id", "id", "package id"),
+            Column("client_id", "id", "client (clients.csv)"),
+            Column("service_type", "enum", "service type", choices=SERVICE_TYPES),
+            Column("hours_week", "float", "commissioned care hours a week (a double-up call counts twice)", unit="hours", minimum=0),
+            Column("start_date", "date", "first day of care"),
+            Column("urgency", "enum", "urgency", required=False, nullable=True, default="routine", choices=URGENCIES),
+            Column("status", "enum", "brokerage status", required=False, nullable=True, default="placed", choices=PACKAGE_STATUSES),
+            Column("provider_id", "id", "provider, when placed or offered", required=False, nullable=True),
+            Column("received", "date", "date the request reached brokerage", required=False, nullable=True),
+        ),
+    ),
+    FileSpec(
+        "visits.csv",
+        "Every dated visit (call) in the horizon. The window is when the care "
+        "happens: start no earlier than `earliest`, finish no later than "
+        "`latest`. A visit whose window equals its duration is fixed-time "
+        "(e.g. time-critical medication). Live-in packages have no visits.",
+        (
+            Column("id", "id", "visit id"),
+            Column("package_id", "id", "package (packages.csv)"),
+            Column("client_id", "id", "client; derived from the package when empty", required=False, nullable=True),
+            Column("date", "date", "day of the visit (inside the horizon)"),
+            Column("earliest", "time", "earliest start, on `date`", unit="HH:MM"),
+            Column("latest", "time", "latest finish, on `date` (e.g. 25:00 = 01:00 next day)", unit="HH:MM"),
+            Column("duration_min", "int", "length of the visit", unit="minutes", minimum=1),
+            Column("preferred", "time", "preferred start; starting more than `tolerance_min` away costs lateness/earliness", required=False, nullable=True, unit="HH:MM"),
+            Column("tolerance_min", "int", "free deviation from `preferred`", required=False, nullable=True, default=0, unit="minutes", minimum=0),
+            Column("carers_required", "int", "1, or 2 for a double-up (both start together)", required=False, nullable=True, default=1, minimum=1),
+            Column("skills", "list", "skills a carer must hold (all of them)", required=False, nullable=True, default=""),
+            Column("label", "text", "what the call is (morning, lunch, tea, bed, night)", required=False, nullable=True, default=""),
+            Column("load", "int", "load units (benchmark instances only)", required=False, nullable=True, default=0, minimum=0),
+        ),
+    ),
+    FileSpec(
+        "visit_links.csv",
+        "Timing links between two visits served by two different carers: "
+        "start(second) - start(first) in [min_gap, max_gap].",
+        (
+            Column("first", "id", "visit id"),
+            Column("second", "id", "visit id"),
+            Column("min_gap", "int", "least gap", unit="minutes"),
+            Column("max_gap", "int", "largest gap", unit="minutes"),
+        ),
+        required=False,
+    ),
+    FileSpec(
+        "carers.csv",
+        "Care workers. Home is where each shift starts and ends.",
+        (
+            Column("id", "id", "carer id"),
+            Column("provider_id", "id", "employer (providers.csv)"),
+            Column("branch_id", "id", "branch (branches.csv)", required=False, nullable=True),
+            *_location_columns("carer's home"),
+            Column("mode", "enum", "travel mode", required=False, nullable=True, default="car", choices=MODES),
+            Column("skills", "list", "skills held", required=False, nullable=True, default=""),
+            Column("gender", "enum", "carer's gender", required=False, nullable=True, default="unknown", choices=GENDERS),
+            Column("contracted_hours_week", "float", "guaranteed hours a week", required=False, nullable=True, default=0.0, unit="hours", minimum=0),
+            Column("max_hours_week", "float", "most hours a week (Working Time Regulations: 48)", required=False, nullable=True, default=48.0, unit="hours", minimum=0),
+            Column("team", "id", "neighbourhood team", required=False, nullable=True),
+        ),
+    ),
+    FileSpec(
+        "shifts.csv",
+        "When each carer is available: leaves home at `start` at the earliest, back by `end`.",
+        (
+            Column("carer_id", "id", "carer (carers.csv)"),
+            Column("date", "date", "day of the shift"),
+            Column("start", "time", "start", unit="HH:MM"),
+            Column("end", "time", "end (may exceed 24:00 for a night shift)", unit="HH:MM"),
+            Column("max_work_min", "int", "most minutes of work (visits, travel, waiting); empty = the shift's length", required=False, nullable=True, unit="minutes", minimum=1),
+        ),
+    ),
+    FileSpec(
+        "patches.csv",
+        "A patch design: one row per small area in a patch.",
+        (
+            Column("patch_id", "id", "patch id"),
+            Column("name", "text", "patch name"),
+            Column("area_id", "id", "small area in the patch"),
+            Column("lead_provider_id", "id", "lead provider", required=False, nullable=True),
+        ),
+        required=False,
+    ),
+)
+
+ROSTER_SPECS: tuple[FileSpec, ...] = (
+    FileSpec(
+        "roster.csv",
+        "A roster: one row per carer per visit. Only `carer_id`, `date`, "
+        "`visit_id` and `start` are needed for a hand-made roster; the checker "
+        "recomputes travel and arrival from the travel model.",
+        (
+            Column("carer_id", "id", "carer (carers.csv)"),
+            Column("date", "date", "day of the round"),
+            Column("visit_id", "id", "visit (visits.csv)"),
+            Column("start", "time", "start of care", unit="HH:MM"),
+            Column("seq", "int", "order in the round; by `start` when empty", required=False, nullable=True, minimum=0),
+            Column("arrival", "time", "arrival at the client", required=False, nullable=True, unit="HH:MM"),
+            Column("end", "time", "end of care", required=False, nullable=True, unit="HH:MM"),
+            Column("travel_min", "int", "travel from the previous stop (or home)", required=False, nullable=True, default=0, unit="minutes", minimum=0),
+            Column("travel_m", "int", "distance from the previous stop (or home)", required=False, nullable=True, default=0, unit="metres", minimum=0),
+        ),
+    ),
+    FileSpec(
+        "rounds.csv",
+        "Optional: when each round leaves and gets back home, and its return leg.",
+        (
+            Column("carer_id", "id", "carer"),
+            Column("date", "date", "day"),
+            Column("leave", "time", "leaves home", unit="HH:MM"),
+            Column("back", "time", "back home", unit="HH:MM"),
+            Column("return_min", "int", "travel home", unit="minutes", minimum=0),
+            Column("return_m", "int", "distance home", unit="metres", minimum=0),
+        ),
+        required=False,
+    ),
+    FileSpec(
+        "unassigned.csv",
+        "Visits nobody takes, with the reason.",
+        (
+            Column("visit_id", "id", "visit"),
+            Column("reason", "text", "reason code"),
+            Column("detail", "text", "explanation for people", required=False, nullable=True, default=""),
+        ),
+        required=False,
+    ),
+)
+
+SPEC_BY_NAME = {s.name: s for s in SPECS + ROSTER_SPECS}

@@ -1,0 +1,1 @@
+"""Pages people open: self-contained HTML reports, maps and charts, and the demo."""

@@ -1,0 +1,313 @@
+"""Re-planning on the day, and next week's plan from last week's template.
+
+:func:`replan`: a carer goes off sick at 09:40, a visit overruns, a client
+goes into hospital, an urgent visit comes in. Everything that has started by
+``now`` is pinned; the rest of the day is planned again from where each
+carer is, with **minimal disruption**: every visit first tries its original
+carer (the solver's first pass only offers that carer), and moves to someone
+else only when that carer cannot take it any more. The answer comes with a
+diff: which visits moved to whom.
+
+:func:`plan_from_template`: next week from last week's roster, as few
+changes as possible: each call first tries the carer who did the same call
+(client, call, weekday) last week; new packages are fitted in and ended
+ones dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from patchplan.core.errors import InputError
+from patchplan.core.model import DAY_MIN, Reason, Round, Roster, Scenario, Stop, Unassigned, Visit
+from patchplan.core.params import RoundsParams
+from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
+from patchplan.geo.travel import TravelModel, default_travel
+
+
+@dataclass(frozen=True, slots=True)
+class CarerOff:
+    """A carer stops working at ``at`` (minutes from the horizon start)."""
+
+    carer_id: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overrun:
+    """A visit that has started takes ``minutes`` longer than planned."""
+
+    visit_id: str
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """A visit will not happen (e.g. the client is in hospital)."""
+
+    visit_id: str
+    why: str = "client not at home"
+
+
+@dataclass(frozen=True, slots=True)
+class NewVisit:
+    """An urgent visit for one of the provider's placed packages."""
+
+    visit: Visit
+
+
+Event = CarerOff | Overrun | Cancel | NewVisit
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A visit whose carers changed."""
+
+    visit_id: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Replan:
+    roster: Roster
+    moves: tuple[Move, ...]
+    pinned: int
+    runtime_s: float
+    scenario: Scenario
+
+
+def replan(
+    scenario: Scenario,
+    roster: Roster,
+    events: Sequence[Event],
+    *,
+    now: int,
+    time_limit_s: float = 10.0,
+    travel: TravelModel | None = None,
+    params: RoundsParams | None = None,
+    seed: int = 0,
+) -> Replan:
+    """Re-plan the rest of ``now``'s day after some events.
+
+    Parameters
+    ----------
+    roster
+        Today's plan (a provider's roster).
+    now
+        Minutes from the horizon start; what started before it is pinned.
+
+    Returns
+    -------
+    Replan
+        The new roster (other days unchanged), the moves, and the scenario
+        with any new visits added (check the roster against that one).
+
+    Raises
+    ------
+    InputError
+        On events naming unknown carers or visits, or a roster without a
+        provider.
+    """
+    started = time.perf_counter()
+    if roster.provider_id is None:
+        raise InputError("replan needs a provider's roster (its provider_id is empty)")
+    s = _with_new_visits(scenario, [e.visit for e in events if isinstance(e, NewVisit)], roster.provider_id)
+    day = now // DAY_MIN
+    off = {e.carer_id: e.at for e in events if isinstance(e, CarerOff)}
+    overrun = {e.visit_id: e.minutes for e in events if isinstance(e, Overrun)}
+    cancelled = {e.visit_id: e.why for e in events if isinstance(e, Cancel)}
+    for cid in off:
+        if not s.has("carer", cid):
+            raise InputError(f"unknown carer {cid!r} in the events")
+    for vid in [*overrun, *cancelled]:
+        if not s.has("visit", vid):
+            raise InputError(f"unknown visit {vid!r} in the events")
+    travel = travel or default_travel(dict(s.settings))
+    p = params or RoundsParams()
+    before = roster.assignments()
+    kept: list[Round] = [r for r in roster.rounds if r.day != day]
+    pinned: dict[str, list[Stop]] = {}
+    starts: dict[str, VehicleStart] = {}
+    today = [r for r in roster.rounds if r.day == day]
+    for rnd in today:
+        cutoff = min(now, off.get(rnd.carer_id, now))
+        stops = []
+        for stop in rnd.stops:
+            if stop.start < cutoff and stop.visit_id not in cancelled:
+                extra = overrun.get(stop.visit_id, 0)
+                stops.append(dataclasses.replace(stop, end=stop.end + extra))
+        pinned[rnd.carer_id] = stops
+        if stops:
+            last = s.client(s.visit(stops[-1].visit_id).client_id).location
+            free = max(now, stops[-1].end)
+            starts[rnd.carer_id] = VehicleStart(location=last, earliest=free, worked=free - rnd.leave)
+    for carer in s.carers_of(roster.provider_id):
+        starts.setdefault(carer.id, VehicleStart(location=carer.home, earliest=now, worked=0))
+    done = {st.visit_id for stops in pinned.values() for st in stops}
+    remaining = [
+        v
+        for v in s.visits_of_provider(roster.provider_id, [day])
+        if v.id not in done and v.id not in cancelled
+    ]
+    carers = [c for c in s.carers_of(roster.provider_id) if c.id not in off]
+    week_left = _week_left(s, roster, day, carers)
+    preferred = {vid: frozenset(cs) - set(off) for vid, cs in before.items()}
+    preferred = {vid: cs for vid, cs in preferred.items() if cs}
+    plan = {r.carer_id: [st.visit_id for st in r.stops if st.visit_id not in done] for r in today if r.carer_id not in off}
+    # Calls that already ran away from their preferred time keep their full
+    # window; any other call may run late with its carer before it moves.
+    late = {
+        st.visit_id
+        for r in today
+        for st in r.stops
+        if s.visit(st.visit_id).target is not None
+        and abs(st.start - s.visit(st.visit_id).preferred) > s.visit(st.visit_id).tolerance_min
+    }
+    builder = _DayBuilder(
+        s, roster.provider_id, day, sorted(remaining, key=lambda v: v.id), carers, week_left, travel, p, seed, None,
+        preferred=preferred, starts=starts, initial=plan, wide=late, widen_first=True,
+    )
+    solution = builder.solve(time_limit_s)
+    new_rounds, new_unassigned = builder.roster_parts(solution)
+    merged = _merge(s, today, pinned, {r.carer_id: r for r in new_rounds}, travel)
+    unassigned = [u for u in roster.unassigned if s.visit(u.visit_id).day != day]
+    unassigned += [Unassigned(visit_id=vid, reason=Reason.CANCELLED, detail=why) for vid, why in sorted(cancelled.items())]
+    unassigned += new_unassigned
+    out = Roster(
+        rounds=tuple(kept + merged),
+        unassigned=tuple(unassigned),
+        provider_id=roster.provider_id,
+        meta=tuple(dict(roster.meta, replanned_at=str(now)).items()),
+    )
+    after = out.assignments()
+    moves = tuple(
+        Move(visit_id=vid, before=tuple(sorted(before.get(vid, []))), after=tuple(sorted(after.get(vid, []))))
+        for vid in sorted(set(before) | set(after))
+        if sorted(before.get(vid, [])) != sorted(after.get(vid, [])) and vid not in cancelled
+    )
+    return Replan(roster=out, moves=moves, pinned=len(done), runtime_s=round(time.perf_counter() - started, 3), scenario=s)
+
+
+def _with_new_visits(s: Scenario, visits: list[Visit], provider: str) -> Scenario:
+    if not visits:
+        return s
+    for v in visits:
+        if not s.has("package", v.package_id) or s.package(v.package_id).provider_id != provider:
+            raise InputError(f"new visit {v.id!r}: package {v.package_id!r} is not placed with {provider}")
+    return s.replace(visits=(*s.visits, *visits))
+
+
+def _week_left(s: Scenario, roster: Roster, day: int, carers: Iterable) -> dict[str, int]:
+    """Weekly minutes left, counting the roster's other days."""
+    left = {c.id: int(c.max_hours_week * 60) for c in carers}
+    for rnd in roster.rounds:
+        if rnd.day != day and rnd.carer_id in left:
+            left[rnd.carer_id] -= rnd.back - rnd.leave
+    return left
+
+
+def _merge(
+    s: Scenario,
+    today: list[Round],
+    pinned: dict[str, list[Stop]],
+    fresh: dict[str, Round],
+    travel: TravelModel,
+) -> list[Round]:
+    """Pinned stops followed by the re-planned ones, one round per carer."""
+    out = []
+    original = {r.carer_id: r for r in today}
+    for carer_id in sorted(set(pinned) | set(fresh)):
+        head = pinned.get(carer_id, [])
+        tail = fresh.get(carer_id)
+        if not head and tail is None:
+            continue
+        if tail is not None:
+            leave = original[carer_id].leave if head else tail.leave
+            out.append(
+                Round(
+                    carer_id=carer_id,
+                    day=tail.day,
+                    stops=tuple(head) + tail.stops,
+                    leave=leave,
+                    back=tail.back,
+                    return_min=tail.return_min,
+                    return_m=tail.return_m,
+                )
+            )
+            continue
+        # Only pinned stops: the carer goes home after the last one.
+        carer = s.carer(carer_id)
+        last = s.client(s.visit(head[-1].visit_id).client_id).location
+        minutes, metres = travel.matrices([last, carer.home], carer.mode)
+        out.append(
+            Round(
+                carer_id=carer_id,
+                day=original[carer_id].day,
+                stops=tuple(head),
+                leave=original[carer_id].leave,
+                back=head[-1].end + int(minutes[0, 1]),
+                return_min=int(minutes[0, 1]),
+                return_m=int(metres[0, 1]),
+            )
+        )
+    return out
+
+
+def plan_from_template(
+    scenario: Scenario,
+    template: Roster,
+    provider: str,
+    *,
+    days: Iterable[int] | None = None,
+    time_limit_s: float = 30.0,
+    params: RoundsParams | None = None,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+    template_scenario: Scenario | None = None,
+) -> tuple[Roster, tuple[Move, ...]]:
+    """This week's rounds from last week's, with as few changes as possible.
+
+    A call is matched to last week's by (client, call label, weekday) and
+    first offered to the carer(s) who did it; new packages' calls are open
+    to anyone; calls of ended packages are simply not in scope.
+
+    template_scenario
+        The scenario the template was made for (last week's); default this one.
+
+    Returns
+    -------
+    (Roster, moves)
+        The plan, and the calls whose carers differ from the template's.
+    """
+    by_slot: dict[tuple[str, str, int], set[str]] = defaultdict(set)
+    last = template_scenario or scenario
+    template_visits = {v.id: v for v in last.visits}
+    for rnd in template.rounds:
+        for stop in rnd.stops:
+            v = template_visits.get(stop.visit_id)
+            if v is not None:
+                by_slot[(v.client_id, v.label, last.weekday(v.day))].add(rnd.carer_id)
+    scope = scenario.visits_of_provider(provider, days)
+    preferred = {
+        v.id: frozenset(by_slot[(v.client_id, v.label, scenario.weekday(v.day))])
+        for v in scope
+        if (v.client_id, v.label, scenario.weekday(v.day)) in by_slot
+    }
+    roster = plan_rounds(
+        scenario, provider, days, params=params, time_limit_s=time_limit_s, seed=seed, travel=travel, preferred=preferred
+    )
+    after = roster.assignments()
+    moves = tuple(
+        Move(visit_id=vid, before=tuple(sorted(want)), after=tuple(sorted(after.get(vid, []))))
+        for vid, want in sorted(preferred.items())
+        if set(after.get(vid, [])) != set(want)
+    )
+    return roster, moves
+
+
+__all__ = ["Cancel", "CarerOff", "Move", "NewVisit", "Overrun", "Replan", "plan_from_template", "replan"]

@@ -1,0 +1,349 @@
+"""The only module that imports OR-Tools.
+
+OR-Tools' Python API is mid-migration (the 9.15 wheel has no
+``ortools.routing`` package; ``SetAllowedVehiclesForIndex`` rejects Python
+lists), so every call and every workaround lives here, behind
+:func:`solve_routing` and the CP-SAT helpers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from patchplan.core.errors import SolverError
+from patchplan.solver.problem import Route, RoutingProblem, RoutingSolution
+
+log = logging.getLogger("patchplan")
+
+#: Routing status codes (RoutingModel.status()) by name.
+_STATUS = {
+    0: "not_solved",
+    1: "success",
+    2: "partial_success_local_optimum_not_reached",
+    3: "fail",
+    4: "fail_timeout",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}
+
+
+def allow_vehicles(routing: pywrapcp.RoutingModel, index: int, vehicles: Sequence[int]) -> None:
+    """Restrict which vehicles may serve ``index``, keeping it droppable.
+
+    ``RoutingModel.SetAllowedVehiclesForIndex`` raises ``TypeError ...
+    absl::Span< int const >`` from Python in ortools 9.15, so the vehicle
+    variable's domain is set directly; -1 is "unperformed".
+    """
+    routing.VehicleVar(index).SetValues([-1, *sorted(vehicles)])
+
+
+def solve_routing(
+    problem: RoutingProblem,
+    *,
+    time_limit_s: float,
+    initial_routes: Sequence[Sequence[int]] | None = None,
+    solution_limit: int | None = None,
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    log_search: bool = False,
+) -> RoutingSolution:
+    """Solve a routing problem; dropped nodes are reported, never an error.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock limit, always honoured.
+    initial_routes
+        Node sequences per vehicle to start the search from (must be
+        feasible for this problem); nodes not in them start unperformed.
+    solution_limit
+        Stop after this many solutions (a deterministic budget: with it the
+        same problem gives the same answer on any machine, as long as the
+        time limit is not reached first).
+
+    Raises
+    ------
+    SolverError
+        When OR-Tools cannot even build a first solution (e.g. an empty
+        vehicle set with mandatory nodes); infeasible visits are dropped
+        instead, so this means a bug or a broken model.
+    """
+    started = time.perf_counter()
+    p = problem
+    if not p.nodes:
+        return RoutingSolution(routes=(), dropped=(), objective=0, status="empty", wall_s=0.0)
+    if not p.vehicles:
+        return RoutingSolution(
+            routes=(), dropped=tuple(range(len(p.nodes))), objective=0, status="no_vehicles", wall_s=0.0
+        )
+    model = _Model(p)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
+    params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    if solution_limit is not None:
+        params.solution_limit = solution_limit
+    params.log_search = log_search
+    start = None
+    if initial_routes is None:
+        from patchplan.solver.problem import greedy_routes
+
+        greedy = greedy_routes(p)
+        start = model.routing.ReadAssignmentFromRoutes(
+            [[model.manager.NodeToIndex(n) for n in route] for route in greedy], True
+        )
+        if start is None:
+            log.debug("greedy start not accepted by OR-Tools; using its own first solution")
+        else:
+            initial_routes = greedy
+    # The limit covers building the model and the start too: OR-Tools only
+    # gets what is left of it.
+    left = time_limit_s - (time.perf_counter() - started)
+    params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
+    if initial_routes is not None:
+        if start is None:
+            start = model.routing.ReadAssignmentFromRoutes(
+                [[model.manager.NodeToIndex(n) for n in route] for route in initial_routes], True
+            )
+        if start is None:
+            raise SolverError("the initial routes are not feasible for the routing model")
+        solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        solution = model.routing.SolveWithParameters(params)
+        if solution is None:
+            # The insertion heuristic can fail on tight synchronisations;
+            # starting from "nothing served" always works (every node is optional).
+            params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
+            solution = model.routing.SolveWithParameters(params)
+    if solution is None and start is not None:
+        solution = start  # no better plan found in time: keep the feasible start
+    status = _STATUS.get(model.routing.status(), str(model.routing.status()))
+    if solution is None:
+        raise SolverError(f"OR-Tools found no solution (status {status}); the routing model is inconsistent")
+    out = model.read(solution)
+    return RoutingSolution(
+        routes=out[0],
+        dropped=out[1],
+        objective=int(solution.ObjectiveValue()),
+        status=status,
+        wall_s=time.perf_counter() - started,
+    )
+
+
+class _Model:
+    """Builds the OR-Tools model of a RoutingProblem and reads solutions."""
+
+    def __init__(self, p: RoutingProblem) -> None:
+        self.p = p
+        n, v = len(p.nodes), len(p.vehicles)
+        self.n = n
+        starts = [n + 2 * k for k in range(v)]
+        ends = [n + 2 * k + 1 for k in range(v)]
+        points = np.array(
+            [x.point for x in p.nodes]
+            + [pt for veh in p.vehicles for pt in (veh.point if veh.start_point is None else veh.start_point, veh.point)]
+        )
+        service = np.array([x.duration for x in p.nodes] + [0] * (2 * v), dtype=np.int64)
+        self.manager = pywrapcp.RoutingIndexManager(n + 2 * v, v, starts, ends)
+        self.routing = routing = pywrapcp.RoutingModel(self.manager)
+        solver = routing.solver()
+        transit_of: dict[int, int] = {}
+        cost_of: dict[int, int] = {}
+        for prof in sorted({veh.profile for veh in p.vehicles}):
+            travel = p.times[prof][np.ix_(points, points)].astype(np.int64)
+            # Matrices are indexed by manager node; transit includes the
+            # service time at the "from" node, cost is travel only.
+            transit_of[prof] = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
+            cost_of[prof] = routing.RegisterTransitMatrix((travel * p.weights.travel).tolist())
+        for k, veh in enumerate(p.vehicles):
+            routing.SetArcCostEvaluatorOfVehicle(cost_of[veh.profile], k)
+            if veh.fixed_cost:
+                routing.SetFixedCostOfVehicle(veh.fixed_cost, k)
+        horizon = max(max(veh.end for veh in p.vehicles), max(x.late + x.duration for x in p.nodes)) + 1
+        routing.AddDimensionWithVehicleTransits(
+            [transit_of[veh.profile] for veh in p.vehicles], horizon, horizon, False, "Time"
+        )
+        self.time = time_dim = routing.GetDimensionOrDie("Time")
+        if p.weights.span:
+            time_dim.SetSpanCostCoefficientForAllVehicles(p.weights.span)
+        for k, veh in enumerate(p.vehicles):
+            # A carer already out (re-planning mid-day) is on the clock from
+            # ``start``: waiting there counts as work, so the start is fixed.
+            out_already = veh.start_point is not None
+            time_dim.CumulVar(routing.Start(k)).SetRange(veh.start, veh.start if out_already else veh.end)
+            time_dim.CumulVar(routing.End(k)).SetRange(veh.start, veh.end)
+            time_dim.SetSpanUpperBoundForVehicle(veh.max_work, k)
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+            if not out_already:
+                routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+        self._breaks(service)
+        self._capacity()
+        self._balance()
+        for i, node in enumerate(p.nodes):
+            index = self.manager.NodeToIndex(i)
+            time_dim.CumulVar(index).SetRange(node.early, node.late)
+            allow_vehicles(routing, index, node.allowed)
+            routing.AddDisjunction([index], node.penalty)
+            if node.target is not None and node.soft:
+                if p.weights.late:
+                    time_dim.SetCumulVarSoftUpperBound(index, node.target + node.tolerance, p.weights.late)
+                if p.weights.early:
+                    time_dim.SetCumulVarSoftLowerBound(index, max(0, node.target - node.tolerance), p.weights.early)
+        big = horizon + 10 * len(p.vehicles) + 10
+        for sync in p.syncs:
+            ia, ib = self.manager.NodeToIndex(sync.a), self.manager.NodeToIndex(sync.b)
+            ca, cb = time_dim.CumulVar(ia), time_dim.CumulVar(ib)
+            aa, ab = routing.ActiveVar(ia), routing.ActiveVar(ib)
+            # "Both or neither" is not posted as active(a) == active(b):
+            # insertion heuristics add one node at a time and could never
+            # insert either. The caller strips a half-served pair instead.
+            both = solver.Min(aa, ab)
+            # The gap binds only when both are served (M is larger than any time).
+            solver.Add(cb - ca >= sync.min_gap - big * (1 - both))
+            solver.Add(cb - ca <= sync.max_gap + big * (1 - both))
+            # Different carers: -1 (dropped) is shifted out of the way.
+            solver.Add(routing.VehicleVar(ia) + big * (1 - aa) != routing.VehicleVar(ib))
+
+    def _breaks(self, service: np.ndarray) -> None:
+        """WTR: no more than ``break_after`` minutes without a break of
+        ``break_min`` (time before leaving and after getting home counts as
+        rest, so short rounds need none)."""
+        routing, solver = self.routing, self.routing.solver()
+        visit_transit = [int(service[self.manager.IndexToNode(i)]) for i in range(routing.Size())]
+        self.break_vars: list[list[object]] = []
+        for k, veh in enumerate(self.p.vehicles):
+            if veh.break_after is None or veh.max_work <= veh.break_after:
+                self.break_vars.append([])
+                continue
+            count = max(1, -(-veh.max_work // veh.break_after) - 1)
+            breaks = [
+                solver.FixedDurationIntervalVar(veh.start, veh.end, veh.break_min, True, f"break {k}.{j}")
+                for j in range(count)
+            ]
+            self.time.SetBreakIntervalsOfVehicle(breaks, k, visit_transit)
+            self.time.SetBreakDistanceDurationOfVehicle(veh.break_after, veh.break_min, k)
+            self.break_vars.append(breaks)
+
+    def _capacity(self) -> None:
+        if all(veh.capacity is None for veh in self.p.vehicles):
+            return
+        loads = [x.load for x in self.p.nodes] + [0] * (2 * len(self.p.vehicles))
+        cb = self.routing.RegisterUnaryTransitVector(loads)
+        caps = [veh.capacity if veh.capacity is not None else sum(loads) for veh in self.p.vehicles]
+        self.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "Load")
+
+    def _balance(self) -> None:
+        """Soft cap on visits per carer: spreads work when it costs little travel."""
+        p = self.p
+        if p.balance_visits is None or not p.weights.balance:
+            return
+        ones = [1] * len(p.nodes) + [0] * (2 * len(p.vehicles))
+        cb = self.routing.RegisterUnaryTransitVector(ones)
+        self.routing.AddDimension(cb, 0, len(p.nodes) + 1, True, "Count")
+        count = self.routing.GetDimensionOrDie("Count")
+        for k in range(len(p.vehicles)):
+            count.SetCumulVarSoftUpperBound(self.routing.End(k), p.balance_visits, p.weights.balance)
+
+    def read(self, solution: pywrapcp.Assignment) -> tuple[tuple[Route, ...], tuple[int, ...]]:
+        routing, manager, time_dim = self.routing, self.manager, self.time
+        routes = []
+        served: set[int] = set()
+        for k in range(len(self.p.vehicles)):
+            index = routing.Start(k)
+            nodes, starts = [], []
+            leave = solution.Value(time_dim.CumulVar(index))
+            index = solution.Value(routing.NextVar(index))
+            while not routing.IsEnd(index):
+                node = manager.IndexToNode(index)
+                nodes.append(node)
+                starts.append(solution.Value(time_dim.CumulVar(index)))
+                served.add(node)
+                index = solution.Value(routing.NextVar(index))
+            if nodes:
+                back = solution.Value(time_dim.CumulVar(index))
+                routes.append(Route(vehicle=k, nodes=tuple(nodes), starts=tuple(starts), leave=leave, back=back))
+        dropped = tuple(i for i in range(self.n) if i not in served)
+        return tuple(routes), dropped
+
+
+def solve_allocation(
+    options: Sequence[Sequence[tuple[int, int]]],
+    needs: Sequence[dict[object, int]],
+    capacity: dict[tuple[int, object], int],
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    hint: Sequence[int | None] | None = None,
+) -> list[int | None]:
+    """Give each item at most one of its options, within capacity, maximising
+    the summed scores (CP-SAT).
+
+    Parameters
+    ----------
+    options
+        Per item: (resource owner, score) pairs it may go to.
+    needs
+        Per item: amount used of each capacity key when placed.
+    capacity
+        (owner, key) -> amount available; a missing key means none.
+
+    Returns
+    -------
+    list
+        Per item: the chosen owner, or None.
+
+    Raises
+    ------
+    SolverError
+        When CP-SAT reports the model invalid.
+    """
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    usage: dict[tuple[int, object], list[tuple[int, cp_model.IntVar]]] = {}
+    objective = []
+    for i, opts in enumerate(options):
+        chosen = []
+        for owner, score in opts:
+            var = model.NewBoolVar(f"x{i}_{owner}")
+            x[(i, owner)] = var
+            chosen.append(var)
+            objective.append(score * var)
+            for key, amount in needs[i].items():
+                usage.setdefault((owner, key), []).append((amount, var))
+        if chosen:
+            model.AddAtMostOne(chosen)
+    for (owner, key), terms in usage.items():
+        model.Add(sum(a * v for a, v in terms) <= capacity.get((owner, key), 0))
+    model.Maximize(sum(objective))
+    if hint is not None:
+        for (i, owner), var in x.items():
+            model.AddHint(var, hint[i] == owner)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    solver.parameters.random_seed = seed
+    # One worker: the same seed gives the same allocation on any machine.
+    solver.parameters.num_workers = 1
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolverError(f"CP-SAT could not allocate (status {solver.StatusName(status)})")
+    out: list[int | None] = [None] * len(options)
+    for (i, owner), var in x.items():
+        if solver.Value(var):
+            out[i] = owner
+    return out
+
+
+def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
+    """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
+    model = _Model(problem)
+    start = model.routing.ReadAssignmentFromRoutes(
+        [[model.manager.NodeToIndex(n) for n in route] for route in routes], True
+    )
+    return start is not None
