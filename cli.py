@@ -1,4 +1,5 @@
 """Run patchplan from a checkout without installing: ``python cli.py --help``."""
+
 import sys
 from pathlib import Path
 

@@ -35,10 +35,16 @@ def machine() -> dict[str, str]:
         pass
     commit = "unknown"
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            cwd=Path(__file__).parent, check=False,
-        ).stdout.strip() or "unknown"
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).parent,
+                check=False,
+            ).stdout.strip()
+            or "unknown"
+        )
     except OSError:
         pass
     try:
@@ -62,8 +68,10 @@ def machine() -> dict[str, str]:
 def machine_line() -> str:
     """:func:`machine` as one line for a report or a log."""
     m = machine()
-    return (f"{m['cpu']}, {m['cores']} cores, {m['memory']}, load {m['load_1_5_15']}, "
-            f"Python {m['python']}, patchplan commit {m['commit']}")
+    return (
+        f"{m['cpu']}, {m['cores']} cores, {m['memory']}, load {m['load_1_5_15']}, "
+        f"Python {m['python']}, patchplan commit {m['commit']}"
+    )
 
 
 def load() -> tuple[float, float, float]:

@@ -118,23 +118,39 @@ class Decoder:
                     s0 += max(0.0, (s1 - s0) - link.max_gap / inst.scale)
                     t0, t1 = max(0.0, s0 - due), max(0.0, s1 - due)
                     tard, worst = t0 + t1, max(t0, t1)
-                cand = self._with(st, node, [(v0, visits[0], s0), (v1, visits[1], s1)], inc, tard, worst,
-                                  simultaneous=link.max_gap == 0)
+                cand = self._with(
+                    st,
+                    node,
+                    [(v0, visits[0], s0), (v1, visits[1], s1)],
+                    inc,
+                    tard,
+                    worst,
+                    simultaneous=link.max_gap == 0,
+                )
                 if best is None or cand.bound() < best[0]:
                     best = (cand.bound(), cand)
         assert best is not None, f"no vehicle can serve {patient}"
         return best[1]
 
-    def _with(self, st: State, node: int, legs: Sequence[tuple[str, Visit, float]], inc: float, tard: float,
-              worst: float, simultaneous: bool = False) -> State:
+    def _with(
+        self,
+        st: State,
+        node: int,
+        legs: Sequence[tuple[str, Visit, float]],
+        inc: float,
+        tard: float,
+        worst: float,
+        simultaneous: bool = False,
+    ) -> State:
         at, free, routes = dict(st.at), dict(st.free), dict(st.routes)
         longest = max(v.duration_min for _, v, _ in legs) / self.inst.scale
         for veh, visit, start in legs:
             at[veh] = node
             free[veh] = start + (longest if simultaneous else visit.duration_min / self.inst.scale)
             routes[veh] = routes[veh] + (visit.id,)
-        return replace(st, at=at, free=free, routes=routes, dist=st.dist + inc, tard=st.tard + tard,
-                       tmax=max(st.tmax, worst))
+        return replace(
+            st, at=at, free=free, routes=routes, dist=st.dist + inc, tard=st.tard + tard, tmax=max(st.tmax, worst)
+        )
 
     def finish(self, st: State) -> float:
         back = sum(self.d[st.at[v], 0] for v in self.vehicles)
@@ -182,16 +198,23 @@ def orders_consistent(chains: list[list[str]]) -> Iterator[tuple[str, ...]]:
 def same_routes(a: dict[str, tuple[str, ...]], b: dict[str, list[str]]) -> bool:
     """Equal up to which copy of a simultaneous pair a vehicle does (their
     services are interchangeable when both vehicles hold both skills)."""
+
     def key(r: dict[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
         return {v: tuple(x.split("s")[0] for x in r.get(v, ())) for v in set(a) | set(b)}
+
     return key(a) == key(b)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "hhcrsp" / "mankowska2014",
-                        help="folder with instances/ (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA / "hhcrsp" / "mankowska2014",
+        help="folder with instances/ (default %(default)s)",
+    )
     parser.add_argument("--instance", default="InstanzCPLEX_HCSRP_10_1")
     parser.add_argument("--time-limit", type=float, default=10.0, help="patchplan seconds (default 10)")
     args = parser.parse_args(argv)
@@ -200,33 +223,41 @@ def main(argv: list[str] | None = None) -> int:
     dec = Decoder(inst)
     t0 = time.perf_counter()
     value, routes, complete = dec.best()
-    print(f"{inst.name}: best BRKGA-decoder value over all task orders = {value:.3f} "
-          f"({complete} complete orders evaluated after pruning, {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{inst.name}: best BRKGA-decoder value over all task orders = {value:.3f} "
+        f"({complete} complete orders evaluated after pruning, {time.perf_counter() - t0:.1f} s)"
+    )
     for veh, r in routes.items():
         print(f"  {veh}: {' '.join(r)}")
 
     roster = plan_rounds(inst.scenario, "BENCH", travel=inst.travel, params=hhcrsp_params(args.time_limit))
     ours = hhcrsp_objective(inst, roster)
-    print(f"patchplan ({args.time_limit:g} s): objective {ours['objective']:.3f} (distance {ours['distance']:.3f}, "
-          f"tardiness {ours['total_tardiness']:.3f} + max {ours['max_tardiness']:.3f}), "
-          f"unassigned {ours['unassigned']}, checker violations "
-          f"{len(check(inst.scenario, roster, travel=inst.travel))}")
+    print(
+        f"patchplan ({args.time_limit:g} s): objective {ours['objective']:.3f} (distance {ours['distance']:.3f}, "
+        f"tardiness {ours['total_tardiness']:.3f} + max {ours['max_tardiness']:.3f}), "
+        f"unassigned {ours['unassigned']}, checker violations "
+        f"{len(check(inst.scenario, roster, travel=inst.travel))}"
+    )
     for rnd in roster.rounds:
         stops = ", ".join(f"{st.visit_id}@{st.start / inst.scale:.2f}" for st in rnd.stops)
         print(f"  {rnd.carer_id}: {stops}")
     plan = {rnd.carer_id: [st.visit_id for st in rnd.stops] for rnd in roster.rounds}
     early = schedule_routes(inst, plan)
     re_timed = hhcrsp_objective(inst, early)
-    print(f"the same routes at earliest starts (decoder timing): objective {re_timed['objective']:.3f}, "
-          f"checker violations {len(check(inst.scenario, early, travel=inst.travel))}")
+    print(
+        f"the same routes at earliest starts (decoder timing): objective {re_timed['objective']:.3f}, "
+        f"checker violations {len(check(inst.scenario, early, travel=inst.travel))}"
+    )
     for rnd in early.rounds:
         stops = ", ".join(f"{st.visit_id}@{st.start / inst.scale:.2f}" for st in rnd.stops)
         print(f"  {rnd.carer_id}: {stops}")
     chains = [[inst.scenario.visit(v).client_id for v in r] for r in plan.values()]
     orders = list(orders_consistent(chains))
     hits = [o for o in orders if same_routes(dec.decode(o)[1], plan)]
-    print(f"task orders consistent with patchplan's routes: {len(orders)}; "
-          f"orders the decoder turns into those routes: {len(hits)}")
+    print(
+        f"task orders consistent with patchplan's routes: {len(orders)}; "
+        f"orders the decoder turns into those routes: {len(hits)}"
+    )
     return 0
 
 

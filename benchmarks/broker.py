@@ -72,14 +72,27 @@ def machine() -> dict[str, str]:
     """CPU model, cores, memory, load, Python and patchplan commit."""
     cpu, mem = platform.processor() or "unknown", "unknown"
     try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name"))
-        kib = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+        cpu = next(
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        )
+        kib = next(
+            int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
+        )
         mem = f"{kib / 2**20:.1f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, check=False
-    ).stdout.strip() or "unknown"
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=False,
+        ).stdout.strip()
+        or "unknown"
+    )
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),
@@ -132,7 +145,12 @@ def latency(s: pp.Scenario, pkgs: list[pp.Package], n: int, seed: int) -> dict[s
         **{
             f"{name}_{stat}_ms": round(value, 2)
             for name, times in passes.items()
-            for stat, value in (("p50", percentile(times, 50)), ("p95", percentile(times, 95)), ("max", max(times)), ("mean", statistics.fmean(times)))
+            for stat, value in (
+                ("p50", percentile(times, 50)),
+                ("p95", percentile(times, 95)),
+                ("max", max(times)),
+                ("mean", statistics.fmean(times)),
+            )
         },
         "shortlist_length_mean": round(statistics.fmean(lengths), 2) if lengths else 0,
         "packages": len(pkgs),
@@ -154,7 +172,9 @@ def hours_bound(s: pp.Scenario, pkgs: list[pp.Package], time_limit: float) -> di
     usage: dict[tuple[str, tuple[int, str]], list[Any]] = {}
     objective = []
     for i, pkg in enumerate(pkgs):
-        need = {k: int(round(h * 60)) for k, h in state.need(pkg).items()} or {(-1, "week"): int(round(pkg.hours_week * 60))}
+        need = {k: int(round(h * 60)) for k, h in state.need(pkg).items()} or {
+            (-1, "week"): int(round(pkg.hours_week * 60))
+        }
         xs = []
         for o in shortlist(s, pkg, state=state):
             if not o.feasible:
@@ -194,7 +214,14 @@ def sensitivity(s: pp.Scenario, pkgs: list[pp.Package], limits: list[float]) -> 
     rows = []
     for limit in limits:
         a = allocate(s, "tiered", packages=pkgs, time_limit_s=limit, seed=0, state=state)
-        rows.append({"time_limit_s": limit, "runtime_s": a.runtime_s, "hours_placed": a.hours_placed, "added_travel_min": a.added_travel_min})
+        rows.append(
+            {
+                "time_limit_s": limit,
+                "runtime_s": a.runtime_s,
+                "hours_placed": a.hours_placed,
+                "added_travel_min": a.added_travel_min,
+            }
+        )
         say(f"  time limit {limit} s: {a.hours_placed:.1f} h, +{a.added_travel_min} min, {a.runtime_s:.1f} s")
     return rows
 
@@ -221,7 +248,9 @@ def run_allocations(s: pp.Scenario, pkgs: list[pp.Package], time_limit: float) -
                     "packages_placed": len(pkgs) - len(a.unplaced),
                     "packages_unplaced": len(a.unplaced),
                     "added_travel_min": a.added_travel_min,
-                    "travel_min_per_placed_h": round(a.added_travel_min / a.hours_placed, 2) if a.hours_placed else None,
+                    "travel_min_per_placed_h": round(a.added_travel_min / a.hours_placed, 2)
+                    if a.hours_placed
+                    else None,
                     "runtime_s": a.runtime_s,
                     "state_build_s": round(state_s, 3),
                     "shortages": list(a.shortages[:5]),
@@ -235,7 +264,9 @@ def judge(rows: list[dict[str, Any]], placeable_hours: float) -> None:
     """Add the comparison with the plain cascade and the aim's verdicts."""
     base = next(r for r in rows if r["function"] == "cascade_backlog" and r["policy"] == "cascade")
     for r in rows:
-        r["hours_vs_cascade_pct"] = round(100 * (r["hours_placed"] / base["hours_placed"] - 1), 2) if base["hours_placed"] else None
+        r["hours_vs_cascade_pct"] = (
+            round(100 * (r["hours_placed"] / base["hours_placed"] - 1), 2) if base["hours_placed"] else None
+        )
         r["travel_vs_cascade_pct"] = (
             round(100 * (r["added_travel_min"] / base["added_travel_min"] - 1), 2) if base["added_travel_min"] else None
         )
@@ -243,7 +274,9 @@ def judge(rows: list[dict[str, Any]], placeable_hours: float) -> None:
             continue
         all_placed = r["hours_placed"] >= placeable_hours - 0.01
         r["aim_hours"] = bool(all_placed or (r["hours_vs_cascade_pct"] or 0) >= 100 * AIM_MORE_HOURS)
-        r["aim_travel"] = r["travel_vs_cascade_pct"] is not None and r["travel_vs_cascade_pct"] <= -100 * AIM_LESS_TRAVEL
+        r["aim_travel"] = (
+            r["travel_vs_cascade_pct"] is not None and r["travel_vs_cascade_pct"] <= -100 * AIM_LESS_TRAVEL
+        )
         r["aim_runtime"] = r["runtime_s"] <= AIM_RUNTIME_S
         r["aim_met"] = r["aim_hours"] and r["aim_travel"] and r["aim_runtime"]
 
@@ -272,7 +305,11 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        aims = "" if r["function"] != "allocate" else " / ".join(yn[r[k]] for k in ("aim_hours", "aim_travel", "aim_runtime"))
+        aims = (
+            ""
+            if r["function"] != "allocate"
+            else " / ".join(yn[r[k]] for k in ("aim_hours", "aim_travel", "aim_runtime"))
+        )
         out.append(
             f"| {r['method']} | {r['policy']} | {r['hours_placed']:,.1f} | {r['hours_vs_cascade_pct']:+.1f}% | {r['spot_hours']:,.1f} "
             f"| {r['packages_unplaced']} | {r['added_travel_min']:,} | {r['travel_vs_cascade_pct']:+.1f}% "
@@ -288,21 +325,37 @@ def markdown(result: dict[str, Any]) -> str:
             f"= {100 * (b['max_hours_bound'] / base - 1):+.1f}% vs the plain cascade.",
         ]
     if result.get("sensitivity"):
-        out += ["", "| CP-SAT time limit s (tiered, warm state) | runtime s | hours placed | added travel min/wk |", "|---:|---:|---:|---:|"]
+        out += [
+            "",
+            "| CP-SAT time limit s (tiered, warm state) | runtime s | hours placed | added travel min/wk |",
+            "|---:|---:|---:|---:|",
+        ]
         for r in result["sensitivity"]:
-            out.append(f"| {r['time_limit_s']:g} | {r['runtime_s']:.1f} | {r['hours_placed']:,.1f} | {r['added_travel_min']:,} |")
+            out.append(
+                f"| {r['time_limit_s']:g} | {r['runtime_s']:.1f} | {r['hours_placed']:,.1f} | {r['added_travel_min']:,} |"
+            )
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
     ap.add_argument("--backlog", type=int, default=500, help="packages awaiting a provider (default 500)")
     ap.add_argument("--district", default=None, help="one district instead of the county (smoke runs)")
-    ap.add_argument("--latency-packages", type=int, default=200, help="packages timed for shortlist latency (default 200)")
+    ap.add_argument(
+        "--latency-packages", type=int, default=200, help="packages timed for shortlist latency (default 200)"
+    )
     ap.add_argument("--time-limit", type=float, default=10.0, help="CP-SAT seconds per joint allocation (default 10)")
-    ap.add_argument("--bound-time-limit", type=float, default=30.0, help="CP-SAT seconds for the max-hours bound (0: skip)")
-    ap.add_argument("--sensitivity", default="", help="comma-separated CP-SAT time limits for a tiered re-run on a warm state, e.g. 1,3,10,30")
+    ap.add_argument(
+        "--bound-time-limit", type=float, default=30.0, help="CP-SAT seconds for the max-hours bound (0: skip)"
+    )
+    ap.add_argument(
+        "--sensitivity",
+        default="",
+        help="comma-separated CP-SAT time limits for a tiered re-run on a warm state, e.g. 1,3,10,30",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the raw numbers here")
     args = ap.parse_args(argv)
 
@@ -329,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
         say("time-limit sensitivity (tiered, warm state) ...")
         sens = sensitivity(s, pkgs, [float(x) for x in args.sensitivity.split(",")])
     result = {
-        "scenario": f"essex(seed={args.seed}, backlog={args.backlog}" + (f", district={args.district!r}" if args.district else "") + ")",
+        "scenario": f"essex(seed={args.seed}, backlog={args.backlog}"
+        + (f", district={args.district!r}" if args.district else "")
+        + ")",
         "machine": info,
         "machine_load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "generate_s": round(generate_s, 2),

@@ -213,11 +213,19 @@ def wait_quiet(max_wait: float, max_load: float, label: str) -> dict[str, Any]:
         waited = time.monotonic() - start
         if quiet or waited >= max_wait:
             if not quiet:
-                log(f"{label}: machine still busy after {waited:.0f} s (load {load1:.2f}, others {others:.2f} cores); running anyway")
-            return {"load1_before": round(load1, 2), "others_before": round(others, 2), "quiet": quiet,
-                    "waited_s": round(waited)}
+                log(
+                    f"{label}: machine still busy after {waited:.0f} s (load {load1:.2f}, others {others:.2f} cores); running anyway"
+                )
+            return {
+                "load1_before": round(load1, 2),
+                "others_before": round(others, 2),
+                "quiet": quiet,
+                "waited_s": round(waited),
+            }
         if int(waited) % 60 < 10:
-            log(f"{label}: waiting for a quiet machine (load {load1:.2f}, others {others:.2f} cores, waited {waited:.0f} s)")
+            log(
+                f"{label}: waiting for a quiet machine (load {load1:.2f}, others {others:.2f} cores, waited {waited:.0f} s)"
+            )
         time.sleep(5)
 
 
@@ -276,8 +284,14 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             phases.clear()
             sampler.reset()
             t0 = time.perf_counter()
-            result = ev.evaluate(s, design, mode=mode, scheduler=spec["scheduler"],
-                                 seconds_per_visit=spec["seconds_per_visit"], seed=spec["eval_seed"])
+            result = ev.evaluate(
+                s,
+                design,
+                mode=mode,
+                scheduler=spec["scheduler"],
+                seconds_per_visit=spec["seconds_per_visit"],
+                seed=spec["eval_seed"],
+            )
             eval_s = time.perf_counter() - t0
             mem = sampler.snapshot()
             head = result.headline()
@@ -298,7 +312,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
                 "task_s_sum": round(sum(runtimes), 1),
                 "task_s_max": round(max(runtimes), 1) if runtimes else None,
                 "total_s": round(build_s + eval_s, 1),
-                "s_per_1000_visits": round(1000 * eval_s / result.totals["visits"], 3) if result.totals["visits"] else None,
+                "s_per_1000_visits": round(1000 * eval_s / result.totals["visits"], 3)
+                if result.totals["visits"]
+                else None,
                 **mem,
                 "ru_maxrss_self_mb": round(_maxrss_mb(resource.RUSAGE_SELF), 0),
                 "ru_maxrss_children_mb": round(_maxrss_mb(resource.RUSAGE_CHILDREN), 0),
@@ -312,11 +328,13 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
                 "evaluate_runtime_s": head["runtime_s"],
             }
             rows.append(row)
-            log(f"scale {scale} {name} {mode}: {eval_s:.1f} s ({row['tasks']} tasks, prep {row['prep_s']} s, "
+            log(
+                f"scale {scale} {name} {mode}: {eval_s:.1f} s ({row['tasks']} tasks, prep {row['prep_s']} s, "
                 f"tasks {row['tasks_s']} s), peak tree RSS {mem['peak_tree_rss_mb']} MB / PSS {mem['peak_tree_pss_mb']} MB, "
                 f"load before {pre['load1_before']} during {mem['load1_during']}, others {mem['others_cores']} cores; "
                 f"travel {head['travel_hours_week']} h, carer {head['carer_hours_week']} h, "
-                f"distinct {head['distinct_carers_per_client_mean']}, violations {head['violations']}")
+                f"distinct {head['distinct_carers_per_client_mean']}, violations {head['violations']}"
+            )
     return {"info": info, "rows": rows}
 
 
@@ -361,27 +379,57 @@ def report(design_rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], 
     if design_rows:
         info = design_rows[0]
         where = "Full county" if info["scale"] == 1.0 else f"Scale {info['scale']}"
-        out += [f"### {where} (seed {args.seed}): {info['clients']:,} clients ({info['clients_receiving_care']:,} receiving care), "
-                f"{info['visits_scenario']:,} visits a week; generated in {info['generate_s']} s "
-                f"(load {info['generate_load1_before']} before)", ""]
+        out += [
+            f"### {where} (seed {args.seed}): {info['clients']:,} clients ({info['clients_receiving_care']:,} receiving care), "
+            f"{info['visits_scenario']:,} visits a week; generated in {info['generate_s']} s "
+            f"(load {info['generate_load1_before']} before)",
+            "",
+        ]
         out += ["#### Time and memory per design", ""]
-        out.append(table(design_rows, [
-            ("design", "design", 0), ("mode", "mode", 0), ("patches", "patches", 0), ("tasks", "tasks", 0),
-            ("visits", "visits", 0), ("build_s", "build s", 1), ("evaluate_s", "evaluate s", 1),
-            ("prep_s", "prep s", 1), ("tasks_s", "tasks s", 1), ("task_s_max", "longest task s", 1),
-            ("s_per_1000_visits", "s / 1,000 visits", 2), ("peak_tree_rss_mb", "peak tree RSS MB", 0),
-            ("peak_tree_pss_mb", "peak tree PSS MB", 0), ("load1_before", "load before", 2),
-            ("load1_during", "load during", 2), ("others_cores", "others cores", 2),
-        ]))
+        out.append(
+            table(
+                design_rows,
+                [
+                    ("design", "design", 0),
+                    ("mode", "mode", 0),
+                    ("patches", "patches", 0),
+                    ("tasks", "tasks", 0),
+                    ("visits", "visits", 0),
+                    ("build_s", "build s", 1),
+                    ("evaluate_s", "evaluate s", 1),
+                    ("prep_s", "prep s", 1),
+                    ("tasks_s", "tasks s", 1),
+                    ("task_s_max", "longest task s", 1),
+                    ("s_per_1000_visits", "s / 1,000 visits", 2),
+                    ("peak_tree_rss_mb", "peak tree RSS MB", 0),
+                    ("peak_tree_pss_mb", "peak tree PSS MB", 0),
+                    ("load1_before", "load before", 2),
+                    ("load1_during", "load during", 2),
+                    ("others_cores", "others cores", 2),
+                ],
+            )
+        )
         out += ["", "#### Headline KPIs (a week)", ""]
-        out.append(table(design_rows, [
-            ("design", "design", 0), ("mode", "mode", 0), ("travel_hours_week", "travel h", 0),
-            ("travel_miles_week", "travel miles", 0), ("co2_kg_week", "CO2 kg", 0),
-            ("carer_hours_week", "carer h", 0), ("care_hours_week", "care h", 0), ("carers_needed", "carers", 0),
-            ("unplaced_hours", "unplaced h", 1), ("unassigned_visits", "unassigned visits", 0),
-            ("spot_hours", "spot h", 1), ("distinct_carers_per_client_mean", "distinct carers / client", 2),
-            ("violations", "violations", 0),
-        ]))
+        out.append(
+            table(
+                design_rows,
+                [
+                    ("design", "design", 0),
+                    ("mode", "mode", 0),
+                    ("travel_hours_week", "travel h", 0),
+                    ("travel_miles_week", "travel miles", 0),
+                    ("co2_kg_week", "CO2 kg", 0),
+                    ("carer_hours_week", "carer h", 0),
+                    ("care_hours_week", "care h", 0),
+                    ("carers_needed", "carers", 0),
+                    ("unplaced_hours", "unplaced h", 1),
+                    ("unassigned_visits", "unassigned visits", 0),
+                    ("spot_hours", "spot h", 1),
+                    ("distinct_carers_per_client_mean", "distinct carers / client", 2),
+                    ("violations", "violations", 0),
+                ],
+            )
+        )
         # fast mode's error
         by = {(r["design"], r["mode"]): r for r in design_rows}
         err_rows = []
@@ -389,19 +437,27 @@ def report(design_rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], 
             full, fast = by.get((name, "full")), by.get((name, "fast"))
             if not (full and fast):
                 continue
-            err_rows.append({
-                "design": name,
-                "travel_full": full["travel_hours_week"], "travel_fast": fast["travel_hours_week"],
-                "travel_err": rel(fast["travel_hours_week"], full["travel_hours_week"]),
-                "carer_full": full["carer_hours_week"], "carer_fast": fast["carer_hours_week"],
-                "carer_err": rel(fast["carer_hours_week"], full["carer_hours_week"]),
-                "distinct_full": full["distinct_carers_per_client_mean"],
-                "distinct_fast": fast["distinct_carers_per_client_mean"],
-                "distinct_err": rel(fast["distinct_carers_per_client_mean"], full["distinct_carers_per_client_mean"]),
-                "unplaced_full": full["unplaced_hours"], "unplaced_fast": fast["unplaced_hours"],
-                "s_full": full["evaluate_s"], "s_fast": fast["evaluate_s"],
-                "speedup": round(full["evaluate_s"] / fast["evaluate_s"], 1) if fast["evaluate_s"] else None,
-            })
+            err_rows.append(
+                {
+                    "design": name,
+                    "travel_full": full["travel_hours_week"],
+                    "travel_fast": fast["travel_hours_week"],
+                    "travel_err": rel(fast["travel_hours_week"], full["travel_hours_week"]),
+                    "carer_full": full["carer_hours_week"],
+                    "carer_fast": fast["carer_hours_week"],
+                    "carer_err": rel(fast["carer_hours_week"], full["carer_hours_week"]),
+                    "distinct_full": full["distinct_carers_per_client_mean"],
+                    "distinct_fast": fast["distinct_carers_per_client_mean"],
+                    "distinct_err": rel(
+                        fast["distinct_carers_per_client_mean"], full["distinct_carers_per_client_mean"]
+                    ),
+                    "unplaced_full": full["unplaced_hours"],
+                    "unplaced_fast": fast["unplaced_hours"],
+                    "s_full": full["evaluate_s"],
+                    "s_fast": fast["evaluate_s"],
+                    "speedup": round(full["evaluate_s"] / fast["evaluate_s"], 1) if fast["evaluate_s"] else None,
+                }
+            )
         if err_rows:
             # does the fast mode rank the designs the same way?
             for key in ("travel", "carer", "distinct"):
@@ -411,25 +467,51 @@ def report(design_rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], 
                 for r in err_rows:
                     r[f"{key}_rank_same"] = same
             out += ["", "#### Fast mode against full (error = fast / full - 1)", ""]
-            out.append(table(err_rows, [
-                ("design", "design", 0), ("travel_full", "travel h full", 0), ("travel_fast", "fast", 0),
-                ("travel_err", "error %", 1), ("carer_full", "carer h full", 0), ("carer_fast", "fast", 0),
-                ("carer_err", "error %", 1), ("distinct_full", "distinct full", 2), ("distinct_fast", "fast", 2),
-                ("distinct_err", "error %", 1), ("unplaced_full", "unplaced h full", 1),
-                ("unplaced_fast", "fast", 1), ("s_full", "full s", 1), ("s_fast", "fast s", 1),
-                ("speedup", "speed-up", 1),
-            ]))
+            out.append(
+                table(
+                    err_rows,
+                    [
+                        ("design", "design", 0),
+                        ("travel_full", "travel h full", 0),
+                        ("travel_fast", "fast", 0),
+                        ("travel_err", "error %", 1),
+                        ("carer_full", "carer h full", 0),
+                        ("carer_fast", "fast", 0),
+                        ("carer_err", "error %", 1),
+                        ("distinct_full", "distinct full", 2),
+                        ("distinct_fast", "fast", 2),
+                        ("distinct_err", "error %", 1),
+                        ("unplaced_full", "unplaced h full", 1),
+                        ("unplaced_fast", "fast", 1),
+                        ("s_full", "full s", 1),
+                        ("s_fast", "fast s", 1),
+                        ("speedup", "speed-up", 1),
+                    ],
+                )
+            )
             ranks = {k: err_rows[0][f"{k}_rank_same"] for k in ("travel", "carer", "distinct")}
-            out += ["", "Fast mode ranks the designs as full mode does: "
-                    + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in ranks.items()) + "."]
+            out += [
+                "",
+                "Fast mode ranks the designs as full mode does: "
+                + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in ranks.items())
+                + ".",
+            ]
         # aims
         out += ["", "#### Issue 6 aim (<= 600 s and <= 4,096 MB per full-county evaluation)", ""]
         aim_rows = []
         for r in design_rows:
             peak = r["peak_tree_pss_mb"] if r["peak_tree_pss_mb"] is not None else r["ru_maxrss_self_mb"]
-            aim_rows.append({"what": f"{r['design']} ({r['mode']})", "s": r["evaluate_s"], "s_build": r["total_s"],
-                             "rss": r["peak_tree_rss_mb"], "pss": r["peak_tree_pss_mb"],
-                             "time_ok": r["evaluate_s"] <= LIMIT_S, "mem_ok": peak <= LIMIT_MB})
+            aim_rows.append(
+                {
+                    "what": f"{r['design']} ({r['mode']})",
+                    "s": r["evaluate_s"],
+                    "s_build": r["total_s"],
+                    "rss": r["peak_tree_rss_mb"],
+                    "pss": r["peak_tree_pss_mb"],
+                    "time_ok": r["evaluate_s"] <= LIMIT_S,
+                    "mem_ok": peak <= LIMIT_MB,
+                }
+            )
         for mode in dict.fromkeys(r["mode"] for r in design_rows):
             rs = [r for r in design_rows if r["mode"] == mode]
             if len(rs) > 1:
@@ -437,30 +519,64 @@ def report(design_rows: list[dict[str, Any]], scale_rows: list[dict[str, Any]], 
                 s_all = sum(r["total_s"] for r in rs)
                 pss = max(r["peak_tree_pss_mb"] or 0 for r in rs) or None
                 rss = max(r["peak_tree_rss_mb"] or 0 for r in rs) or None
-                aim_rows.append({"what": f"all {len(rs)} designs ({mode})", "s": round(s_eval, 1), "s_build": round(s_all, 1),
-                                 "rss": rss, "pss": pss, "time_ok": s_eval <= LIMIT_S,
-                                 "mem_ok": (pss or max(r["ru_maxrss_self_mb"] for r in rs)) <= LIMIT_MB})
-        out.append(table(aim_rows, [
-            ("what", "evaluation", 0), ("s", "evaluate s", 1), ("s_build", "with design build s", 1),
-            ("rss", "peak tree RSS MB", 0), ("pss", "peak tree PSS MB", 0), ("time_ok", "<= 600 s", 0),
-            ("mem_ok", "<= 4 GB (PSS)", 0),
-        ]))
+                aim_rows.append(
+                    {
+                        "what": f"all {len(rs)} designs ({mode})",
+                        "s": round(s_eval, 1),
+                        "s_build": round(s_all, 1),
+                        "rss": rss,
+                        "pss": pss,
+                        "time_ok": s_eval <= LIMIT_S,
+                        "mem_ok": (pss or max(r["ru_maxrss_self_mb"] for r in rs)) <= LIMIT_MB,
+                    }
+                )
+        out.append(
+            table(
+                aim_rows,
+                [
+                    ("what", "evaluation", 0),
+                    ("s", "evaluate s", 1),
+                    ("s_build", "with design build s", 1),
+                    ("rss", "peak tree RSS MB", 0),
+                    ("pss", "peak tree PSS MB", 0),
+                    ("time_ok", "<= 600 s", 0),
+                    ("mem_ok", "<= 4 GB (PSS)", 0),
+                ],
+            )
+        )
     if scale_rows:
         out += ["", f"#### Scaling (design k = max(12, round(60 x scale)), full mode, seed {args.seed})", ""]
-        out.append(table(scale_rows, [
-            ("scale", "scale", 2), ("clients", "clients", 0), ("visits", "visits", 0), ("design", "design", 0),
-            ("tasks", "tasks", 0), ("generate_s", "generate s", 1), ("build_s", "build s", 1),
-            ("evaluate_s", "evaluate s", 1), ("task_s_sum", "task s (sum)", 1),
-            ("s_per_1000_visits", "s / 1,000 visits", 2), ("peak_tree_rss_mb", "peak tree RSS MB", 0),
-            ("peak_tree_pss_mb", "peak tree PSS MB", 0), ("load1_before", "load before", 2),
-            ("load1_during", "load during", 2), ("others_cores", "others cores", 2),
-        ]))
+        out.append(
+            table(
+                scale_rows,
+                [
+                    ("scale", "scale", 2),
+                    ("clients", "clients", 0),
+                    ("visits", "visits", 0),
+                    ("design", "design", 0),
+                    ("tasks", "tasks", 0),
+                    ("generate_s", "generate s", 1),
+                    ("build_s", "build s", 1),
+                    ("evaluate_s", "evaluate s", 1),
+                    ("task_s_sum", "task s (sum)", 1),
+                    ("s_per_1000_visits", "s / 1,000 visits", 2),
+                    ("peak_tree_rss_mb", "peak tree RSS MB", 0),
+                    ("peak_tree_pss_mb", "peak tree PSS MB", 0),
+                    ("load1_before", "load before", 2),
+                    ("load1_during", "load during", 2),
+                    ("others_cores", "others cores", 2),
+                ],
+            )
+        )
         if len(scale_rows) >= 2:
             xs = [r["visits"] / 1000 for r in scale_rows]
             a, b, r2 = linear_fit(xs, [r["evaluate_s"] for r in scale_rows])
             am, bm, r2m = linear_fit(xs, [r["peak_tree_pss_mb"] or r["ru_maxrss_self_mb"] for r in scale_rows])
-            out += ["", f"Fit: evaluate s = {a:.1f} + {b:.3f} x (1,000 visits), R^2 = {r2:.3f}; "
-                    f"peak tree PSS MB = {am:.0f} + {bm:.2f} x (1,000 visits), R^2 = {r2m:.3f}."]
+            out += [
+                "",
+                f"Fit: evaluate s = {a:.1f} + {b:.3f} x (1,000 visits), R^2 = {r2:.3f}; "
+                f"peak tree PSS MB = {am:.0f} + {bm:.2f} x (1,000 visits), R^2 = {r2m:.3f}.",
+            ]
     return "\n".join(out)
 
 
@@ -472,35 +588,66 @@ def main(argv: list[str] | None = None) -> int:
         spec = json.loads(Path(argv[1]).read_text())
         Path(argv[2]).write_text(json.dumps(child(spec)))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--designs", nargs="*", default=["today", "districts", "k=60"],
-                        help="designs at full scale (default: today districts k=60)")
-    parser.add_argument("--modes", nargs="*", default=["full", "fast"], choices=["full", "fast"],
-                        help="evaluation modes (default: full fast)")
-    parser.add_argument("--scales", nargs="*", type=float, default=[0.1, 0.25, 0.5, 1.0],
-                        help="scales of the scaling curve (default 0.1 0.25 0.5 1.0; none to skip)")
-    parser.add_argument("--design-scale", type=float, default=1.0,
-                        help="scale of the designs part (default 1.0, the full county; smaller for smoke runs)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--designs",
+        nargs="*",
+        default=["today", "districts", "k=60"],
+        help="designs at full scale (default: today districts k=60)",
+    )
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        default=["full", "fast"],
+        choices=["full", "fast"],
+        help="evaluation modes (default: full fast)",
+    )
+    parser.add_argument(
+        "--scales",
+        nargs="*",
+        type=float,
+        default=[0.1, 0.25, 0.5, 1.0],
+        help="scales of the scaling curve (default 0.1 0.25 0.5 1.0; none to skip)",
+    )
+    parser.add_argument(
+        "--design-scale",
+        type=float,
+        default=1.0,
+        help="scale of the designs part (default 1.0, the full county; smaller for smoke runs)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
     parser.add_argument("--design-seed", type=int, default=0, help="build_design seed (default 0)")
     parser.add_argument("--eval-seed", type=int, default=0, help="evaluate seed (default 0)")
     parser.add_argument("--seconds-per-visit", type=float, default=0.004, help="full mode's budget (default 0.004)")
     parser.add_argument("--scheduler", default=None, help="None (local processes), serial, or a Dask address")
-    parser.add_argument("--wait-quiet", type=float, default=1800.0,
-                        help="most seconds to wait for a quiet machine before each timed step (default 1800)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=1800.0,
+        help="most seconds to wait for a quiet machine before each timed step (default 1800)",
+    )
     parser.add_argument("--quiet-load", type=float, default=1.5, help="quiet: 1-minute load below this (default 1.5)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
     parser.add_argument("--json", type=Path, default=None, help="also write rows and machine here")
     args = parser.parse_args(argv)
 
     log(f"machine: {machine()}")
-    common = {"seed": args.seed, "design_seed": args.design_seed, "eval_seed": args.eval_seed,
-              "seconds_per_visit": args.seconds_per_visit, "scheduler": args.scheduler,
-              "wait_quiet": args.wait_quiet, "quiet_load": args.quiet_load}
+    common = {
+        "seed": args.seed,
+        "design_seed": args.design_seed,
+        "eval_seed": args.eval_seed,
+        "seconds_per_visit": args.seconds_per_visit,
+        "scheduler": args.scheduler,
+        "wait_quiet": args.wait_quiet,
+        "quiet_load": args.quiet_load,
+    }
     design_rows: list[dict[str, Any]] = []
     if args.designs and args.modes:
-        design_rows = run_child({**common, "scale": args.design_scale, "designs": args.designs, "modes": args.modes})["rows"]
+        design_rows = run_child({**common, "scale": args.design_scale, "designs": args.designs, "modes": args.modes})[
+            "rows"
+        ]
     scale_rows: list[dict[str, Any]] = []
     for f in args.scales:
         name = f"k={max(12, round(60 * f))}"
@@ -519,8 +666,16 @@ def main(argv: list[str] | None = None) -> int:
         _common.write_csv(args.csv, every)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": machine(), "args": {k: (str(v) if isinstance(v, Path) else v)
-                                        for k, v in vars(args).items()}, "rows": every}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                    "rows": every,
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

@@ -103,13 +103,15 @@ COLUMNS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--district", nargs="+", default=["Colchester"], help="district name(s) (default Colchester)")
     parser.add_argument("--seed", type=int, default=1, help="scenario generator seed (default 1)")
     parser.add_argument("--day", type=int, default=0, help="day index (default 0, the scenario's first day)")
-    parser.add_argument("--time-limits", type=float, nargs="+", default=[10.0, 30.0, 60.0],
-                        help="solver seconds (default: 10 30 60)")
+    parser.add_argument(
+        "--time-limits", type=float, nargs="+", default=[10.0, 30.0, 60.0], help="solver seconds (default: 10 30 60)"
+    )
     parser.add_argument("--solver-seed", type=int, default=0, help="plan_rounds seed (default 0)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every row here")
     args = parser.parse_args(argv)
@@ -121,10 +123,18 @@ def main(argv: list[str] | None = None) -> int:
         s = essex(district=name, seed=args.seed)
         district = s.district_by_name(name)
         pid = largest_provider(s, district.id)
-        print(f"{name}: generated in {time.perf_counter() - started:.1f} s; provider {pid} "
-              f"({s.provider(pid).name}), day {args.day}", file=sys.stderr)
-        base = {"district": district.name, "provider": pid, "provider_name": s.provider(pid).name,
-                "seed": args.seed, "day": args.day}
+        print(
+            f"{name}: generated in {time.perf_counter() - started:.1f} s; provider {pid} "
+            f"({s.provider(pid).name}), day {args.day}",
+            file=sys.stderr,
+        )
+        base = {
+            "district": district.name,
+            "provider": pid,
+            "provider_name": s.provider(pid).name,
+            "seed": args.seed,
+            "day": args.day,
+        }
         sq = _status_quo_of(s, pid, [args.day])
         sq_served = {st.visit_id for r in sq.rounds for st in r.stops}
         sq_row = {**base, "plan": "status quo", "time_limit_s": None, **plan_row(s, sq, None), "runtime_s": None}
@@ -134,16 +144,27 @@ def main(argv: list[str] | None = None) -> int:
             t0, cpu0 = time.perf_counter(), time.process_time()
             roster = plan_rounds(s, pid, [args.day], time_limit_s=limit, seed=args.solver_seed)
             runtime, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            row = {**base, "plan": "patchplan", "time_limit_s": limit, **plan_row(s, roster, sq_served),
-                   "runtime_s": round(runtime, 2), "cpu_s": round(cpu, 1), "load1_before": load_before}
+            row = {
+                **base,
+                "plan": "patchplan",
+                "time_limit_s": limit,
+                **plan_row(s, roster, sq_served),
+                "runtime_s": round(runtime, 2),
+                "cpu_s": round(cpu, 1),
+                "load1_before": load_before,
+            }
             row["travel_vs_sq_pct"] = round(100 * (row["travel_min"] / sq_row["travel_min"] - 1), 1)
-            row["aim_met"] = (row["travel_min"] <= (1 - AIM_TRAVEL_CUT) * sq_row["travel_min"]
-                              and row["dropped_sq_covered"] == 0)
+            row["aim_met"] = (
+                row["travel_min"] <= (1 - AIM_TRAVEL_CUT) * sq_row["travel_min"] and row["dropped_sq_covered"] == 0
+            )
             rows.append(row)
-            print(f"{name} T={limit:g}: travel {row['travel_min']} min vs {sq_row['travel_min']} "
-                  f"({row['travel_vs_sq_pct']:+.1f}%), unassigned {row['unassigned']} "
-                  f"(SQ {sq_row['unassigned']}), dropped SQ-covered {row['dropped_sq_covered']}, "
-                  f"violations {row['violations']}, {runtime:.1f} s (CPU {cpu:.1f} s), load {load_before:.2f}", file=sys.stderr)
+            print(
+                f"{name} T={limit:g}: travel {row['travel_min']} min vs {sq_row['travel_min']} "
+                f"({row['travel_vs_sq_pct']:+.1f}%), unassigned {row['unassigned']} "
+                f"(SQ {sq_row['unassigned']}), dropped SQ-covered {row['dropped_sq_covered']}, "
+                f"violations {row['violations']}, {runtime:.1f} s (CPU {cpu:.1f} s), load {load_before:.2f}",
+                file=sys.stderr,
+            )
     print(_common.markdown_table(rows, COLUMNS))
     if args.csv:
         _common.write_csv(args.csv, rows)

@@ -201,8 +201,10 @@ def client_lower_bounds(
                 m.AddImplication(x[i, c.id], used[c.id])
             limit = {d: shift_of[(c.id, d)].work_limit for d in {visits[i].day for i in mine}}
             for a_pos, i in enumerate(mine):
-                for j in mine[a_pos + 1:]:
-                    if visits[i].day == visits[j].day and not _pair_fits(win[i, c.id], win[j, c.id], limit[visits[i].day]):
+                for j in mine[a_pos + 1 :]:
+                    if visits[i].day == visits[j].day and not _pair_fits(
+                        win[i, c.id], win[j, c.id], limit[visits[i].day]
+                    ):
                         m.AddBoolOr([x[i, c.id].Not(), x[j, c.id].Not()])
         for members in classes.values():
             chain = [used[c] for c in members[:most] if c in used]
@@ -269,8 +271,12 @@ def plan_row(s: Scenario, roster: Roster, bounds: dict[str, tuple[int, bool]]) -
         "distinct_max": max((len(cs) for cs in per_client.values()), default=0),
         "excess_over_bound": round(float(np.mean(excess)), 2) if excess else None,
         "clients_at_bound_pct": round(100 * float(np.mean([e <= 0 for e in excess])), 1) if excess else None,
-        "distinct_per_day": round(float(np.mean([len(x) for x in per_client_day.values()])), 2) if per_client_day else None,
-        "distinct_first_day": round(float(np.mean([len(per_client_day[c, d]) for c, d in first_day.items()])), 2) if first_day else None,
+        "distinct_per_day": round(float(np.mean([len(x) for x in per_client_day.values()])), 2)
+        if per_client_day
+        else None,
+        "distinct_first_day": round(float(np.mean([len(per_client_day[c, d]) for c, d in first_day.items()])), 2)
+        if first_day
+        else None,
         "travel_per_visit": round(k.travel_min / k.visits_served, 1) if k.visits_served else None,
         "top_carer_share": k.top_carer_share,
         "familiar_share": k.familiar_share,
@@ -306,14 +312,20 @@ COLUMNS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--district", default="Maldon", help="district name (default Maldon)")
     parser.add_argument("--seed", type=int, default=1, help="scenario generator seed (default 1)")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per week plan (default 300)")
     parser.add_argument("--solver-seed", type=int, default=0, help="plan_rounds seed (default 0)")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
-                        help=f"plans to run (default all: {' '.join(VARIANTS)})")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=list(VARIANTS),
+        choices=list(VARIANTS),
+        help=f"plans to run (default all: {' '.join(VARIANTS)})",
+    )
     parser.add_argument("--bound-time", type=float, default=10.0, help="CP-SAT seconds per client for the bound")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows here")
     parser.add_argument("--json", type=Path, default=None, help="also write rows, bounds and machine here")
@@ -336,9 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     for c in carers:
         sh = s.shifts_of(c.id)
         kinds[shift_type(sh[0]) if sh else "none"] += 1
-    print(f"{district.name} seed {args.seed}: generated in {time.perf_counter() - t0:.1f} s; provider {pid} "
-          f"({s.provider(pid).name}): {len(visits)} visits, {len(clients)} clients, {len(carers)} carers "
-          f"{dict(kinds)}", file=sys.stderr)
+    print(
+        f"{district.name} seed {args.seed}: generated in {time.perf_counter() - t0:.1f} s; provider {pid} "
+        f"({s.provider(pid).name}): {len(visits)} visits, {len(clients)} clients, {len(carers)} carers "
+        f"{dict(kinds)}",
+        file=sys.stderr,
+    )
 
     t0 = time.perf_counter()
     bounds = client_lower_bounds(s, pid, days, args.bound_time)
@@ -346,8 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     lb_nf = [b for b, _ in no_flex.values()]
     lb = [b for b, _ in bounds.values()]
     proven = sum(1 for _, ok in bounds.values() if ok)
-    print(f"lower bound: {time.perf_counter() - t0:.1f} s, mean {np.mean(lb):.2f}, p90 "
-          f"{np.percentile(lb, 90):.1f}, proven {proven}/{len(lb)}", file=sys.stderr)
+    print(
+        f"lower bound: {time.perf_counter() - t0:.1f} s, mean {np.mean(lb):.2f}, p90 "
+        f"{np.percentile(lb, 90):.1f}, proven {proven}/{len(lb)}",
+        file=sys.stderr,
+    )
     labels_of = defaultdict(set)
     for v in visits:
         labels_of[v.client_id].add(v.label)
@@ -380,13 +398,23 @@ def main(argv: list[str] | None = None) -> int:
         else:
             roster = plan_rounds(s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed)
             runtime = round(time.perf_counter() - t0, 1)
-        row = {**base, "variant": name, "plan": LABELS[name], "time_limit_s": None if params is None else args.time_limit,
-               **plan_row(s, roster, bounds), "runtime_s": runtime, "load1_before": round(load1, 2)}
+        row = {
+            **base,
+            "variant": name,
+            "plan": LABELS[name],
+            "time_limit_s": None if params is None else args.time_limit,
+            **plan_row(s, roster, bounds),
+            "runtime_s": runtime,
+            "load1_before": round(load1, 2),
+        }
         rows.append(row)
-        print(f"{LABELS[name]}: travel {row['travel_min']} min, unassigned {row['unassigned']} "
-              f"({row['unassigned_reasons']}), distinct mean "
-              f"{row['distinct_mean']}, violations {row['violations']} {row['violation_rules']}, "
-              f"runtime {runtime} s, load {load1:.2f}", file=sys.stderr)
+        print(
+            f"{LABELS[name]}: travel {row['travel_min']} min, unassigned {row['unassigned']} "
+            f"({row['unassigned_reasons']}), distinct mean "
+            f"{row['distinct_mean']}, violations {row['violations']} {row['violation_rules']}, "
+            f"runtime {runtime} s, load {load1:.2f}",
+            file=sys.stderr,
+        )
     ref = {r["variant"]: r for r in rows}
     for r in rows:
         if "status_quo" in ref:
@@ -394,16 +422,20 @@ def main(argv: list[str] | None = None) -> int:
         if "independent" in ref:
             r["travel_vs_daily_pct"] = round(100 * (r["travel_min"] / ref["independent"]["travel_min"] - 1), 1)
 
-    print(f"### {district.name} (seed {args.seed}), provider {pid}: {len(visits)} visits, {len(clients)} clients, "
-          f"{len(carers)} carers; {args.time_limit:g} s a plan\n")
+    print(
+        f"### {district.name} (seed {args.seed}), provider {pid}: {len(visits)} visits, {len(clients)} clients, "
+        f"{len(carers)} carers; {args.time_limit:g} s a plan\n"
+    )
     print(markdown(rows, COLUMNS))
-    print(f"\nLower bound on distinct carers per client-week (relaxation, {proven}/{len(lb)} proven optimal): "
-          f"mean {bound_info['bound_mean']}, p90 {bound_info['bound_p90']}, max {bound_info['bound_max']}; "
-          f"clients per bound value {bound_info['bound_hist']}; "
-          f"{both} of {len(clients)} clients have both morning and bed calls. Without the provider's "
-          f"{kinds.get('flex', 0)} flex carers the bound would be: mean {bound_info['bound_no_flex_mean']}, "
-          f"p90 {bound_info['bound_no_flex_p90']}, clients per value {bound_info['bound_no_flex_hist']} "
-          f"({bound_info['bound_no_flex_proven']}/{len(lb_nf)} proven).\n")
+    print(
+        f"\nLower bound on distinct carers per client-week (relaxation, {proven}/{len(lb)} proven optimal): "
+        f"mean {bound_info['bound_mean']}, p90 {bound_info['bound_p90']}, max {bound_info['bound_max']}; "
+        f"clients per bound value {bound_info['bound_hist']}; "
+        f"{both} of {len(clients)} clients have both morning and bed calls. Without the provider's "
+        f"{kinds.get('flex', 0)} flex carers the bound would be: mean {bound_info['bound_no_flex_mean']}, "
+        f"p90 {bound_info['bound_no_flex_p90']}, clients per value {bound_info['bound_no_flex_hist']} "
+        f"({bound_info['bound_no_flex_proven']}/{len(lb_nf)} proven).\n"
+    )
     aims = []
     for r in rows:
         if r["variant"] in ("status_quo", "independent"):
@@ -413,25 +445,51 @@ def main(argv: list[str] | None = None) -> int:
         daily = ref.get("independent")
         vs_daily = None
         if daily is not None:
-            vs_daily = r["distinct_mean"] < daily["distinct_mean"] and r["travel_min"] <= (1 + AIM_EXTRA_TRAVEL_VS_DAILY) * daily["travel_min"]
+            vs_daily = (
+                r["distinct_mean"] < daily["distinct_mean"]
+                and r["travel_min"] <= (1 + AIM_EXTRA_TRAVEL_VS_DAILY) * daily["travel_min"]
+            )
         # Travel comparisons mean little if a plan serves fewer visits.
         served_ok = all(r["unassigned"] <= ref[k]["unassigned"] for k in ("status_quo", "independent") if k in ref)
         r.update(aim_travel=travel_ok, aim_distinct=distinct_ok, aim_vs_daily=vs_daily, serves_as_many=served_ok)
-        aims.append({"plan": r["plan"], "travel": travel_ok, "distinct": distinct_ok, "vs_daily": vs_daily,
-                     "served": served_ok})
+        aims.append(
+            {"plan": r["plan"], "travel": travel_ok, "distinct": distinct_ok, "vs_daily": vs_daily, "served": served_ok}
+        )
     if aims:
-        print(markdown(aims, (("plan", "plan", 0), ("travel", "travel >= 40% below SQ", 0),
-                              ("distinct", "distinct mean <= 3", 0), ("vs_daily", "better continuity than daily, <= +5% travel", 0),
-                              ("served", "unassigned <= SQ and daily", 0))))
+        print(
+            markdown(
+                aims,
+                (
+                    ("plan", "plan", 0),
+                    ("travel", "travel >= 40% below SQ", 0),
+                    ("distinct", "distinct mean <= 3", 0),
+                    ("vs_daily", "better continuity than daily, <= +5% travel", 0),
+                    ("served", "unassigned <= SQ and daily", 0),
+                ),
+            )
+        )
         print()
-    print(markdown(rows, (("plan", "plan", 0), ("distinct_first_day", "carers per client on its first day", 2),
-                          ("distinct_per_day", "carers per client-day", 2), ("distinct_max", "distinct max", 0),
-                          ("clients_at_bound_pct", "clients at bound %", 1), ("carers_used", "carers used", 0),
-                          ("hours_mean", "mean h", 1), ("unassigned_reasons", "unassigned by reason", 0))))
+    print(
+        markdown(
+            rows,
+            (
+                ("plan", "plan", 0),
+                ("distinct_first_day", "carers per client on its first day", 2),
+                ("distinct_per_day", "carers per client-day", 2),
+                ("distinct_max", "distinct max", 0),
+                ("clients_at_bound_pct", "clients at bound %", 1),
+                ("carers_used", "carers used", 0),
+                ("hours_mean", "mean h", 1),
+                ("unassigned_reasons", "unassigned by reason", 0),
+            ),
+        )
+    )
     if args.csv:
         write_csv(args.csv, rows)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "bound": bound_info, "rows": rows}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"machine": machine(), "bound": bound_info, "rows": rows}, indent=2), encoding="utf-8"
+        )
     return 0
 
 

@@ -103,8 +103,17 @@ def run_one(scale: float, seed: int) -> dict[str, Any]:
     """Run :func:`child` in a fresh interpreter and return its numbers."""
     tmp = Path(tempfile.mkdtemp(prefix=f"patchplan-gen-{scale}-"))
     try:
-        cmd = [sys.executable, __file__, "--child", "--scales", str(scale),
-               "--seed", str(seed), "--out", str(tmp / "scenario")]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--scales",
+            str(scale),
+            "--seed",
+            str(seed),
+            "--out",
+            str(tmp / "scenario"),
+        ]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         started = time.perf_counter()
@@ -140,8 +149,10 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    head = ("| scale | clients | visits | carers | import s | generate s | generate s (min) "
-            "| write s | read s | read/gen | peak MB gen | peak MB all | folder MB |")
+    head = (
+        "| scale | clients | visits | carers | import s | generate s | generate s (min) "
+        "| write s | read s | read/gen | peak MB gen | peak MB all | folder MB |"
+    )
     lines = [head, "|" + "---:|" * 13]
     for r in rows:
         lines.append(
@@ -155,13 +166,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0],
-                        help="scales to generate (default: 0.1 0.25 0.5 1.0)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scales",
+        type=float,
+        nargs="+",
+        default=[0.1, 0.25, 0.5, 1.0],
+        help="scales to generate (default: 0.1 0.25 0.5 1.0)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per scale, each in a fresh process (default 1)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scale, each in a fresh process (default 1)")
     parser.add_argument("--json", type=Path, default=None, help="also write raw results here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
@@ -174,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be >= 1")
 
     info = _common.machine()
-    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory']} RAM; "
-          f"Python {info['python']}; {info['os']}; patchplan commit {info['commit']}",
-          file=sys.stderr)
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, {info['memory']} RAM; "
+        f"Python {info['python']}; {info['os']}; patchplan commit {info['commit']}",
+        file=sys.stderr,
+    )
     raw: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     for scale in args.scales:
@@ -191,12 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in full:
         ok_t = r["generate_s"] < LIMIT_S
         ok_m = r["peak_mb_generate"] < LIMIT_MB
-        print(f"\nscale 1: generate {r['generate_s']:.1f} s (< {LIMIT_S:.0f} s: "
-              f"{'yes' if ok_t else 'NO'}), peak {r['peak_mb_generate']:.0f} MB "
-              f"(< {LIMIT_MB:.0f} MB: {'yes' if ok_m else 'NO'})")
+        print(
+            f"\nscale 1: generate {r['generate_s']:.1f} s (< {LIMIT_S:.0f} s: "
+            f"{'yes' if ok_t else 'NO'}), peak {r['peak_mb_generate']:.0f} MB "
+            f"(< {LIMIT_MB:.0f} MB: {'yes' if ok_m else 'NO'})"
+        )
     if args.json is not None:
-        args.json.write_text(json.dumps({"machine": info, "seed": args.seed, "runs": raw,
-                                         "summary": rows}, indent=2))
+        args.json.write_text(json.dumps({"machine": info, "seed": args.seed, "runs": raw, "summary": rows}, indent=2))
     return 0
 
 

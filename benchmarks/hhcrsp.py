@@ -88,14 +88,20 @@ COLUMNS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "hhcrsp" / "mankowska2014",
-                        help="folder with instances/ and bks.csv (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA / "hhcrsp" / "mankowska2014",
+        help="folder with instances/ and bks.csv (default %(default)s)",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="patients (default: all sizes)")
     parser.add_argument("--indices", type=int, nargs="+", default=[1], help="instance numbers 1-10 (default: 1)")
-    parser.add_argument("--time-limit", type=float, default=None,
-                        help="seconds for every instance (default: by size, %s)" % TIME_LIMITS)
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help="seconds for every instance (default: by size, %s)" % TIME_LIMITS
+    )
     parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
     args = parser.parse_args(argv)
@@ -112,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
             limit = args.time_limit or TIME_LIMITS.get(size, float(size))
             load_before = _common.load()[0]
             cpu0 = time.process_time()
-            row: dict[str, Any] = {"patients": size, "time_limit_s": limit,
-                                   **run_hhcrsp(path, time_limit_s=limit, seed=args.seed)}
+            row: dict[str, Any] = {
+                "patients": size,
+                "time_limit_s": limit,
+                **run_hhcrsp(path, time_limit_s=limit, seed=args.seed),
+            }
             row["cpu_s"] = round(time.process_time() - cpu0, 1)
             best = bks.get(row["instance"])
             row["bks_objective"] = float(best["objective_value"]) if best else None
@@ -121,19 +130,26 @@ def main(argv: list[str] | None = None) -> int:
             # Only a complete, clean plan is comparable: an unserved patient
             # would lower the objective.
             comparable = best is not None and row["feasible"]
-            row["gap_pct"] = round(100 * (row["objective"] / row["bks_objective"] - 1), 2) if comparable else float("nan")
+            row["gap_pct"] = (
+                round(100 * (row["objective"] / row["bks_objective"] - 1), 2) if comparable else float("nan")
+            )
             row["load1_before"] = load_before
             rows.append(row)
-            print(f"{row['instance']} T={limit:g}: objective {row['objective']:.3f} (BKS {row['bks_objective']}, "
-                  f"gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
-                  f"(CPU {row['cpu_s']:.1f} s), "
-                  f"load {load_before:.2f}", file=sys.stderr)
+            print(
+                f"{row['instance']} T={limit:g}: objective {row['objective']:.3f} (BKS {row['bks_objective']}, "
+                f"gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
+                f"(CPU {row['cpu_s']:.1f} s), "
+                f"load {load_before:.2f}",
+                file=sys.stderr,
+            )
     print(_common.markdown_table(rows, COLUMNS))
     if rows:
         print()
         done = [r for r in rows if r["gap_pct"] == r["gap_pct"]]
-        print(f"mean gap {_common.mean(r['gap_pct'] for r in done):+.2f}% over the {len(done)} complete plans; "
-              f"feasible (all visits served, no violation) {sum(bool(r['feasible']) for r in rows)}/{len(rows)}")
+        print(
+            f"mean gap {_common.mean(r['gap_pct'] for r in done):+.2f}% over the {len(done)} complete plans; "
+            f"feasible (all visits served, no violation) {sum(bool(r['feasible']) for r in rows)}/{len(rows)}"
+        )
     if args.csv:
         _common.write_csv(args.csv, rows)
     return 0

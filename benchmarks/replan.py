@@ -110,13 +110,27 @@ def pinned_only(roster: Roster, day: int, now: int) -> Roster:
             continue
         stops = tuple(st for st in rnd.stops if st.start < now)
         if stops:
-            rounds.append(Round(carer_id=rnd.carer_id, day=rnd.day, stops=stops, leave=rnd.leave,
-                                back=rnd.back, return_min=rnd.return_min, return_m=rnd.return_m))
+            rounds.append(
+                Round(
+                    carer_id=rnd.carer_id,
+                    day=rnd.day,
+                    stops=stops,
+                    leave=rnd.leave,
+                    back=rnd.back,
+                    return_min=rnd.return_min,
+                    return_m=rnd.return_m,
+                )
+            )
     return Roster(rounds=tuple(rounds), unassigned=(), provider_id=roster.provider_id, meta=roster.meta)
 
 
-def disruption(before: dict[str, tuple[frozenset[str], int]], after: dict[str, tuple[frozenset[str], int]],
-               sick: str, now: int, shift_min: int) -> dict[str, int]:
+def disruption(
+    before: dict[str, tuple[frozenset[str], int]],
+    after: dict[str, tuple[frozenset[str], int]],
+    sick: str,
+    now: int,
+    shift_min: int,
+) -> dict[str, int]:
     """Visits of carers other than ``sick`` (not yet started at ``now``) that
     changed carer, moved more than ``shift_min`` minutes, or were dropped."""
     moved = retimed = dropped = 0
@@ -129,15 +143,23 @@ def disruption(before: dict[str, tuple[frozenset[str], int]], after: dict[str, t
             moved += 1
         elif abs(after[vid][1] - start) > shift_min:
             retimed += 1
-    return {"other_moved": moved, "other_retimed": retimed, "other_dropped": dropped,
-            "disrupted": moved + retimed + dropped}
+    return {
+        "other_moved": moved,
+        "other_retimed": retimed,
+        "other_dropped": dropped,
+        "disrupted": moved + retimed + dropped,
+    }
 
 
 def day_row(s: Scenario, roster: Roster, day: int, scope: set[str] | None = None) -> dict[str, Any]:
     violations, k = check_and_score(s, roster, scope=scope)
     today = {u.visit_id for u in roster.unassigned if s.visit(u.visit_id).day == day}
-    return {"violations": len(violations), "violation_rules": ",".join(sorted({v.rule for v in violations})),
-            "unassigned": len(today), "travel_min": k.travel_min}
+    return {
+        "violations": len(violations),
+        "violation_rules": ",".join(sorted({v.rule for v in violations})),
+        "unassigned": len(today),
+        "travel_min": k.travel_min,
+    }
 
 
 COLUMNS = (
@@ -169,14 +191,17 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--district", default="Chelmsford", help="district name (default Chelmsford)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="scenario seeds (default 1 2 3)")
     parser.add_argument("--day", type=int, default=0, help="day index (default 0)")
     parser.add_argument("--at", default="09:40", help="when the carer goes off sick (HH:MM, default 09:40)")
     parser.add_argument("--plan-time", type=float, default=60.0, help="seconds for the original day plan (default 60)")
-    parser.add_argument("--time-limits", type=float, nargs="+", default=[5.0, 10.0], help="re-plan seconds (default 5 10)")
+    parser.add_argument(
+        "--time-limits", type=float, nargs="+", default=[5.0, 10.0], help="re-plan seconds (default 5 10)"
+    )
     parser.add_argument("--min-carers", type=int, default=50)
     parser.add_argument("--max-carers", type=int, default=80)
     parser.add_argument("--shift-min", type=int, default=15, help="a start moved by more than this is a disruption")
@@ -200,15 +225,32 @@ def main(argv: list[str] | None = None) -> int:
         sick = min(sorted(per_carer), key=lambda c: -per_carer[c])
         before = starts_of(roster, day)
         sick_left = sorted(v for v, (cs, t) in before.items() if sick in cs and t >= now)
-        base = {"district": args.district, "seed": seed, "provider": pid, "carers": len(s.carers_of(pid)),
-                "visits_day": visits_day, "sick": sick, "sick_left": len(sick_left),
-                "unassigned_before": base_check["unassigned"]}
-        print(f"seed {seed}: provider {pid}, {base['carers']} carers, {visits_day} visits on day {day}; plan "
-              f"{time.perf_counter() - t0:.1f} s, unassigned {base_check['unassigned']}, violations "
-              f"{base_check['violations']} {base_check['violation_rules']}; {sick} has {per_carer[sick]} visits, "
-              f"{len(sick_left)} from {args.at}", file=sys.stderr)
-        rows.append({**base, "method": "original plan", "time_limit_s": args.plan_time,
-                     "unassigned": base_check["unassigned"], "violations": base_check["violations"]})
+        base = {
+            "district": args.district,
+            "seed": seed,
+            "provider": pid,
+            "carers": len(s.carers_of(pid)),
+            "visits_day": visits_day,
+            "sick": sick,
+            "sick_left": len(sick_left),
+            "unassigned_before": base_check["unassigned"],
+        }
+        print(
+            f"seed {seed}: provider {pid}, {base['carers']} carers, {visits_day} visits on day {day}; plan "
+            f"{time.perf_counter() - t0:.1f} s, unassigned {base_check['unassigned']}, violations "
+            f"{base_check['violations']} {base_check['violation_rules']}; {sick} has {per_carer[sick]} visits, "
+            f"{len(sick_left)} from {args.at}",
+            file=sys.stderr,
+        )
+        rows.append(
+            {
+                **base,
+                "method": "original plan",
+                "time_limit_s": args.plan_time,
+                "unassigned": base_check["unassigned"],
+                "violations": base_check["violations"],
+            }
+        )
         event = [CarerOff(sick, now)]
         cut = pinned_only(roster, day, now)
         for limit in args.time_limits:
@@ -226,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     done = {v for v, (_, t) in before.items() if t < now}
                     remaining = [v for v in s.visits_of_provider(pid, [day]) if v.id not in done]
-                    s_lit = s.replace(shifts=tuple(sh for sh in s.shifts if not (sh.carer_id == sick and sh.day == day)))
+                    s_lit = s.replace(
+                        shifts=tuple(sh for sh in s.shifts if not (sh.carer_id == sick and sh.day == day))
+                    )
                     lit = plan_rounds(s_lit, pid, [day], visits=remaining, time_limit_s=limit, seed=0)
                     checked = day_row(s_lit, lit, day, scope={v.id for v in remaining})
                     runtime = time.perf_counter() - t0
@@ -238,20 +282,33 @@ def main(argv: list[str] | None = None) -> int:
                                 pinned_end[rnd.carer_id] = max(pinned_end.get(rnd.carer_id, 0), st.end)
                     extra = {
                         "in_past": sum(1 for r in lit.rounds for st in r.stops if st.start < now),
-                        "clash": sum(1 for r in lit.rounds if r.carer_id in pinned_end and r.leave < pinned_end[r.carer_id]),
+                        "clash": sum(
+                            1 for r in lit.rounds if r.carer_id in pinned_end and r.leave < pinned_end[r.carer_id]
+                        ),
                     }
                 reassigned = sum(1 for v in sick_left if v in after)
-                row = {**base, "method": method, "time_limit_s": limit, "runtime_s": round(runtime, 2),
-                       "sick_reassigned": reassigned, **disruption(before, after, sick, now, args.shift_min),
-                       **checked, **extra, "load1_before": round(load1, 2)}
+                row = {
+                    **base,
+                    "method": method,
+                    "time_limit_s": limit,
+                    "runtime_s": round(runtime, 2),
+                    "sick_reassigned": reassigned,
+                    **disruption(before, after, sick, now, args.shift_min),
+                    **checked,
+                    **extra,
+                    "load1_before": round(load1, 2),
+                }
                 if method == "plan_rounds":
                     row["travel_delta"] = None  # not comparable: no pinned part
                 else:
                     row["travel_delta"] = checked["travel_min"] - base_check["travel_min"]
                 rows.append(row)
-                print(f"  {method} T={limit:g}: {runtime:.1f} s, reassigned {reassigned}/{len(sick_left)}, "
-                      f"disrupted {row['disrupted']}, unassigned {row['unassigned']}, violations "
-                      f"{row['violations']} {row['violation_rules']} {extra or ''} load {load1:.2f}", file=sys.stderr)
+                print(
+                    f"  {method} T={limit:g}: {runtime:.1f} s, reassigned {reassigned}/{len(sick_left)}, "
+                    f"disrupted {row['disrupted']}, unassigned {row['unassigned']}, violations "
+                    f"{row['violations']} {row['violation_rules']} {extra or ''} load {load1:.2f}",
+                    file=sys.stderr,
+                )
     print(markdown(rows))
     if args.csv:
         write_csv(args.csv, rows)

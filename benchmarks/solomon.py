@@ -157,20 +157,22 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for solver, limit in keys:
         mine = [r for r in rows if r["solver"] == solver and r["time_limit_s"] == limit]
         match = [r for r in mine if r["vehicles_match"]]
-        out.append({
-            "solver": solver,
-            "time_limit_s": limit,
-            "instances": len(mine),
-            "feasible": sum(bool(r["feasible"]) for r in mine),
-            "vehicles_match": sum(bool(r["vehicles_match"]) for r in mine),
-            "extra_vehicles": sum(max(0, r["vehicles"] - (r["bks_vehicles"] or r["vehicles"])) for r in mine),
-            "mean_gap_pct": _common.mean(r["gap_pct"] for r in mine),
-            "mean_gap_match_pct": _common.mean(r["gap_pct"] for r in match),
-            "max_gap_pct": max((r["gap_pct"] for r in mine), default=float("nan")),
-            "mean_gap_dist_only_pct": _common.mean(r["gap_dist_only_pct"] for r in mine),
-            "mean_runtime_s": _common.mean(r["runtime_s"] for r in mine),
-            "mean_cpu_s": _common.mean(r["cpu_s"] for r in mine),
-        })
+        out.append(
+            {
+                "solver": solver,
+                "time_limit_s": limit,
+                "instances": len(mine),
+                "feasible": sum(bool(r["feasible"]) for r in mine),
+                "vehicles_match": sum(bool(r["vehicles_match"]) for r in mine),
+                "extra_vehicles": sum(max(0, r["vehicles"] - (r["bks_vehicles"] or r["vehicles"])) for r in mine),
+                "mean_gap_pct": _common.mean(r["gap_pct"] for r in mine),
+                "mean_gap_match_pct": _common.mean(r["gap_pct"] for r in match),
+                "max_gap_pct": max((r["gap_pct"] for r in mine), default=float("nan")),
+                "mean_gap_dist_only_pct": _common.mean(r["gap_dist_only_pct"] for r in mine),
+                "mean_runtime_s": _common.mean(r["runtime_s"] for r in mine),
+                "mean_cpu_s": _common.mean(r["cpu_s"] for r in mine),
+            }
+        )
     return out
 
 
@@ -206,18 +208,30 @@ SUMMARY_COLUMNS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "solomon",
-                        help="folder with <NAME>.txt, bks.csv and vrplib/<NAME>.vrp (default %(default)s)")
-    parser.add_argument("--instances", nargs="+", default=list(DEFAULT_INSTANCES),
-                        help="instance names (default: %(default)s)")
-    parser.add_argument("--time-limits", type=float, nargs="+", default=[10.0, 30.0],
-                        help="seconds per instance (default: 10 30)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA / "solomon",
+        help="folder with <NAME>.txt, bks.csv and vrplib/<NAME>.vrp (default %(default)s)",
+    )
+    parser.add_argument(
+        "--instances", nargs="+", default=list(DEFAULT_INSTANCES), help="instance names (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--time-limits", type=float, nargs="+", default=[10.0, 30.0], help="seconds per instance (default: 10 30)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
     parser.add_argument("--no-pyvrp", action="store_true", help="skip PyVRP even if it is installed")
-    parser.add_argument("--pyvrp-variants", nargs="+", choices=("pyvrp", "pyvrp+fleet"),
-                        default=["pyvrp", "pyvrp+fleet"], help="PyVRP objectives to run (default: both)")
+    parser.add_argument(
+        "--pyvrp-variants",
+        nargs="+",
+        choices=("pyvrp", "pyvrp+fleet"),
+        default=["pyvrp", "pyvrp+fleet"],
+        help="PyVRP objectives to run (default: both)",
+    )
     parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
     args = parser.parse_args(argv)
 
@@ -246,10 +260,13 @@ def main(argv: list[str] | None = None) -> int:
                 row["load1_before"] = load_before
                 gaps(row, bks)
                 rows.append(row)
-                print(f"{name} T={limit:g} {solver}: {row['vehicles']} veh, {row['distance']:.2f} "
-                      f"(gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
-                      f"(CPU {row['cpu_s']:.1f} s), "
-                      f"load {load_before:.2f}", file=sys.stderr)
+                print(
+                    f"{name} T={limit:g} {solver}: {row['vehicles']} veh, {row['distance']:.2f} "
+                    f"(gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
+                    f"(CPU {row['cpu_s']:.1f} s), "
+                    f"load {load_before:.2f}",
+                    file=sys.stderr,
+                )
     print(_common.markdown_table(rows, RUN_COLUMNS))
     print()
     print(_common.markdown_table(summarise(rows), SUMMARY_COLUMNS))

@@ -176,7 +176,8 @@ def test_travel_settings_are_checked(tiny_dir: Path) -> None:
     bad entry is its own problem."""
     path = tiny_dir / "scenario.toml"
     path.write_text(
-        path.read_text(encoding="utf-8") + '[travel.car]\nurban_kmh = 0\ncircuity = "x"\n[travel.boat]\nurban_kmh = 9\n',
+        path.read_text(encoding="utf-8")
+        + '[travel.car]\nurban_kmh = 0\ncircuity = "x"\n[travel.boat]\nurban_kmh = 9\n',
         encoding="utf-8",
     )
     with pytest.raises(pp.InputError) as info:
@@ -196,8 +197,18 @@ def test_values_are_typed_strictly() -> None:
     assert parse("int", "7") == 7 and parse("int", "7.0") == 7
     assert parse("date", "2026-11-30") == parse("date", "2026-11-30T00:00:00")
     assert parse("time", "25:30") == 25 * 60 + 30
-    for kind, text in [("int", "7.5"), ("int", "9" * 400 + ".0"), ("int", "١٢"), ("float", "1_000"),
-                       ("float", "nan"), ("float", "1e999"), ("date", "20261130"), ("date", "2026-W48-1"),
-                       ("date", "2026-11-30 8am"), ("time", "8:00am"), ("time", "08:60")]:
+    for kind, text in [
+        ("int", "7.5"),
+        ("int", "9" * 400 + ".0"),
+        ("int", "١٢"),
+        ("float", "1_000"),
+        ("float", "nan"),
+        ("float", "1e999"),
+        ("date", "20261130"),
+        ("date", "2026-W48-1"),
+        ("date", "2026-11-30 8am"),
+        ("time", "8:00am"),
+        ("time", "08:60"),
+    ]:
         with pytest.raises(ValueError):
             parse(kind, text)

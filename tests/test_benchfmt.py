@@ -143,12 +143,16 @@ def test_solomon_tiny_hand_computed(tmp_path: Path) -> None:
     """A 3-4-5 route: depot (0,0) -> (3,4) -> (3,0) -> depot is 5 + 4 + 3 = 12;
     scaled travel is rounded up (sqrt 2 x 100 -> 142); timing waits for ready."""
     path = tmp_path / "tiny.txt"
-    path.write_text(_solomon_text([
-        (0, 0, 0, 0, 0, 100, 0),
-        (1, 3, 4, 5, 10, 20, 2),
-        (2, 3, 0, 7, 0, 50, 3),
-        (3, 1, 1, 1, 0, 90, 1),
-    ]))
+    path.write_text(
+        _solomon_text(
+            [
+                (0, 0, 0, 0, 0, 100, 0),
+                (1, 3, 4, 5, 10, 20, 2),
+                (2, 3, 0, 7, 0, 50, 3),
+                (3, 1, 1, 1, 0, 90, 1),
+            ]
+        )
+    )
     inst = bf.read_solomon(path, scale=100)
     minutes, metres = inst.travel.matrices(list(inst.locations), "car")
     assert minutes[0, 1] == 500 and minutes[1, 2] == 400 and minutes[2, 0] == 300

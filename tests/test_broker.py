@@ -36,8 +36,18 @@ def _market(
     skills = skills or {}
     genders = genders or {}
     district = pp.District(id="D", name="Plane")
-    area = pp.Area(id="A", name="Plane", district_id="D", neighbourhood="Plane", centroid=pp.Location(0, 0),
-                   pop_total=1, pop_16_64=1, pop_65_plus=1, health_decile=5, area_km2=1.0)
+    area = pp.Area(
+        id="A",
+        name="Plane",
+        district_id="D",
+        neighbourhood="Plane",
+        centroid=pp.Location(0, 0),
+        pop_total=1,
+        pop_16_64=1,
+        pop_65_plus=1,
+        health_decile=5,
+        area_km2=1.0,
+    )
     spec = {"A": (1, 25.0, 40), "B": (1, 26.0, 35), "C": (2, 20.0, 2), "S": (pp.core.model.SPOT_TIER, 31.0, 30)}
     providers, carers, shifts, branches = [], [], [], []
     for pid, (tier, rate, dist) in spec.items():
@@ -45,26 +55,85 @@ def _market(
             pp.core.model.BandCapacity(weekday=0, band=b, hours=capacity.get(pid, 10.0) if b == "morning" else 10.0)
             for b in pp.core.model.BAND_NAMES
         )
-        providers.append(pp.Provider(id=pid, name=f"Provider {pid}", tier=tier, rate_gbp_h=rate, capacity_hours_week=100.0, band_capacity=band))
-        branches.append(pp.Branch(id=f"B{pid}", provider_id=pid, name=pid, location=pp.Location(dist, 0), district_id="D"))
-        carers.append(pp.Carer(id=f"k{pid}", provider_id=pid, home=pp.Location(dist, 0),
-                               skills=frozenset(skills.get(pid, ())), gender=genders.get(pid, "female")))
+        providers.append(
+            pp.Provider(
+                id=pid,
+                name=f"Provider {pid}",
+                tier=tier,
+                rate_gbp_h=rate,
+                capacity_hours_week=100.0,
+                band_capacity=band,
+            )
+        )
+        branches.append(
+            pp.Branch(id=f"B{pid}", provider_id=pid, name=pid, location=pp.Location(dist, 0), district_id="D")
+        )
+        carers.append(
+            pp.Carer(
+                id=f"k{pid}",
+                provider_id=pid,
+                home=pp.Location(dist, 0),
+                skills=frozenset(skills.get(pid, ())),
+                gender=genders.get(pid, "female"),
+            )
+        )
         shifts.append(pp.Shift(carer_id=f"k{pid}", day=DAY, start=hm("07:00"), end=hm("14:00")))
     clients, pkgs, visits = [], [], []
     for i in range(packages):
         cid = "n" if i == 0 else f"n{i}"
-        clients.append(pp.Client(id=cid, location=pp.Location(0, 0), area_id="A", district_id="D", cohort="older_people",
-                                 gender_preference=preference, prohibited_carers=prohibited))
-        pkgs.append(pp.Package(id=f"PK-{cid}", client_id=cid, service_type="personal_care", hours_week=0.5,
-                               start=START, status="awaiting", urgency="hospital_discharge" if i == 0 else "routine",
-                               received=START - dt.timedelta(days=1)))
-        visits.append(pp.Visit(id=f"V-{cid}", package_id=f"PK-{cid}", client_id=cid, day=DAY, early=hm("08:00"),
-                               late=hm("09:00"), duration_min=30, target=hm("08:30"), tolerance_min=30, skills=frozenset(visit_skills)))
+        clients.append(
+            pp.Client(
+                id=cid,
+                location=pp.Location(0, 0),
+                area_id="A",
+                district_id="D",
+                cohort="older_people",
+                gender_preference=preference,
+                prohibited_carers=prohibited,
+            )
+        )
+        pkgs.append(
+            pp.Package(
+                id=f"PK-{cid}",
+                client_id=cid,
+                service_type="personal_care",
+                hours_week=0.5,
+                start=START,
+                status="awaiting",
+                urgency="hospital_discharge" if i == 0 else "routine",
+                received=START - dt.timedelta(days=1),
+            )
+        )
+        visits.append(
+            pp.Visit(
+                id=f"V-{cid}",
+                package_id=f"PK-{cid}",
+                client_id=cid,
+                day=DAY,
+                early=hm("08:00"),
+                late=hm("09:00"),
+                duration_min=30,
+                target=hm("08:30"),
+                tolerance_min=30,
+                skills=frozenset(visit_skills),
+            )
+        )
     lot = pp.Lot(district_id="D", service_type="personal_care", cohort="older_people", providers=("A", "B", "C"))
     return pp.Scenario(
-        name="market", start=START, days=1, geography="planar", districts=(district,), areas=(area,),
-        clients=tuple(clients), packages=tuple(pkgs), visits=tuple(visits), providers=tuple(providers),
-        branches=tuple(branches), framework=pp.Framework(lots=(lot,)), carers=tuple(carers), shifts=tuple(shifts),
+        name="market",
+        start=START,
+        days=1,
+        geography="planar",
+        districts=(district,),
+        areas=(area,),
+        clients=tuple(clients),
+        packages=tuple(pkgs),
+        visits=tuple(visits),
+        providers=tuple(providers),
+        branches=tuple(branches),
+        framework=pp.Framework(lots=(lot,)),
+        carers=tuple(carers),
+        shifts=tuple(shifts),
         status_quo=pp.Roster(),
     )
 
@@ -115,11 +184,26 @@ def test_fits_existing_round() -> None:
     """A carer already passing by fits the call into her round cheaply."""
     s = _market()
     other = pp.Client(id="o", location=pp.Location(39, 0), area_id="A", district_id="D", cohort="older_people")
-    pkg = pp.Package(id="PK-o", client_id="o", service_type="personal_care", hours_week=0.5, start=START, provider_id="A")
-    v = pp.Visit(id="V-o", package_id="PK-o", client_id="o", day=DAY, early=hm("10:00"), late=hm("10:00"), duration_min=30)
-    rnd = pp.Round(carer_id="kA", day=DAY, stops=(pp.Stop(visit_id="V-o", arrival=hm("10:00") , start=hm("10:00"), end=hm("10:30"), travel_min=1),),
-                   leave=hm("09:59"), back=hm("10:31"), return_min=1)
-    s = s.replace(clients=(*s.clients, other), packages=(*s.packages, pkg), visits=(*s.visits, v), status_quo=pp.Roster(rounds=(rnd,)))
+    pkg = pp.Package(
+        id="PK-o", client_id="o", service_type="personal_care", hours_week=0.5, start=START, provider_id="A"
+    )
+    v = pp.Visit(
+        id="V-o", package_id="PK-o", client_id="o", day=DAY, early=hm("10:00"), late=hm("10:00"), duration_min=30
+    )
+    rnd = pp.Round(
+        carer_id="kA",
+        day=DAY,
+        stops=(pp.Stop(visit_id="V-o", arrival=hm("10:00"), start=hm("10:00"), end=hm("10:30"), travel_min=1),),
+        leave=hm("09:59"),
+        back=hm("10:31"),
+        return_min=1,
+    )
+    s = s.replace(
+        clients=(*s.clients, other),
+        packages=(*s.packages, pkg),
+        visits=(*s.visits, v),
+        status_quo=pp.Roster(rounds=(rnd,)),
+    )
     offers = _offers(s)
     # home(40) -> n(0): 40, n -> o(39): 39, minus home -> o: 1  => +78, fits the round.
     assert offers["A"].fits_rounds and offers["A"].added_travel_min_week == 78
@@ -150,10 +234,13 @@ def test_joint_places_more_than_cascade() -> None:
     gives the urgent one to A... and both fit. With A's room for one and a
     second package that only A can take (skills), cascade strands it; the
     joint allocation does not."""
-    s = _market(packages=2, capacity={"A": 0.5, "B": 0.5, "C": 0.0, "S": 0.0},
-                skills={"A": ("hoist",)}, visit_skills=())
+    s = _market(
+        packages=2, capacity={"A": 0.5, "B": 0.5, "C": 0.0, "S": 0.0}, skills={"A": ("hoist",)}, visit_skills=()
+    )
     # The second (routine) package needs a hoist skill only A's carer has.
-    s = s.replace(visits=tuple(dataclasses.replace(v, skills=frozenset({"hoist"})) if v.id == "V-n1" else v for v in s.visits))
+    s = s.replace(
+        visits=tuple(dataclasses.replace(v, skills=frozenset({"hoist"})) if v.id == "V-n1" else v for v in s.visits)
+    )
     plain = cascade_backlog(s, state=BrokerState(s, travel=PLANE))
     joint = allocate(s, "cascade", state=BrokerState(s, travel=PLANE), time_limit_s=5)
     assert plain.hours_placed == 0.5 and joint.hours_placed == 1.0

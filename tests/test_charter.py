@@ -226,7 +226,9 @@ def test_check_cli_charter_json(tiny_dir: Path, tmp_path: Path) -> None:
     plain = runner.invoke(app, ["check", str(tiny_dir), str(roster), "--json"])
     assert plain.exit_code == 0, plain.output
     assert "charter" not in json.loads(plain.stdout)
-    result = runner.invoke(app, ["check", str(tiny_dir), str(roster), "--json", "--charter", "--floor", "real_living_wage"])
+    result = runner.invoke(
+        app, ["check", str(tiny_dir), str(roster), "--json", "--charter", "--floor", "real_living_wage"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["travel_min"] == json.loads(plain.stdout)["travel_min"]

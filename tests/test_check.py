@@ -67,19 +67,21 @@ def test_hand_made_roster_is_clean() -> None:
 
 
 def _drop(roster: pp.Roster, vid: str) -> pp.Roster:
-    rounds = tuple(
-        dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id != vid)) for r in roster.rounds
-    )
+    rounds = tuple(dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id != vid)) for r in roster.rounds)
     return roster.replace(rounds=tuple(r for r in rounds if r.stops))
 
 
 BROKEN = {
     # rule: how to break it
     "coverage": lambda r: _drop(r, "B"),
-    "served_and_unassigned": lambda r: r.replace(unassigned=(pp.Unassigned(visit_id="A", reason=pp.Reason.NO_TIME_LEFT),)),
+    "served_and_unassigned": lambda r: r.replace(
+        unassigned=(pp.Unassigned(visit_id="A", reason=pp.Reason.NO_TIME_LEFT),)
+    ),
     "double_up_incomplete": lambda r: r.replace(rounds=r.rounds[:1]),
     "double_up_sync": lambda r: _edit_stop(r, "k2", "C", start=hm("11:05"), end=hm("11:35"), arrival=hm("11:05")),
-    "window": lambda r: _edit_stop(_edit_stop(r, "k1", "C", start=hm("12:10"), end=hm("12:40")), "k2", "C", start=hm("12:10"), end=hm("12:40")),
+    "window": lambda r: _edit_stop(
+        _edit_stop(r, "k1", "C", start=hm("12:10"), end=hm("12:40")), "k2", "C", start=hm("12:10"), end=hm("12:40")
+    ),
     "duration": lambda r: _edit_stop(r, "k1", "B", end=hm("09:15")),
     "travel": lambda r: _edit_stop(r, "k1", "B", start=hm("08:31"), end=hm("09:01")),
     "overlap": lambda r: _edit_stop(r, "k1", "B", start=hm("08:20"), end=hm("08:50")),
@@ -99,14 +101,24 @@ def test_skills_gender_prohibited_wrong_carer() -> None:
     s = _base()
     swapped = pp.Roster(
         rounds=(
-            pp.Round(carer_id="k2", day=0, stops=(_stop("A", hm("08:00"), 20), _stop("B", hm("09:00"), 10)), leave=hm("07:40"), back=hm("09:40")),
+            pp.Round(
+                carer_id="k2",
+                day=0,
+                stops=(_stop("A", hm("08:00"), 20), _stop("B", hm("09:00"), 10)),
+                leave=hm("07:40"),
+                back=hm("09:40"),
+            ),
         ),
         unassigned=(pp.Unassigned(visit_id="C", reason=pp.Reason.NO_TIME_LEFT),),
         provider_id="P",
         meta=(("days", "0"),),
     )
     assert {"skills", "gender"} <= _rules(s, swapped)
-    s2 = s.replace(clients=tuple(dataclasses.replace(c, prohibited_carers=frozenset({"k1"})) if c.id == "a" else c for c in s.clients))
+    s2 = s.replace(
+        clients=tuple(
+            dataclasses.replace(c, prohibited_carers=frozenset({"k1"})) if c.id == "a" else c for c in s.clients
+        )
+    )
     assert "prohibited" in _rules(s2, _good())
 
 
@@ -126,7 +138,9 @@ def test_break_rule() -> None:
     visits = [visit(f"V{i}", f"c{i}", f"{7 + i:02d}:00", f"{7 + i:02d}:00", 60) for i in range(7)]
     s = plane(clients, visits, [carer("k", shift=("06:00", "16:00"))])
     stops = tuple(_stop(f"V{i}", hm(f"{7 + i:02d}:00"), 1 if i == 0 else 0, 60) for i in range(7))
-    roster = pp.Roster(rounds=(pp.Round(carer_id="k", day=0, stops=stops, leave=hm("06:59"), back=hm("14:01")),), meta=(("days", "0"),))
+    roster = pp.Roster(
+        rounds=(pp.Round(carer_id="k", day=0, stops=stops, leave=hm("06:59"), back=hm("14:01")),), meta=(("days", "0"),)
+    )
     assert "break" in _rules(s, roster)
 
 

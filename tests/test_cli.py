@@ -21,7 +21,9 @@ def test_about_shows_attribution() -> None:
 
 def test_scenario_essex_json(tmp_path: Path) -> None:
     """`scenario essex --json` writes a folder and prints one JSON object."""
-    result = runner.invoke(app, ["scenario", "essex", "--district", "Harlow", "--scale", "0.1", "--out", str(tmp_path / "s"), "--json"])
+    result = runner.invoke(
+        app, ["scenario", "essex", "--district", "Harlow", "--scale", "0.1", "--out", str(tmp_path / "s"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["clients"] > 0 and (tmp_path / "s" / "visits.csv").is_file()
@@ -51,7 +53,22 @@ def test_unknown_district_exits_2(tmp_path: Path) -> None:
 
 def test_rounds_and_check_cli(tiny_dir: Path, tmp_path: Path) -> None:
     """`rounds --json` plans, writes a roster that `check` finds clean."""
-    result = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--day", "2026-11-30", "--time-limit", "3", "--out", str(tmp_path / "out"), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "rounds",
+            str(tiny_dir),
+            "--provider",
+            "P1",
+            "--day",
+            "2026-11-30",
+            "--time-limit",
+            "3",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["violations"] == 0 and payload["unassigned_visits"] == 0
@@ -74,7 +91,16 @@ def test_bench_solomon_json() -> None:
     result = runner.invoke(app, ["bench", "solomon", str(instance), "--time-limit", "2"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) >= {"instance", "vehicles", "distance", "objective", "total_tardiness", "max_tardiness", "runtime_s", "feasible"}
+    assert set(payload) >= {
+        "instance",
+        "vehicles",
+        "distance",
+        "objective",
+        "total_tardiness",
+        "max_tardiness",
+        "runtime_s",
+        "feasible",
+    }
     assert payload["feasible"] and payload["vehicles"] >= 10
 
 
@@ -84,11 +110,21 @@ def test_broker_cli_json(tiny_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     offers = json.loads(result.stdout)
     assert isinstance(offers, list) and offers[0]["provider_id"] == "P1"
-    result = runner.invoke(app, ["broker", "allocate", str(tiny_dir), "--policy", "tiered", "--json", "--time-limit", "2"])
+    result = runner.invoke(
+        app, ["broker", "allocate", str(tiny_dir), "--policy", "tiered", "--json", "--time-limit", "2"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert {"packages", "hours_awaiting", "hours_placed", "cascade_hours_placed", "added_travel_min",
-            "cascade_added_travel_min", "spot_hours", "runtime_s"} <= payload.keys()
+    assert {
+        "packages",
+        "hours_awaiting",
+        "hours_placed",
+        "cascade_hours_placed",
+        "added_travel_min",
+        "cascade_added_travel_min",
+        "spot_hours",
+        "runtime_s",
+    } <= payload.keys()
     assert payload["packages"] == 1
 
 
@@ -99,18 +135,52 @@ def test_week_and_replan_cli(maldon, tmp_path: Path) -> None:
 
     folder = pp.write_scenario(maldon, tmp_path / "s")
     pid = largest_provider(maldon)
-    result = runner.invoke(app, ["rounds", str(folder), "--provider", pid, "--week", str(maldon.start),
-                                 "--time-limit", "10", "--out", str(tmp_path / "out"), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "rounds",
+            str(folder),
+            "--provider",
+            pid,
+            "--week",
+            str(maldon.start),
+            "--time-limit",
+            "10",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     week = json.loads(result.stdout)
-    assert {"travel_min", "status_quo_travel_min", "distinct_carers_per_client_mean",
-            "status_quo_distinct_carers_per_client_mean", "unassigned_visits", "violations", "runtime_s"} <= week.keys()
+    assert {
+        "travel_min",
+        "status_quo_travel_min",
+        "distinct_carers_per_client_mean",
+        "status_quo_distinct_carers_per_client_mean",
+        "unassigned_visits",
+        "violations",
+        "runtime_s",
+    } <= week.keys()
     assert week["violations"] == 0
     roster = pp.read_roster(tmp_path / "out" / "roster", maldon)
     busy = max((r for r in roster.rounds if r.day == 0), key=lambda r: len(r.stops))
     (tmp_path / "events.csv").write_text(f"type,carer_id,time\ncarer_off,{busy.carer_id},10:00\n")
-    result = runner.invoke(app, ["replan", str(folder), str(tmp_path / "out" / "roster"), "--events",
-                                 str(tmp_path / "events.csv"), "--now", f"{maldon.start}T10:00", "--json", "--time-limit", "5"])
+    result = runner.invoke(
+        app,
+        [
+            "replan",
+            str(folder),
+            str(tmp_path / "out" / "roster"),
+            "--events",
+            str(tmp_path / "events.csv"),
+            "--now",
+            f"{maldon.start}T10:00",
+            "--json",
+            "--time-limit",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["violations"] == 0
@@ -125,20 +195,59 @@ def test_week_and_replan_cli(maldon, tmp_path: Path) -> None:
 
 def test_replan_bad_events_exit_2(tiny_dir: Path, tmp_path: Path) -> None:
     """An events file naming an unknown carer is bad input, with its row."""
-    result = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--day", "2026-11-30", "--time-limit", "2", "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        app,
+        [
+            "rounds",
+            str(tiny_dir),
+            "--provider",
+            "P1",
+            "--day",
+            "2026-11-30",
+            "--time-limit",
+            "2",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     (tmp_path / "ev.csv").write_text("type,carer_id,time\ncarer_off,NOBODY,09:00\n")
-    result = runner.invoke(app, ["replan", str(tiny_dir), str(tmp_path / "o" / "roster"), "--events", str(tmp_path / "ev.csv"), "--now", "2026-11-30T09:00"])
+    result = runner.invoke(
+        app,
+        [
+            "replan",
+            str(tiny_dir),
+            str(tmp_path / "o" / "roster"),
+            "--events",
+            str(tmp_path / "ev.csv"),
+            "--now",
+            "2026-11-30T09:00",
+        ],
+    )
     assert result.exit_code == 2
     assert "row 2" in result.output and "NOBODY" in result.output
 
 
 def test_rounds_from_template(tiny_dir: Path, tmp_path: Path) -> None:
     """`rounds --template` re-plans from last week's roster and counts the changes."""
-    first = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--time-limit", "3", "--out", str(tmp_path / "a")])
+    first = runner.invoke(
+        app, ["rounds", str(tiny_dir), "--provider", "P1", "--time-limit", "3", "--out", str(tmp_path / "a")]
+    )
     assert first.exit_code == 0, first.output
-    again = runner.invoke(app, ["rounds", str(tiny_dir), "--provider", "P1", "--time-limit", "3",
-                                "--template", str(tmp_path / "a" / "roster"), "--json"])
+    again = runner.invoke(
+        app,
+        [
+            "rounds",
+            str(tiny_dir),
+            "--provider",
+            "P1",
+            "--time-limit",
+            "3",
+            "--template",
+            str(tmp_path / "a" / "roster"),
+            "--json",
+        ],
+    )
     assert again.exit_code == 0, again.output
     payload = json.loads(again.stdout)
     assert payload["changes_vs_template"] == 0 and payload["violations"] == 0

@@ -92,8 +92,17 @@ def test_continuity_kpis_by_hand() -> None:
     """Three visits by two carers: 2 distinct, top carer share 2/3."""
     s = _week()
     rounds = tuple(
-        pp.Round(carer_id=k, day=d, stops=(pp.Stop(visit_id=f"M{d}", arrival=d * 1440 + 480, start=d * 1440 + 480, end=d * 1440 + 510, travel_min=0),),
-                 leave=d * 1440 + 480, back=d * 1440 + 510)
+        pp.Round(
+            carer_id=k,
+            day=d,
+            stops=(
+                pp.Stop(
+                    visit_id=f"M{d}", arrival=d * 1440 + 480, start=d * 1440 + 480, end=d * 1440 + 510, travel_min=0
+                ),
+            ),
+            leave=d * 1440 + 480,
+            back=d * 1440 + 510,
+        )
         for d, k in ((0, "k1"), (1, "k1"), (2, "k2"))
     )
     k = pp.score(s, pp.Roster(rounds=rounds, provider_id="P"), travel=PLANE)

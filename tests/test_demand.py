@@ -100,9 +100,21 @@ def _same(a: tuple[demand.DemandItem, ...], b: tuple[demand.DemandItem, ...]) ->
     and calls (in any order)."""
     assert [x.package for x in a] == [y.package for y in b]
     for x, y in zip(a, b, strict=True):
-        assert (x.client.id, x.client.location, x.client.area_id, x.client.district_id, x.client.cohort,
-                x.client.postcode) == (y.client.id, y.client.location, y.client.area_id, y.client.district_id,
-                                       y.client.cohort, y.client.postcode)
+        assert (
+            x.client.id,
+            x.client.location,
+            x.client.area_id,
+            x.client.district_id,
+            x.client.cohort,
+            x.client.postcode,
+        ) == (
+            y.client.id,
+            y.client.location,
+            y.client.area_id,
+            y.client.district_id,
+            y.client.cohort,
+            y.client.postcode,
+        )
         assert sorted(x.calls, key=repr) == sorted(y.calls, key=repr)
         assert dict(x.hours_by_band) == pytest.approx(dict(y.hours_by_band))
 
@@ -247,12 +259,21 @@ def test_bad_json_calls_name_the_call_field() -> None:
 @pytest.mark.parametrize(
     ("text", "column", "message"),
     [
-        ("package_id,client_id,postcode,service_type,cohort\nP,C,CM0 7RH,personal_care,older_people\n",
-         "received", "required column is missing"),
-        ("package_id,client_id,service_type,cohort,received\nP,C,personal_care,older_people,2026-11-02\n",
-         "postcode", "postcode column or lat and lon"),
-        ("package_id,package_id,client_id,postcode,service_type,cohort,received\n",
-         "package_id", "column appears twice"),
+        (
+            "package_id,client_id,postcode,service_type,cohort\nP,C,CM0 7RH,personal_care,older_people\n",
+            "received",
+            "required column is missing",
+        ),
+        (
+            "package_id,client_id,service_type,cohort,received\nP,C,personal_care,older_people,2026-11-02\n",
+            "postcode",
+            "postcode column or lat and lon",
+        ),
+        (
+            "package_id,package_id,client_id,postcode,service_type,cohort,received\n",
+            "package_id",
+            "column appears twice",
+        ),
     ],
 )
 def test_bad_header(tmp_path: Path, text: str, column: str, message: str) -> None:
@@ -350,7 +371,9 @@ def test_summary_totals_equal_the_feed(backlog: tuple[demand.DemandItem, ...]) -
         assert head["packages"] == len(items)
         assert head["hours_awaiting"] == pytest.approx(total, abs=0.01)
         assert sum(head["ageing"].values()) == len(items)
-        assert head["overdue"] == sum(1 for i in items if TODAY > i.received + dt.timedelta(days=RESPONSE_DAYS[i.package.urgency]))
+        assert head["overdue"] == sum(
+            1 for i in items if TODAY > i.received + dt.timedelta(days=RESPONSE_DAYS[i.package.urgency])
+        )
         assert sum(d["hours_awaiting"] for d in head["by_district"]) == pytest.approx(total, abs=0.05)
         assert set(frame["band"]) <= set(demand.BANDS)
 
@@ -383,9 +406,7 @@ def _published(out: Path) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("level", demand.LEVELS)
-def test_publish_totals_reconcile_and_no_small_cells(
-    backlog_csv: Path, tmp_path: Path, level: str
-) -> None:
+def test_publish_totals_reconcile_and_no_small_cells(backlog_csv: Path, tmp_path: Path, level: str) -> None:
     """Published + suppressed hours = the feed's hours (exactly in the
     report, up to 0.1 h rounding per row in the files); no published cell
     has 1..k-1 packages; the GeoJSON holds the same rows."""
@@ -485,7 +506,9 @@ def test_reidentification_keys_are_absent(backlog_csv: Path, tmp_path: Path, lev
     public postcodes only."""
     items = demand.read_feed(backlog_csv)
     demand.publish(items, tmp_path, k=5, level=level)
-    texts = {name: (tmp_path / name).read_text(encoding="utf-8") for name in ("demand.csv", "demand.geojson", "demand.html")}
+    texts = {
+        name: (tmp_path / name).read_text(encoding="utf-8") for name in ("demand.csv", "demand.geojson", "demand.html")
+    }
     ids = {i.package.id for i in items} | {i.client.id for i in items}
     postcodes = {i.client.postcode for i in items if i.client.postcode}
     dates = {d for i in items for d in (i.package.received, i.package.start) if d is not None}
@@ -561,7 +584,9 @@ def test_cli_summary_tables(maldon_folder: Path) -> None:
 def test_cli_publish_json(backlog_csv: Path, tmp_path: Path) -> None:
     """`demand publish --json` writes the three files and prints the report."""
     out = tmp_path / "public"
-    result = runner.invoke(_cli(), ["demand", "publish", str(backlog_csv), "--out", str(out), "--k", "5", "--level", "msoa", "--json"])
+    result = runner.invoke(
+        _cli(), ["demand", "publish", str(backlog_csv), "--out", str(out), "--k", "5", "--level", "msoa", "--json"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert {"cells", "suppressed_cells", "suppressed_hours", "out"} <= payload.keys()

@@ -12,7 +12,6 @@ from patchplan.patches import evaluate as evaluate_module
 from patchplan.patches.evaluate import Levers, broker_design, build_design, evaluate, make_tasks, split_runs
 
 
-
 @pytest.fixture(scope="module")
 def harlow() -> pp.Scenario:
     """Harlow at 15% scale: small enough to evaluate in seconds."""
@@ -45,7 +44,7 @@ def test_subcontract_share_goes_to_the_second_provider(harlow: pp.Scenario) -> N
     """A 30% subcontract share sends roughly that share to the second provider."""
     design = build_design(harlow, "districts", levers=Levers(subcontract_share=0.3))
     placements, _, _ = broker_design(harlow, design)
-    (lead, second), = design.leads.values()
+    ((lead, second),) = design.leads.values()
     share = sum(1 for pid, _ in placements.values() if pid == second) / len(placements)
     assert second is not None and 0.15 < share < 0.45
 
@@ -53,7 +52,9 @@ def test_subcontract_share_goes_to_the_second_provider(harlow: pp.Scenario) -> N
 def test_reablement_cuts_hours(harlow: pp.Scenario) -> None:
     """Reablement on every package cuts care hours by 8.75/12.25 (to rounding)."""
     base = evaluate(harlow, build_design(harlow, "k=2"), mode="fast", scheduler="serial")
-    cut = evaluate(harlow, build_design(harlow, "k=2", levers=Levers(reablement_share=1.0)), mode="fast", scheduler="serial")
+    cut = evaluate(
+        harlow, build_design(harlow, "k=2", levers=Levers(reablement_share=1.0)), mode="fast", scheduler="serial"
+    )
     ratio = cut.totals["care_hours_week"] / base.totals["care_hours_week"]
     assert 0.65 < ratio < 0.8
 
@@ -63,8 +64,17 @@ def test_full_evaluation_is_clean_and_complete(harlow: pp.Scenario) -> None:
     result = evaluate(harlow, build_design(harlow, "k=2"), mode="full", scheduler="serial", deterministic=True)
     head = result.headline()
     assert head["violations"] == 0
-    for key in ("design", "patches", "travel_hours_week", "travel_km_week", "co2_kg_week", "unplaced_hours",
-                "spot_hours", "distinct_carers_per_client_mean", "runtime_s"):
+    for key in (
+        "design",
+        "patches",
+        "travel_hours_week",
+        "travel_km_week",
+        "co2_kg_week",
+        "unplaced_hours",
+        "spot_hours",
+        "distinct_carers_per_client_mean",
+        "runtime_s",
+    ):
         assert key in head
     assert head["patches"] == 2 and head["travel_hours_week"] > 0
 
@@ -75,7 +85,10 @@ def test_dask_gives_the_same_kpis_as_local(harlow: pp.Scenario) -> None:
 
     design = build_design(harlow, "k=3")
     local = evaluate(harlow, design, mode="fast", scheduler="serial")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         remote = evaluate(harlow, design, mode="fast", scheduler=client)
     assert remote.totals == local.totals
     assert remote.per_patch == local.per_patch
@@ -86,7 +99,15 @@ def test_tasks_are_independent_of_order(harlow: pp.Scenario) -> None:
     design = build_design(harlow, "k=3")
     placements, _, _ = broker_design(harlow, design)
     a = make_tasks(harlow, design, placements, mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
-    b = make_tasks(harlow, design, dict(reversed(list(placements.items()))), mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
+    b = make_tasks(
+        harlow,
+        design,
+        dict(reversed(list(placements.items()))),
+        mode="fast",
+        seconds_per_visit=0.01,
+        deterministic=True,
+        seed=1,
+    )
     assert [t.scenario.carers for t in a] == [t.scenario.carers for t in b]
 
 
@@ -108,10 +129,13 @@ def test_big_groups_are_cut_into_compact_runs(harlow: pp.Scenario, monkeypatch: 
         assert len(t.scenario.visits) <= 150 or len(t.scenario.clients) == 1
         # Carers live in the run's own areas, not at a district-wide base.
         for carer in t.scenario.carers:
-            km = min(
-                ((c.location.lat - carer.home.lat) * 111) ** 2 + ((c.location.lon - carer.home.lon) * 69) ** 2
-                for c in t.scenario.clients
-            ) ** 0.5
+            km = (
+                min(
+                    ((c.location.lat - carer.home.lat) * 111) ** 2 + ((c.location.lon - carer.home.lon) * 69) ** 2
+                    for c in t.scenario.clients
+                )
+                ** 0.5
+            )
             assert km < 2.5, f"{t.key}: carer {carer.id} lives {km:.1f} km from the nearest of its clients"
     again = make_tasks(harlow, design, placements, mode="fast", seconds_per_visit=0.01, deterministic=True, seed=1)
     assert [t.key for t in again] == [t.key for t in tasks]
@@ -141,7 +165,9 @@ def test_compare_report_renders_in_a_browser(harlow: pp.Scenario, tmp_path: Path
     from patchplan.cli.app import app
 
     folder = pp.write_scenario(harlow, tmp_path / "s")
-    result = CliRunner().invoke(app, ["patches", "compare", str(folder), "today", "k=2", "--mode", "fast", "--out", str(tmp_path / "r")])
+    result = CliRunner().invoke(
+        app, ["patches", "compare", str(folder), "today", "k=2", "--mode", "fast", "--out", str(tmp_path / "r")]
+    )
     assert result.exit_code == 0, result.output
     index = tmp_path / "r" / "index.html"
     dom = rendered_dom(index, tmp_path / "chrome", timeout=120)

@@ -43,7 +43,13 @@ def test_all_problems_of_one_object_are_reported_together() -> None:
 def test_package_status_needs_provider() -> None:
     """A placed package must name its provider."""
     with pytest.raises(pp.InputError, match="provider_id is required"):
-        pp.Package(id="p", client_id="c", service_type="personal_care", hours_week=3, start=__import__("datetime").date(2026, 1, 1))
+        pp.Package(
+            id="p",
+            client_id="c",
+            service_type="personal_care",
+            hours_week=3,
+            start=__import__("datetime").date(2026, 1, 1),
+        )
 
 
 def test_scenario_reports_dangling_references(tiny: pp.Scenario) -> None:

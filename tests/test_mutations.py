@@ -37,26 +37,84 @@ cells = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=6),
     st.integers(-(10**12), 10**12).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["nan", "NULL", "-0", "1e999", "00:00", "24:00", "47:59", "99:99", "99999:00", "2026-11-30",
-                     "1900-01-01", "spot", "K1", "P1", "C1", "PK1", "V1", "B1", " ", "\t", '"', ",", "\n"]),
+    st.sampled_from(
+        [
+            "nan",
+            "NULL",
+            "-0",
+            "1e999",
+            "00:00",
+            "24:00",
+            "47:59",
+            "99:99",
+            "99999:00",
+            "2026-11-30",
+            "1900-01-01",
+            "spot",
+            "K1",
+            "P1",
+            "C1",
+            "PK1",
+            "V1",
+            "B1",
+            " ",
+            "\t",
+            '"',
+            ",",
+            "\n",
+        ]
+    ),
 )
 
 #: TOML values, legal and not, for a key of scenario.toml.
 toml_values = st.one_of(
-    st.sampled_from(['"essex"', '"custom"', '"planar"', '"mars"', "2026-11-30", "2026-11-30T08:00:00", "08:00:00",
-                     "0", "-1", "7", "400", "1.5", "true", '""', "[]", "[1, 2]", "{}", '{ car = { urban_kmh = 0 } }',
-                     '{ car = { circuity = "x" } }', '{ boat = {} }', "{ walk = 3 }", "inf", "nan", "9999-12-31",
-                     "0001-01-01", "366", "367"]),
+    st.sampled_from(
+        [
+            '"essex"',
+            '"custom"',
+            '"planar"',
+            '"mars"',
+            "2026-11-30",
+            "2026-11-30T08:00:00",
+            "08:00:00",
+            "0",
+            "-1",
+            "7",
+            "400",
+            "1.5",
+            "true",
+            '""',
+            "[]",
+            "[1, 2]",
+            "{}",
+            "{ car = { urban_kmh = 0 } }",
+            '{ car = { circuity = "x" } }',
+            "{ boat = {} }",
+            "{ walk = 3 }",
+            "inf",
+            "nan",
+            "9999-12-31",
+            "0001-01-01",
+            "366",
+            "367",
+        ]
+    ),
     st.integers(-(10**20), 10**20).map(str),
     st.text(max_size=8).map(lambda t: '"' + t.replace("\\", "").replace('"', "") + '"'),
 )
 
 mutations = st.one_of(
     st.tuples(st.just("set_toml"), st.just("scenario.toml"), st.sampled_from(TOML_KEYS), st.just(0), toml_values),
-    st.tuples(st.sampled_from(CELL_KINDS), st.sampled_from(TABLES), st.integers(0, 10**6),
-              st.integers(0, 10**6), cells),
-    st.tuples(st.sampled_from(BYTE_KINDS), st.sampled_from(FILES), st.integers(0, 10**6),
-              st.integers(0, 10**6), st.binary(max_size=40)),
+    st.tuples(
+        st.sampled_from(CELL_KINDS), st.sampled_from(TABLES), st.integers(0, 10**6), st.integers(0, 10**6), cells
+    ),
+    st.tuples(
+        st.sampled_from(BYTE_KINDS),
+        st.sampled_from(FILES),
+        st.integers(0, 10**6),
+        st.integers(0, 10**6),
+        st.binary(max_size=40),
+    ),
 )
 
 
@@ -76,8 +134,11 @@ def _mutate(folder: Path, kind: str, name: str, a: int | str, b: int, extra: obj
     if not path.exists():
         return
     if kind == "set_toml":
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-                 if not line.startswith(f"{a} ")]
+        lines = [
+            line
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if not line.startswith(f"{a} ")
+        ]
         path.write_text("\n".join([f"{a} = {extra}", *lines]) + "\n", encoding="utf-8")
         return
     assert isinstance(a, int)

@@ -86,7 +86,13 @@ def test_lifecycle_declined_to_next_provider_then_placed(db: str) -> None:
     it, and placing books the package's hours."""
     store = _store(db, _market())
     first = store.offer("PK-n", None, "broker-1")  # cascade: A, rank 1
-    assert (first.provider_id, first.status, first.rank, first.tier, first.added_travel_min_week) == ("A", "offered", 1, 1, 80)
+    assert (first.provider_id, first.status, first.rank, first.tier, first.added_travel_min_week) == (
+        "A",
+        "offered",
+        1,
+        1,
+        80,
+    )
     nxt = store.decline(first.id, "provider-A", "no carers free on Monday mornings")
     assert nxt is not None and nxt.provider_id == "B"
     second = store.offer("PK-n", nxt.provider_id, "broker-1")
@@ -135,9 +141,11 @@ def test_decline_follows_the_offers_policy(db: str) -> None:
     rec = store.offer("PK-n", None, "broker", policy="weighted")
     assert rec.provider_id == "C"
     nxt = store.decline(rec.id, "provider-C", "full")
-    assert nxt is not None and nxt.provider_id == pp.broker.choose(
-        [o for o in store.shortlist("PK-n") if o.provider_id != "C"], "weighted"
-    ).provider_id
+    assert (
+        nxt is not None
+        and nxt.provider_id
+        == pp.broker.choose([o for o in store.shortlist("PK-n") if o.provider_id != "C"], "weighted").provider_id
+    )
 
 
 def test_expiry(db: str) -> None:
@@ -188,9 +196,16 @@ def test_one_live_offer_per_package(db: str) -> None:
             store.offer("PK-n", "B", "broker-2")
         assert len(store.offers()) == 1 and len(store.audit()) == n_audit
     with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
-        conn.execute(offers_mod.offers.insert().values(
-            package_id="PK-n", provider_id="B", status="offered", offered_at=T0, expires_at=T0, broker="raw",
-        ))
+        conn.execute(
+            offers_mod.offers.insert().values(
+                package_id="PK-n",
+                provider_id="B",
+                status="offered",
+                offered_at=T0,
+                expires_at=T0,
+                broker="raw",
+            )
+        )
 
 
 def test_capacity_never_goes_negative(db: str) -> None:
@@ -217,7 +232,9 @@ def test_place_books_every_cell_or_none(db: str) -> None:
     """A call across two bands (10:15-10:45: morning and midday) is booked
     in both or neither: a short morning leaves midday untouched."""
     s = _market(capacity={"A": 0.1})  # 6 minutes of morning left
-    s = s.replace(visits=tuple(dataclasses.replace(v, early=hm("10:15"), late=hm("10:15"), target=hm("10:15")) for v in s.visits))
+    s = s.replace(
+        visits=tuple(dataclasses.replace(v, early=hm("10:15"), late=hm("10:15"), target=hm("10:15")) for v in s.visits)
+    )
     store = _store(db, s)
     rec = store.offer("PK-n", "A", "b", force=True)  # the shortlist says A is short
     store.accept(rec.id, "A")
@@ -323,7 +340,9 @@ def _check_race(url: str, outcomes: list[dict[str, str]], allowed: int) -> None:
     offers, no capacity cell below zero."""
     assert all(o["place"] in ("ok", "InputError") and o["offer"] in ("ok", "InputError") for o in outcomes), outcomes
     assert sum(o["place"] == "ok" for o in outcomes) == allowed
-    assert all("capacity" in o["place_error"] or "no capacity" in o["place_error"] for o in outcomes if o["place"] != "ok")
+    assert all(
+        "capacity" in o["place_error"] or "no capacity" in o["place_error"] for o in outcomes if o["place"] != "ok"
+    )
     assert sum(o["offer"] == "ok" for o in outcomes) == 1
     engine = sa.create_engine(url)
     with engine.connect() as conn:

@@ -329,11 +329,17 @@ def test_polygon_import_assigns_areas_by_centroid(harlow: pp.Scenario, tmp_path:
     mid_lat = (min(lats) + max(lats)) / 2
     provider = harlow.providers[0].id
     features = [
-        {"type": "Feature", "properties": {"id": "W", "name": "West", "lead_provider_id": provider},
-         "geometry": _box(lons[0] - 0.1, min(lats) - 0.1, split, max(lats) + 0.1)},
+        {
+            "type": "Feature",
+            "properties": {"id": "W", "name": "West", "lead_provider_id": provider},
+            "geometry": _box(lons[0] - 0.1, min(lats) - 0.1, split, max(lats) + 0.1),
+        },
         # the east box leaves out the north-east: those areas are in no box
-        {"type": "Feature", "properties": {"id": "E"},
-         "geometry": _box(split, min(lats) - 0.1, lons[-1] + 0.1, mid_lat)},
+        {
+            "type": "Feature",
+            "properties": {"id": "E"},
+            "geometry": _box(split, min(lats) - 0.1, lons[-1] + 0.1, mid_lat),
+        },
         {"type": "Feature", "properties": {"id": "SEA"}, "geometry": _box(1.5, 51.0, 1.6, 51.1)},
     ]
     path = tmp_path / "boxes.geojson"
@@ -354,8 +360,11 @@ def test_area_code_import(harlow: pp.Scenario, tmp_path: Path) -> None:
     design = P.design(harlow, k=3, seed=1)
     outside = next(a.id for a in harlow.areas if a.district_id != HARLOW)
     features = [
-        {"type": "Feature", "geometry": None,
-         "properties": {"lsoa21cd": a, "patch": p.id, **({"patch_name": "Mine"} if p.id == "N01" else {})}}
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"lsoa21cd": a, "patch": p.id, **({"patch_name": "Mine"} if p.id == "N01" else {})},
+        }
         for p in design
         for a in sorted(p.area_ids)
     ] + [{"type": "Feature", "geometry": None, "properties": {"lsoa21cd": outside, "patch": "N01"}}]
@@ -388,15 +397,19 @@ def _area(code: str, **props: object) -> dict:
         (_fc(), "no features"),
         (_fc(["not a feature"]), "feature 0: not a GeoJSON Feature"),
         (_fc({"type": "Feature", "properties": {"id": "X"}, "geometry": None}), "feature 0: needs a Polygon"),
-        (_fc({"type": "Feature", "properties": {"id": "X"}, "geometry": {"type": "Polygon", "coordinates": [[1]]}}),
-         "feature 0: bad coordinates"),
+        (
+            _fc({"type": "Feature", "properties": {"id": "X"}, "geometry": {"type": "Polygon", "coordinates": [[1]]}}),
+            "feature 0: bad coordinates",
+        ),
         (_fc(_area("E01021819", patch="A"), _area("E99999999", patch="A")), "feature 1: unknown area code"),
         (_fc(_area("E01021819")), "feature 0: no patch id"),
         (_fc(_area("E01021819", patch="A"), _area("E01021819", patch="B")), "feature 1: area already in feature 0"),
         (_fc(_area("E01021819", patch="A")), "57 areas of the scenario are in no feature"),
         (_fc(_area("E01021819", patch="A", lead_provider_id="NOPE")), "feature 0: unknown provider"),
-        (_fc({"type": "Feature", "geometry": None, "properties": {"area_ids": "E01021819", "id": "A"}}),
-         "feature 0: must be a list"),
+        (
+            _fc({"type": "Feature", "geometry": None, "properties": {"area_ids": "E01021819", "id": "A"}}),
+            "feature 0: must be a list",
+        ),
     ],
 )
 def test_bad_geojson_is_an_input_error(harlow: pp.Scenario, tmp_path: Path, body: object, words: str) -> None:

@@ -68,7 +68,9 @@ def test_overrun_is_absorbed() -> None:
 def test_urgent_new_visit_is_fitted_in() -> None:
     """An urgent call for client a at 12:30 is served the same day."""
     s, roster = _day()
-    urgent = pp.Visit(id="U", package_id="PK-a", client_id="a", day=0, early=hm("12:30"), late=hm("13:00"), duration_min=20)
+    urgent = pp.Visit(
+        id="U", package_id="PK-a", client_id="a", day=0, early=hm("12:30"), late=hm("13:00"), duration_min=20
+    )
     result = replan(s, roster, [NewVisit(urgent)], now=hm("09:00"), travel=PLANE, time_limit_s=3)
     _check(result)
     assert "U" in starts(result.roster)
@@ -84,7 +86,9 @@ def test_unknown_carer_in_events_is_bad_input() -> None:
 def test_template_with_no_changes_moves_nothing() -> None:
     """Planning again from last week's roster keeps every call's carer."""
     s, roster = _day()
-    again, moves = plan_from_template(s, roster, "P", travel=PLANE, time_limit_s=3, params=pp.RoundsParams(solution_limit=100))
+    again, moves = plan_from_template(
+        s, roster, "P", travel=PLANE, time_limit_s=3, params=pp.RoundsParams(solution_limit=100)
+    )
     assert pp.check(s, again, travel=PLANE) == ()
     assert moves == ()
 
@@ -94,8 +98,12 @@ def test_template_absorbs_a_new_package() -> None:
     s, roster = _day()
     client = dataclasses.replace(s.clients[0], id="e", location=pp.Location(6, 0))
     pkg = dataclasses.replace(s.packages[0], id="PK-e", client_id="e")
-    new = pp.Visit(id="E", package_id="PK-e", client_id="e", day=0, early=hm("09:00"), late=hm("10:00"), duration_min=30)
+    new = pp.Visit(
+        id="E", package_id="PK-e", client_id="e", day=0, early=hm("09:00"), late=hm("10:00"), duration_min=30
+    )
     s2 = s.replace(clients=(*s.clients, client), packages=(*s.packages, pkg), visits=(*s.visits, new))
-    again, moves = plan_from_template(s2, roster, "P", travel=PLANE, time_limit_s=3, params=pp.RoundsParams(solution_limit=100))
+    again, moves = plan_from_template(
+        s2, roster, "P", travel=PLANE, time_limit_s=3, params=pp.RoundsParams(solution_limit=100)
+    )
     assert pp.check(s2, again, travel=PLANE) == ()
     assert moves == () and "E" in starts(again)

@@ -21,8 +21,12 @@ from builders import PLANE, START, hm
 
 #: Provider A works around x = 0, provider B around x = 100.
 HOMES = {"kA": ("A", (0, 0)), "kB": ("B", (100, 0))}
-OWN = {"CL-A1": ("A", (0, 5), "08:00"), "CL-A2": ("A", (0, 10), "09:00"),
-       "CL-B1": ("B", (100, 5), "08:00"), "CL-B2": ("B", (100, 10), "09:00")}
+OWN = {
+    "CL-A1": ("A", (0, 5), "08:00"),
+    "CL-A2": ("A", (0, 10), "09:00"),
+    "CL-B1": ("B", (100, 5), "08:00"),
+    "CL-B2": ("B", (100, 10), "09:00"),
+}
 #: A client of A's who lives among B's clients (and the other way round).
 X = {"CL-X": ("A", (100, 7), "12:00")}
 Y = {"CL-Y": ("B", (0, 7), "12:00")}
@@ -51,15 +55,31 @@ def _market(
         return pp.Location(origin[1] + xy[1] * unit, origin[0] + xy[0] * unit)
 
     district = pp.District(id="D", name="Plane")
-    area = pp.Area(id="AR", name="Plane", district_id="D", neighbourhood="Plane", centroid=loc((0, 0)),
-                   pop_total=1, pop_16_64=1, pop_65_plus=1, health_decile=5, area_km2=1.0)
+    area = pp.Area(
+        id="AR",
+        name="Plane",
+        district_id="D",
+        neighbourhood="Plane",
+        centroid=loc((0, 0)),
+        pop_total=1,
+        pop_16_64=1,
+        pop_65_plus=1,
+        health_decile=5,
+        area_km2=1.0,
+    )
     carers = dict(carers)
-    providers = [pp.Provider(id=p, name=f"Provider {p}", tier=1, rate_gbp_h=25.0, capacity_hours_week=capacity.get(p, 40.0))
-                 for p in ("A", "B")]
-    branches = [pp.Branch(id=f"BR{p}", provider_id=p, name=p, location=loc((0, 0) if p == "A" else (100, 0)), district_id="D")
-                for p in ("A", "B")]
+    providers = [
+        pp.Provider(id=p, name=f"Provider {p}", tier=1, rate_gbp_h=25.0, capacity_hours_week=capacity.get(p, 40.0))
+        for p in ("A", "B")
+    ]
+    branches = [
+        pp.Branch(id=f"BR{p}", provider_id=p, name=p, location=loc((0, 0) if p == "A" else (100, 0)), district_id="D")
+        for p in ("A", "B")
+    ]
     if spot_at is not None:
-        providers.append(pp.Provider(id="S", name="Spot", tier=pp.core.model.SPOT_TIER, rate_gbp_h=30.0, capacity_hours_week=40.0))
+        providers.append(
+            pp.Provider(id="S", name="Spot", tier=pp.core.model.SPOT_TIER, rate_gbp_h=30.0, capacity_hours_week=40.0)
+        )
         branches.append(pp.Branch(id="BRS", provider_id="S", name="S", location=loc(spot_at), district_id="D"))
         carers["kS"] = ("S", spot_at)
     s = pp.Scenario(
@@ -69,16 +89,34 @@ def _market(
         geography="planar",
         districts=(district,),
         areas=(area,),
-        clients=tuple(pp.Client(id=c, location=loc(xy), area_id="AR", district_id="D", cohort="older_people")
-                      for c, (_, xy, _) in clients.items()),
-        packages=tuple(pp.Package(id=f"PK-{c}", client_id=c, service_type="personal_care", hours_week=1.0, start=START,
-                                  provider_id=p) for c, (p, _, _) in clients.items()),
-        visits=tuple(pp.Visit(id=f"V-{c}", package_id=f"PK-{c}", client_id=c, day=0, early=hm(t), late=hm(t) + 60,
-                              duration_min=30, label="call") for c, (_, _, t) in clients.items()),
+        clients=tuple(
+            pp.Client(id=c, location=loc(xy), area_id="AR", district_id="D", cohort="older_people")
+            for c, (_, xy, _) in clients.items()
+        ),
+        packages=tuple(
+            pp.Package(
+                id=f"PK-{c}", client_id=c, service_type="personal_care", hours_week=1.0, start=START, provider_id=p
+            )
+            for c, (p, _, _) in clients.items()
+        ),
+        visits=tuple(
+            pp.Visit(
+                id=f"V-{c}",
+                package_id=f"PK-{c}",
+                client_id=c,
+                day=0,
+                early=hm(t),
+                late=hm(t) + 60,
+                duration_min=30,
+                label="call",
+            )
+            for c, (_, _, t) in clients.items()
+        ),
         providers=tuple(providers),
         branches=tuple(branches),
-        framework=pp.Framework(lots=(pp.Lot(district_id="D", service_type="personal_care", cohort="older_people",
-                                            providers=("A", "B")),)),
+        framework=pp.Framework(
+            lots=(pp.Lot(district_id="D", service_type="personal_care", cohort="older_people", providers=("A", "B")),)
+        ),
         carers=tuple(pp.Carer(id=k, provider_id=p, home=loc(xy)) for k, (p, xy) in carers.items()),
         shifts=tuple(pp.Shift(carer_id=k, day=0, start=hm("07:00"), end=hm("15:00")) for k in carers),
     )
@@ -106,9 +144,11 @@ def test_misplaced_client_moves_to_the_provider_around_them() -> None:
     assert offers["B"].added_travel_min_week == m.insertion_min_week
     # The removal saving is what the checker measures without X's call.
     sq = s.status_quo
-    without = sq.replace(rounds=tuple(
-        dataclasses.replace(r, stops=tuple(x for x in r.stops if x.visit_id != "V-CL-X")) for r in sq.rounds
-    ))
+    without = sq.replace(
+        rounds=tuple(
+            dataclasses.replace(r, stops=tuple(x for x in r.stops if x.visit_id != "V-CL-X")) for r in sq.rounds
+        )
+    )
     saved = pp.score(s, sq, travel=PLANE).travel_min - pp.score(s, without, travel=PLANE).travel_min
     assert saved == m.removal_min_week
 

@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 import patchplan as pp
 from patchplan.geo.travel import GeodesicTravel, PlanarTravel, great_circle_m
 
-points_st = st.lists(
-    st.tuples(st.floats(50.5, 53.0), st.floats(-1.5, 1.8), st.booleans()), min_size=1, max_size=8
-)
+points_st = st.lists(st.tuples(st.floats(50.5, 53.0), st.floats(-1.5, 1.8), st.booleans()), min_size=1, max_size=8)
 
 
 @given(points_st)
@@ -134,7 +132,9 @@ def test_osrm_adapter_blocks_requests(osrm_url: str) -> None:
 def test_osrm_unreachable_is_a_solver_error() -> None:
     """No server: a clear SolverError (exit code 3), not a traceback."""
     with pytest.raises(pp.SolverError, match="did not answer"):
-        pp.OSRMTravel("http://127.0.0.1:9", timeout_s=1).matrices([pp.Location(51.8, 0.9), pp.Location(51.9, 0.9)], "car")
+        pp.OSRMTravel("http://127.0.0.1:9", timeout_s=1).matrices(
+            [pp.Location(51.8, 0.9), pp.Location(51.9, 0.9)], "car"
+        )
 
 
 def test_pairwise_equals_matrix_entries() -> None:

@@ -154,10 +154,11 @@ def _whole(value: float, scale: int, file: str, line: int | None, column: str) -
     whole = round(scaled)
     if abs(scaled - whole) > 1e-6 * max(1.0, abs(scaled)):
         raise _problem(
-            file, line,
-            f"{column} {value} x scale {scale} is not a whole number of time units; "
-            "use a larger scale (e.g. 1000)",
-            column=column, value=value,
+            file,
+            line,
+            f"{column} {value} x scale {scale} is not a whole number of time units; use a larger scale (e.g. 1000)",
+            column=column,
+            value=value,
         )
     return int(whole)
 
@@ -172,15 +173,22 @@ def _coordinate_divisor(xs: np.ndarray, ys: np.ndarray) -> int:
 def _bench_frame(depot: Location) -> tuple[District, Area]:
     district = District(id="bench", name="bench")
     area = Area(
-        id="bench", name="bench", district_id="bench", neighbourhood="bench",
-        centroid=depot, pop_total=0, pop_16_64=0, pop_65_plus=0, health_decile=5, area_km2=0.0,
+        id="bench",
+        name="bench",
+        district_id="bench",
+        neighbourhood="bench",
+        centroid=depot,
+        pop_total=0,
+        pop_16_64=0,
+        pop_65_plus=0,
+        health_decile=5,
+        area_km2=0.0,
     )
     return district, area
 
 
 def _provider(hours: float) -> Provider:
-    return Provider(id=PROVIDER_ID, name="Benchmark fleet", tier=1, rate_gbp_h=1.0,
-                    capacity_hours_week=max(0.0, hours))
+    return Provider(id=PROVIDER_ID, name="Benchmark fleet", tier=1, rate_gbp_h=1.0, capacity_hours_week=max(0.0, hours))
 
 
 def _no_weekly_limit(start: int, end: int) -> float:
@@ -195,8 +203,15 @@ def _client(cid: str, loc: Location) -> Client:
 
 
 def _package(pid: str, cid: str, minutes: int) -> Package:
-    return Package(id=pid, client_id=cid, service_type="personal_care", hours_week=minutes / 60,
-                   start=BENCH_START, status="placed", provider_id=PROVIDER_ID)
+    return Package(
+        id=pid,
+        client_id=cid,
+        service_type="personal_care",
+        hours_week=minutes / 60,
+        start=BENCH_START,
+        status="placed",
+        provider_id=PROVIDER_ID,
+    )
 
 
 # -- Solomon --------------------------------------------------------------------
@@ -272,8 +287,9 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
     line_no, text = numbered[fleet_at + 1]
     tokens = text.split()
     if len(tokens) != 2 or not all(t.isdigit() for t in tokens):
-        raise _problem(file, line_no, "expected two whole numbers: vehicle number and capacity",
-                       column="VEHICLE", value=text)
+        raise _problem(
+            file, line_no, "expected two whole numbers: vehicle number and capacity", column="VEHICLE", value=text
+        )
     num_vehicles, capacity = int(tokens[0]), int(tokens[1])
     if num_vehicles < 1:
         raise _problem(file, line_no, "the fleet must have at least one vehicle", column="NUMBER", value=num_vehicles)
@@ -284,26 +300,41 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
     if head_at is None:
         raise _problem(file, None, "no customer header line ('CUST NO. XCOORD. ...') found")
     rows: list[tuple[int, list[float]]] = []
-    for line_no, text in numbered[head_at + 1:]:
+    for line_no, text in numbered[head_at + 1 :]:
         tokens = text.split()
         if len(tokens) != len(_SOLOMON_COLUMNS):
-            raise _problem(file, line_no, f"expected {len(_SOLOMON_COLUMNS)} numbers ({', '.join(_SOLOMON_COLUMNS)}), "
-                           f"found {len(tokens)}", value=text)
+            raise _problem(
+                file,
+                line_no,
+                f"expected {len(_SOLOMON_COLUMNS)} numbers ({', '.join(_SOLOMON_COLUMNS)}), found {len(tokens)}",
+                value=text,
+            )
         rows.append((line_no, _numbers(tokens, file, line_no, _SOLOMON_COLUMNS)))
     if len(rows) < 2:
         raise _problem(file, None, "expected the depot and at least one customer")
     for k, (line_no, vals) in enumerate(rows):
         if vals[0] != k:
-            raise _problem(file, line_no, f"customers must be numbered 0, 1, 2, ... (depot first); expected {k}",
-                           column="cust no", value=vals[0])
+            raise _problem(
+                file,
+                line_no,
+                f"customers must be numbered 0, 1, 2, ... (depot first); expected {k}",
+                column="cust no",
+                value=vals[0],
+            )
         if vals[3] < 0 or vals[3] != int(vals[3]):
             raise _problem(file, line_no, "demand must be a whole number >= 0", column="demand", value=vals[3])
         if vals[5] < vals[4]:
-            raise _problem(file, line_no, f"due date is before the ready time ({vals[4]:g})",
-                           column="due date", value=vals[5])
+            raise _problem(
+                file, line_no, f"due date is before the ready time ({vals[4]:g})", column="due date", value=vals[5]
+            )
         if k > 0 and vals[6] <= 0:
-            raise _problem(file, line_no, "service time must be > 0 (patchplan visits last > 0 minutes)",
-                           column="service time", value=vals[6])
+            raise _problem(
+                file,
+                line_no,
+                "service time must be > 0 (patchplan visits last > 0 minutes)",
+                column="service time",
+                value=vals[6],
+            )
     coords = np.array([[v[1], v[2]] for _, v in rows], dtype=float)
     k = _coordinate_divisor(coords[:, 0], coords[:, 1])
     locations = tuple(Location(lat=float(y) / k, lon=float(x) / k, urban=True) for x, y in coords)
@@ -313,8 +344,9 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
     shift_start = _whole(d_vals[4], scale, file, d_line, "ready time")
     shift_end = _whole(d_vals[5], scale, file, d_line, "due date")
     if shift_end <= shift_start:
-        raise _problem(file, d_line, "the depot's due date must be after its ready time", column="due date",
-                       value=d_vals[5])
+        raise _problem(
+            file, d_line, "the depot's due date must be after its ready time", column="due date", value=d_vals[5]
+        )
     clients, packages, visits = [], [], []
     node_of_visit: dict[str, int] = {}
     due: dict[str, float] = {}
@@ -324,31 +356,61 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
         duration = _whole(vals[6], scale, file, line_no, "service time")
         clients.append(_client(cid, locations[node]))
         packages.append(_package(pid, cid, duration))
-        visits.append(Visit(
-            id=vid, package_id=pid, client_id=cid, day=0,
-            early=_whole(vals[4], scale, file, line_no, "ready time"),
-            late=_whole(vals[5], scale, file, line_no, "due date"),
-            duration_min=duration, load=int(vals[3]), label="customer",
-        ))
+        visits.append(
+            Visit(
+                id=vid,
+                package_id=pid,
+                client_id=cid,
+                day=0,
+                early=_whole(vals[4], scale, file, line_no, "ready time"),
+                late=_whole(vals[5], scale, file, line_no, "due date"),
+                duration_min=duration,
+                load=int(vals[3]),
+                label="customer",
+            )
+        )
         node_of_visit[vid] = node
         due[vid] = vals[5]
     carers = tuple(
-        Carer(id=f"veh{v}", provider_id=PROVIDER_ID, home=depot, mode="car",
-              max_hours_week=_no_weekly_limit(shift_start, shift_end))
+        Carer(
+            id=f"veh{v}",
+            provider_id=PROVIDER_ID,
+            home=depot,
+            mode="car",
+            max_hours_week=_no_weekly_limit(shift_start, shift_end),
+        )
         for v in range(num_vehicles)
     )
     shifts = tuple(Shift(carer_id=c.id, day=0, start=shift_start, end=shift_end) for c in carers)
     scenario = Scenario(
-        name=name, start=BENCH_START, days=1, geography="planar",
-        districts=(district,), areas=(area,), clients=tuple(clients), packages=tuple(packages),
-        visits=tuple(visits), providers=(_provider(num_vehicles * (shift_end - shift_start) / 60),),
-        carers=carers, shifts=shifts,
+        name=name,
+        start=BENCH_START,
+        days=1,
+        geography="planar",
+        districts=(district,),
+        areas=(area,),
+        clients=tuple(clients),
+        packages=tuple(packages),
+        visits=tuple(visits),
+        providers=(_provider(num_vehicles * (shift_end - shift_start) / 60),),
+        carers=carers,
+        shifts=shifts,
     )
     notes = () if k == 1 else (f"coordinates divided by {k} to fit lat/lon; planar travel scale {scale * k}",)
     return BenchInstance(
-        name=name, kind="solomon", scenario=scenario, travel=PlanarTravel(scale * k), scale=scale,
-        capacity=capacity, num_vehicles=num_vehicles, coords=coords, distance=None,
-        node_of_visit=node_of_visit, due=due, locations=locations, notes=notes,
+        name=name,
+        kind="solomon",
+        scenario=scenario,
+        travel=PlanarTravel(scale * k),
+        scale=scale,
+        capacity=capacity,
+        num_vehicles=num_vehicles,
+        coords=coords,
+        distance=None,
+        node_of_visit=node_of_visit,
+        due=due,
+        locations=locations,
+        notes=notes,
     )
 
 
@@ -394,8 +456,7 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
 #   (total distance + total tardiness + max tardiness) / 3, where total
 #   tardiness sums over services (a late simultaneous pair counts twice).
 
-_HHCRSP_BLOCKS = ("nbNodes", "nbVehi", "nbServi", "r", "DS", "a", "x", "y", "d", "p",
-                  "mind", "maxd", "e", "l")
+_HHCRSP_BLOCKS = ("nbNodes", "nbVehi", "nbServi", "r", "DS", "a", "x", "y", "d", "p", "mind", "maxd", "e", "l")
 
 
 def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
@@ -471,8 +532,9 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
             header_line[text] = line_no
             continue
         if current is None:
-            raise _problem(file, line_no, f"unknown line before the first block; expected one of {_HHCRSP_BLOCKS}",
-                           value=text)
+            raise _problem(
+                file, line_no, f"unknown line before the first block; expected one of {_HHCRSP_BLOCKS}", value=text
+            )
         if not _NUM.match(text.split()[0]):
             raise _problem(file, line_no, f"unknown block name; expected one of {_HHCRSP_BLOCKS}", value=text)
         blocks[current] += [(tok, line_no) for tok in text.split()]
@@ -483,8 +545,13 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
     def numbers(block: str, count: int | None, kind: type) -> list[Any]:
         toks = blocks[block]
         if count is not None and len(toks) != count:
-            raise _problem(file, header_line[block], f"block '{block}' has {len(toks)} numbers, expected {count}",
-                           column=block, value=len(toks))
+            raise _problem(
+                file,
+                header_line[block],
+                f"block '{block}' has {len(toks)} numbers, expected {count}",
+                column=block,
+                value=len(toks),
+            )
         out = []
         for tok, line_no in toks:
             if not _NUM.match(tok):
@@ -523,29 +590,52 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
     patients = range(1, n - 1)
     bad_ds = [v + 1 for v in ds_nodes if not 1 <= v <= n - 2]
     if bad_ds:
-        raise _problem(file, header_line["DS"], f"double-service nodes must be patients 2..{n - 1} (1-based)",
-                       column="DS", value=bad_ds)
+        raise _problem(
+            file,
+            header_line["DS"],
+            f"double-service nodes must be patients 2..{n - 1} (1-based)",
+            column="DS",
+            value=bad_ds,
+        )
     ds = set(ds_nodes)
     for i in patients:
         need = int(req[i].sum())
         if need != (2 if i in ds else 1):
             what = "a double-service patient (DS)" if i in ds else "a single-service patient (not in DS)"
-            raise _problem(file, header_line["r"], f"node {i} is {what} but requires {need} services",
-                           column="r", value=need)
+            raise _problem(
+                file, header_line["r"], f"node {i} is {what} but requires {need} services", column="r", value=need
+            )
         services = np.flatnonzero(req[i])
         for s in services:
             if not np.all(proc[i, :, s] == proc[i, 0, s]):
-                raise InputError([Problem(
-                    file=file, row=header_line["p"], column="p", value=sorted(set(proc[i, :, s].tolist())),
-                    message=f"instance {name}: processing time of node {i}, service {s} differs by vehicle; "
-                    "patchplan visits have one duration (Kummer et al. use vehicle 0's)",
-                )])
+                raise InputError(
+                    [
+                        Problem(
+                            file=file,
+                            row=header_line["p"],
+                            column="p",
+                            value=sorted(set(proc[i, :, s].tolist())),
+                            message=f"instance {name}: processing time of node {i}, service {s} differs by vehicle; "
+                            "patchplan visits have one duration (Kummer et al. use vehicle 0's)",
+                        )
+                    ]
+                )
             if proc[i, 0, s] <= 0:
-                raise _problem(file, header_line["p"], f"node {i}, service {s}: processing time must be > 0",
-                               column="p", value=proc[i, 0, s])
+                raise _problem(
+                    file,
+                    header_line["p"],
+                    f"node {i}, service {s}: processing time must be > 0",
+                    column="p",
+                    value=proc[i, 0, s],
+                )
         if i in ds and not 0 <= mind[i] <= maxd[i]:
-            raise _problem(file, header_line["mind"], f"node {i}: need 0 <= mind <= maxd ({maxd[i]:g})",
-                           column="mind", value=mind[i])
+            raise _problem(
+                file,
+                header_line["mind"],
+                f"node {i}: need 0 <= mind <= maxd ({maxd[i]:g})",
+                column="mind",
+                value=mind[i],
+            )
         if l_[i] < e[i]:
             raise _problem(file, header_line["l"], f"node {i}: l is before e ({e[i]:g})", column="l", value=l_[i])
 
@@ -554,9 +644,11 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
     dist = dist_full[:m, :m].copy()
     longest = dist.max(axis=1)
     n_services = req[:m].sum(axis=1)
-    bound = max(e[:m]) + sum(
-        n_services[i] * longest[i] + proc[i, 0][req[i] == 1].sum() for i in patients
-    ) + sum(mind[i] for i in ds)
+    bound = (
+        max(e[:m])
+        + sum(n_services[i] * longest[i] + proc[i, 0][req[i] == 1].sum() for i in patients)
+        + sum(mind[i] for i in ds)
+    )
     horizon = math.ceil(max(bound, max(l_[1:m])))
     start = _whole(e[0], scale, file, header_line["e"], "e")
     shift_end = (horizon + math.ceil(float(longest.max()))) * scale
@@ -573,8 +665,10 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
             key = (key[0] + KEY_OFFSET, key[1])
         if key != (lat, lon):
             what = "the depot" if used[(lat, lon)] == 0 else f"node {used[(lat, lon)]}"
-            notes.append(f"node {i} shares coordinates (x={x[i]:g}, y={y[i]:g}) with {what}: its matrix key "
-                         f"is lat + {key[0] - lat:.0e} (distances unchanged)")
+            notes.append(
+                f"node {i} shares coordinates (x={x[i]:g}, y={y[i]:g}) with {what}: its matrix key "
+                f"is lat + {key[0] - lat:.0e} (distances unchanged)"
+            )
         used[key] = i
         locations.append(Location(lat=key[0], lon=key[1], urban=True))
     if k != 1:
@@ -599,40 +693,76 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
             vid = f"p{i}s{s}"
             duration = _whole(float(proc[i, 0, s]), scale, file, header_line["p"], "p")
             total += duration
-            visits.append(Visit(
-                id=vid, package_id=pid, client_id=cid, day=0, early=early, late=horizon * scale,
-                duration_min=duration, target=early, tolerance_min=tolerance,
-                skills=frozenset({f"s{s}"}), label=f"service s{s}",
-            ))
+            visits.append(
+                Visit(
+                    id=vid,
+                    package_id=pid,
+                    client_id=cid,
+                    day=0,
+                    early=early,
+                    late=horizon * scale,
+                    duration_min=duration,
+                    target=early,
+                    tolerance_min=tolerance,
+                    skills=frozenset({f"s{s}"}),
+                    label=f"service s{s}",
+                )
+            )
             node_of_visit[vid] = i
             due[vid] = l_[i]
             ids.append(vid)
         if len(ids) == 2:
-            links.append(VisitLink(
-                first=ids[0], second=ids[1],
-                min_gap=_whole(mind[i], scale, file, header_line["mind"], "mind"),
-                max_gap=_whole(maxd[i], scale, file, header_line["maxd"], "maxd"),
-            ))
+            links.append(
+                VisitLink(
+                    first=ids[0],
+                    second=ids[1],
+                    min_gap=_whole(mind[i], scale, file, header_line["mind"], "mind"),
+                    max_gap=_whole(maxd[i], scale, file, header_line["maxd"], "maxd"),
+                )
+            )
         clients.append(_client(cid, locations[i]))
         packages.append(_package(pid, cid, total))
     carers = tuple(
-        Carer(id=f"veh{v}", provider_id=PROVIDER_ID, home=depot, mode="car",
-              skills=frozenset(f"s{s}" for s in np.flatnonzero(qual[v])),
-              max_hours_week=_no_weekly_limit(start, shift_end))
+        Carer(
+            id=f"veh{v}",
+            provider_id=PROVIDER_ID,
+            home=depot,
+            mode="car",
+            skills=frozenset(f"s{s}" for s in np.flatnonzero(qual[v])),
+            max_hours_week=_no_weekly_limit(start, shift_end),
+        )
         for v in range(nv)
     )
     shifts = tuple(Shift(carer_id=c.id, day=0, start=start, end=shift_end) for c in carers)
     scenario = Scenario(
-        name=name, start=BENCH_START, days=1, geography="planar",
-        districts=(district,), areas=(area,), clients=tuple(clients), packages=tuple(packages),
-        visits=tuple(visits), links=tuple(links),
-        providers=(_provider(nv * (shift_end - start) / 60),), carers=carers, shifts=shifts,
+        name=name,
+        start=BENCH_START,
+        days=1,
+        geography="planar",
+        districts=(district,),
+        areas=(area,),
+        clients=tuple(clients),
+        packages=tuple(packages),
+        visits=tuple(visits),
+        links=tuple(links),
+        providers=(_provider(nv * (shift_end - start) / 60),),
+        carers=carers,
+        shifts=shifts,
     )
     return BenchInstance(
-        name=name, kind="hhcrsp", scenario=scenario,
-        travel=MatrixTravel(tuple(locations), minutes), scale=scale, capacity=None, num_vehicles=nv,
-        coords=np.column_stack([x[:m], y[:m]]), distance=dist, node_of_visit=node_of_visit, due=due,
-        locations=tuple(locations), notes=tuple(notes),
+        name=name,
+        kind="hhcrsp",
+        scenario=scenario,
+        travel=MatrixTravel(tuple(locations), minutes),
+        scale=scale,
+        capacity=None,
+        num_vehicles=nv,
+        coords=np.column_stack([x[:m], y[:m]]),
+        distance=dist,
+        node_of_visit=node_of_visit,
+        due=due,
+        locations=tuple(locations),
+        notes=tuple(notes),
     )
 
 
@@ -687,8 +817,10 @@ def schedule_routes(inst: BenchInstance, routes: Sequence[Sequence[str]] | Mappi
     for link in s.links:
         if link.first in seen and link.second in seen:
             if seen[link.first] == seen[link.second]:
-                raise InputError(f"{inst.name}: linked visits {link.first} and {link.second} are both on "
-                                 f"{seen[link.first]}'s route; they need two carers")
+                raise InputError(
+                    f"{inst.name}: linked visits {link.first} and {link.second} are both on "
+                    f"{seen[link.first]}'s route; they need two carers"
+                )
             partner[link.first] = (link, True)
             partner[link.second] = (link, False)
     minutes, metres = inst.travel.matrices(list(inst.locations), "car")
@@ -714,8 +846,9 @@ def schedule_routes(inst: BenchInstance, routes: Sequence[Sequence[str]] | Mappi
 
     def place(cid: str, vid: str, start: int, arrival: int, t: int, m: int) -> None:
         v = s.visit(vid)
-        stops[cid].append(Stop(visit_id=vid, arrival=arrival, start=start, end=start + v.duration_min,
-                               travel_min=t, travel_m=m))
+        stops[cid].append(
+            Stop(visit_id=vid, arrival=arrival, start=start, end=start + v.duration_min, travel_min=t, travel_m=m)
+        )
         free[cid] = start + v.duration_min
         where[cid] = node[vid]
         pos[cid] += 1
@@ -749,23 +882,37 @@ def schedule_routes(inst: BenchInstance, routes: Sequence[Sequence[str]] | Mappi
             progressed = True
         if not progressed:
             stuck = sorted(f"{cid}:{head(cid)}" for cid in plan if head(cid) is not None)
-            raise InputError(f"{inst.name}: routes cannot be timed: linked visits wait on each other ({', '.join(stuck)})")
+            raise InputError(
+                f"{inst.name}: routes cannot be timed: linked visits wait on each other ({', '.join(stuck)})"
+            )
     rounds = []
     for carer in s.carers:
         if not stops.get(carer.id):
             continue
         last = node[stops[carer.id][-1].visit_id]
         back_t, back_m = int(minutes[last, 0]), int(metres[last, 0])
-        rounds.append(Round(
-            carer_id=carer.id, day=0, stops=tuple(stops[carer.id]), leave=s.shifts_of(carer.id)[0].start,
-            back=free[carer.id] + back_t, return_min=back_t, return_m=back_m,
-        ))
+        rounds.append(
+            Round(
+                carer_id=carer.id,
+                day=0,
+                stops=tuple(stops[carer.id]),
+                leave=s.shifts_of(carer.id)[0].start,
+                back=free[carer.id] + back_t,
+                return_min=back_t,
+                return_m=back_m,
+            )
+        )
     unassigned = tuple(
         Unassigned(visit_id=v.id, reason=Reason.NOT_ROUTED, detail="not on any given route")
-        for v in s.visits if v.id not in seen
+        for v in s.visits
+        if v.id not in seen
     )
-    return Roster(rounds=tuple(rounds), unassigned=unassigned, provider_id=PROVIDER_ID,
-                  meta=(("source", "schedule_routes"), ("instance", inst.name)))
+    return Roster(
+        rounds=tuple(rounds),
+        unassigned=unassigned,
+        provider_id=PROVIDER_ID,
+        meta=(("source", "schedule_routes"), ("instance", inst.name)),
+    )
 
 
 def read_solomon_routes(path: str | Path, inst: BenchInstance) -> Roster:
@@ -848,8 +995,9 @@ def read_hhcrsp_routes(path: str | Path, inst: BenchInstance) -> Roster:
             raise _problem(file, line_no, "expected '<vehicle> <number of arcs>'", value=" ".join(toks))
         vehicle, count = int(toks[0]), int(toks[1])
         if vehicle >= inst.num_vehicles:
-            raise _problem(file, line_no, f"{inst.name} has vehicles 0..{inst.num_vehicles - 1}", column="vehicle",
-                           value=vehicle)
+            raise _problem(
+                file, line_no, f"{inst.name} has vehicles 0..{inst.num_vehicles - 1}", column="vehicle", value=vehicle
+            )
         route: list[str] = []
         at = 0
         for j in range(count):
@@ -860,15 +1008,17 @@ def read_hhcrsp_routes(path: str | Path, inst: BenchInstance) -> Roster:
                 raise _problem(file, arc_line, "expected '<from> <to> <vehicle> <service>'", value=" ".join(arc))
             frm, to, veh, svc = (int(t) for t in arc)
             if frm != at or veh != vehicle:
-                raise _problem(file, arc_line, f"arc does not continue vehicle {vehicle}'s route at node {at}",
-                               value=" ".join(arc))
+                raise _problem(
+                    file, arc_line, f"arc does not continue vehicle {vehicle}'s route at node {at}", value=" ".join(arc)
+                )
             at = to
             if to == 0:
                 continue
             vid = f"p{to}s{svc}"
             if vid not in inst.node_of_visit:
-                raise _problem(file, arc_line, f"node {to} does not require service {svc} in {inst.name}",
-                               value=" ".join(arc))
+                raise _problem(
+                    file, arc_line, f"node {to} does not require service {svc} in {inst.name}", value=" ".join(arc)
+                )
             route.append(vid)
         if at != 0 and count:
             raise _problem(file, line_no, f"vehicle {vehicle}'s route does not end at the depot")

@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from patchplan.bench.formats import PROVIDER_ID, BenchInstance, hhcrsp_objective, read_hhcrsp, read_solomon, solomon_distance
+from patchplan.bench.formats import (
+    PROVIDER_ID,
+    BenchInstance,
+    hhcrsp_objective,
+    read_hhcrsp,
+    read_solomon,
+    solomon_distance,
+)
 from patchplan.check.checker import check
 from patchplan.core.params import RoundsParams
 from patchplan.rounds.plan import plan_rounds

@@ -261,7 +261,9 @@ class _RoundIndex:
             for i in range(len(stops) - 1, -1, -1):
                 v = s.visit(stops[i].visit_id)
                 fixed = v.carers_required > 1
-                latest[i + 1] = stops[i].start if fixed else min(v.late, latest[i + 2] - v.duration_min - int(leg[i + 1]))
+                latest[i + 1] = (
+                    stops[i].start if fixed else min(v.late, latest[i + 2] - v.duration_min - int(leg[i + 1]))
+                )
             # The carer may leave home as early as the shift allows.
             departs = [shift.start] + [x.end for x in stops]
             for i in range(len(points) - 1):
@@ -349,7 +351,9 @@ def _legs(travel: object, a: list, b: list, modes: list[str]) -> np.ndarray:
     """Minutes from a[i] to b[i] (any travel model; vectorised when it can)."""
     if hasattr(travel, "pairwise"):
         return travel.pairwise(a, b, modes)  # type: ignore[attr-defined]
-    return np.array([int(travel.matrices([x, y], m)[0][0, 1]) for x, y, m in zip(a, b, modes, strict=True)], dtype=np.int64)  # type: ignore[attr-defined]
+    return np.array(
+        [int(travel.matrices([x, y], m)[0][0, 1]) for x, y, m in zip(a, b, modes, strict=True)], dtype=np.int64
+    )  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------
@@ -424,7 +428,9 @@ def choose(offers: Sequence[Offer], policy: str = "cascade") -> Offer | None:
         return feasible[0]
     if policy == "tiered":
         best_tier = min(o.tier for o in feasible)
-        return min((o for o in feasible if o.tier == best_tier), key=lambda o: (o.added_travel_min_week or 0, _order(o)))
+        return min(
+            (o for o in feasible if o.tier == best_tier), key=lambda o: (o.added_travel_min_week or 0, _order(o))
+        )
     return max(feasible, key=lambda o: (weighted_score(o, feasible), -_order(o)))
 
 
@@ -538,7 +544,13 @@ def cascade_backlog(
         pick = choose(offers, policy)
         if pick is None:
             placements.append(
-                Placement(package_id=pkg.id, provider_id=None, hours_week=pkg.hours_week, rule=policy, reason=_why_unplaced(offers))
+                Placement(
+                    package_id=pkg.id,
+                    provider_id=None,
+                    hours_week=pkg.hours_week,
+                    rule=policy,
+                    reason=_why_unplaced(offers),
+                )
             )
             continue
         state.take(pick.provider_id, pkg)
@@ -629,7 +641,8 @@ def allocate(
         options.append(opts)
     step("joint allocation")
     needs = [
-        {key: int(round(h * 60)) for key, h in state.need(pkg).items()} or {(-1, "week"): int(round(pkg.hours_week * 60))}
+        {key: int(round(h * 60)) for key, h in state.need(pkg).items()}
+        or {(-1, "week"): int(round(pkg.hours_week * 60))}
         for pkg in pkgs
     ]
     capacity: dict[tuple[int, tuple[int, str]], int] = {}
@@ -652,7 +665,9 @@ def allocate(
                     provider_id=None,
                     hours_week=pkg.hours_week,
                     rule=f"joint {policy}",
-                    reason=_why_unplaced(shortlist(s, pkg, state=state)) if not offers else "capacity went to more hours or more urgent packages",
+                    reason=_why_unplaced(shortlist(s, pkg, state=state))
+                    if not offers
+                    else "capacity went to more hours or more urgent packages",
                 )
             )
             continue

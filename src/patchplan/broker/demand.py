@@ -106,8 +106,7 @@ _INT = re.compile(r"^[0-9]+$", re.ASCII)
 _DURATION = re.compile(r"^([0-9]+)(?:[xX]([0-9]+))?$", re.ASCII)
 _CARERS = re.compile(r"^[xX]([0-9]+)$", re.ASCII)
 _DAY_NAMES = {name: i for i, name in enumerate(WEEKDAYS)} | {
-    full: i
-    for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    full: i for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 }
 _DAY_GROUPS = {"daily": tuple(range(7)), "weekdays": tuple(range(5)), "weekends": (5, 6)}
 
@@ -653,7 +652,9 @@ class _Row:
         located = self.locate(places)
         district = self.district(places, located[1] if located else None)
         if calls and service == "live_in":
-            self.bad("visits", _short(self.rec.get("visits")), "a live-in carer lives in: live-in packages have no visits")
+            self.bad(
+                "visits", _short(self.rec.get("visits")), "a live-in carer lives in: live-in packages have no visits"
+            )
         care_h = sum(c.care_minutes for c in calls or ()) / 60
         if calls == [] and _empty(self.rec.get("hours_week")):
             self.bad("hours_week", "", "is required when there are no visits")
@@ -928,7 +929,9 @@ def _call_from_object(call: object) -> list[WeeklyCall]:
         elif isinstance(weekday, str):
             days = _days(weekday)
         else:
-            raise ValueError("expected a day (mon..sun), a range (mon-fri), daily, weekdays, weekends, or a list of days")
+            raise ValueError(
+                "expected a day (mon..sun), a range (mon-fri), daily, weekdays, weekends, or a list of days"
+            )
         earliest = _clock(text("earliest"), "earliest")
         latest = _clock(text("latest"), "latest", latest=True)
         preferred = None if call.get("preferred") in (None, "") else _clock(text("preferred"), "preferred", latest=True)
@@ -945,9 +948,7 @@ def _call_from_object(call: object) -> list[WeeklyCall]:
         skills = frozenset(s.strip() for s in skills_value if s.strip())
     else:
         raise _CallError("expected a list of skills", "skills", _short(skills_value))
-    return _make_calls(
-        days, earliest, latest, whole("duration_min", 0), whole("carers_required", 1), skills, preferred
-    )
+    return _make_calls(days, earliest, latest, whole("duration_min", 0), whole("carers_required", 1), skills, preferred)
 
 
 def _hhmm(minutes: int) -> str:
@@ -1004,8 +1005,14 @@ def _feed_record(item: DemandItem, as_text: bool) -> dict[str, Any]:
             text = f"{day_text} {window} {duration}" + (f"x{carers}" if carers != 1 else "")
             calls.append(" ".join([text, *skills]))
         else:
-            obj: dict[str, Any] = {"weekday": day_text, "earliest": _hhmm(earliest), "latest": _hhmm(latest),
-                                   "duration_min": duration, "carers_required": carers, "skills": list(skills)}
+            obj: dict[str, Any] = {
+                "weekday": day_text,
+                "earliest": _hhmm(earliest),
+                "latest": _hhmm(latest),
+                "duration_min": duration,
+                "carers_required": carers,
+                "skills": list(skills),
+            }
             if preferred is not None:
                 obj["preferred"] = _hhmm(preferred)
             calls.append(obj)
@@ -1062,13 +1069,24 @@ def summary(items: Iterable[DemandItem], today: dt.date) -> pd.DataFrame:
         late = item.overdue(today)
         for band, hours in item.hours_in_band().items():
             key = (item.district_id, item.district_name or item.district_id, item.service_type, item.cohort, band)
-            cell = cells.setdefault(key, {"packages": 0, "hours_week": 0.0, **dict.fromkeys(_AGE_COLUMNS.values(), 0), "overdue": 0})
+            cell = cells.setdefault(
+                key, {"packages": 0, "hours_week": 0.0, **dict.fromkeys(_AGE_COLUMNS.values(), 0), "overdue": 0}
+            )
             cell["packages"] += 1
             cell["hours_week"] += hours
             cell[bucket] += 1
             cell["overdue"] += int(late)
-    columns = ["district_id", "district", "service_type", "cohort", "band", "packages", "hours_week",
-               *_AGE_COLUMNS.values(), "overdue"]
+    columns = [
+        "district_id",
+        "district",
+        "service_type",
+        "cohort",
+        "band",
+        "packages",
+        "hours_week",
+        *_AGE_COLUMNS.values(),
+        "overdue",
+    ]
     rows = [dict(zip(columns[:5], key, strict=True)) | value for key, value in cells.items()]
     frame = pd.DataFrame(rows, columns=columns)
     if len(frame):
@@ -1175,7 +1193,9 @@ class PublishReport:
         out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            out[name] = round(value, 2) if isinstance(value, float) else list(value) if isinstance(value, tuple) else value
+            out[name] = (
+                round(value, 2) if isinstance(value, float) else list(value) if isinstance(value, tuple) else value
+            )
         return out
 
 
@@ -1450,7 +1470,9 @@ def _msoa_of_lsoa() -> dict[str, str]:
 @functools.cache
 def _msoa_names() -> dict[str, str]:
     t = _lsoa_table().drop_duplicates("msoa21cd")
-    return {code: f"{hcl} ({name})" for code, hcl, name in zip(t["msoa21cd"], t["msoa_hcl_nm"], t["msoa21nm"], strict=True)}
+    return {
+        code: f"{hcl} ({name})" for code, hcl, name in zip(t["msoa21cd"], t["msoa_hcl_nm"], t["msoa21nm"], strict=True)
+    }
 
 
 def _sector_of(item: DemandItem) -> str | None:
@@ -1555,7 +1577,9 @@ def _features(table: pd.DataFrame) -> list[dict[str, Any]]:
     features = []
     for record in table.to_dict("records"):
         props = {k: _plain(v) for k, v in record.items()}
-        features.append({"type": "Feature", "properties": props, "geometry": _geometry(record["level"], record["unit"])})
+        features.append(
+            {"type": "Feature", "properties": props, "geometry": _geometry(record["level"], record["unit"])}
+        )
     return features
 
 
@@ -1643,8 +1667,10 @@ def _map(table: pd.DataFrame, features: Sequence[dict[str, Any]], k: int, level:
 
 
 def _popup(name: str, rows: Sequence[dict[str, Any]]) -> str:
-    lines = [f"<b>{html.escape(name)}</b>", "<table><tr><th>service</th><th>cohort</th><th>band</th>"
-             "<th>packages</th><th>hours/week</th></tr>"]
+    lines = [
+        f"<b>{html.escape(name)}</b>",
+        "<table><tr><th>service</th><th>cohort</th><th>band</th><th>packages</th><th>hours/week</th></tr>",
+    ]
     for r in rows:
         packages = "" if _plain(r["packages"]) is None else str(r["packages"])
         what = ("suppressed total", "", "") if r["suppressed"] else (r["service_type"], r["cohort"], r["band"])

@@ -428,7 +428,14 @@ class OfferStore:
                 self.scenario = scenario
                 self._state = None
 
-    def seed(self, scenario: Scenario, *, state: BrokerState | None = None, source: str | None = None, actor: str | None = None) -> bool:
+    def seed(
+        self,
+        scenario: Scenario,
+        *,
+        state: BrokerState | None = None,
+        source: str | None = None,
+        actor: str | None = None,
+    ) -> bool:
         """Record providers, their capacity left and the backlog.
 
         Capacity is :class:`~patchplan.broker.brokerage.BrokerState`'s remaining hours
@@ -485,16 +492,31 @@ class OfferStore:
                 conn.execute(meta.insert(), [{"key": k, "value": v} for k, v in values.items()])
                 conn.execute(
                     providers.insert(),
-                    [{"provider_id": p.id, "name": p.name, "tier": p.tier, "banded": int(bool(p.band_capacity))} for p in scenario.providers],
+                    [
+                        {"provider_id": p.id, "name": p.name, "tier": p.tier, "banded": int(bool(p.band_capacity))}
+                        for p in scenario.providers
+                    ],
                 )
                 cells = []
                 for p in scenario.providers:
                     for (wd, band), hours in sorted(state.remaining.get(p.id, {}).items()):
-                        cells.append({"provider_id": p.id, "weekday": wd, "band": band, "minutes_left": _floor_minutes(hours)})
-                    cells.append({"provider_id": p.id, "weekday": WEEK[0], "band": WEEK[1], "minutes_left": _floor_minutes(state.weekly_left.get(p.id, 0.0))})
+                        cells.append(
+                            {"provider_id": p.id, "weekday": wd, "band": band, "minutes_left": _floor_minutes(hours)}
+                        )
+                    cells.append(
+                        {
+                            "provider_id": p.id,
+                            "weekday": WEEK[0],
+                            "band": WEEK[1],
+                            "minutes_left": _floor_minutes(state.weekly_left.get(p.id, 0.0)),
+                        }
+                    )
                 conn.execute(capacity.insert(), cells)
                 if pkgs:
-                    conn.execute(packages.insert(), [{"package_id": p.id, "hours_week": p.hours_week, "urgency": p.urgency} for p in pkgs])
+                    conn.execute(
+                        packages.insert(),
+                        [{"package_id": p.id, "hours_week": p.hours_week, "urgency": p.urgency} for p in pkgs],
+                    )
                     rows = [
                         {"package_id": p.id, "weekday": wd, "band": band, "minutes": int(round(h * 60))}
                         for p in pkgs
@@ -502,10 +524,16 @@ class OfferStore:
                     ]
                     if rows:
                         conn.execute(needs.insert(), rows)
-                self._audit(conn, now, actor or default_actor(), "seed", detail=(
-                    f"scenario {scenario.name!r}: {len(scenario.providers)} providers, "
-                    f"{len(cells)} capacity cells, {len(pkgs)} packages awaiting"
-                ))
+                self._audit(
+                    conn,
+                    now,
+                    actor or default_actor(),
+                    "seed",
+                    detail=(
+                        f"scenario {scenario.name!r}: {len(scenario.providers)} providers, "
+                        f"{len(cells)} capacity cells, {len(pkgs)} packages awaiting"
+                    ),
+                )
                 seeded_now = True
         with self._lock:
             self.scenario = scenario
@@ -517,7 +545,9 @@ class OfferStore:
     # -- shortlists -----------------------------------------------------------
     def _need_scenario(self, what: str) -> Scenario:
         if self.scenario is None:
-            raise InputError(f"{what} needs the scenario the store was seeded from: OfferStore(url, scenario=s) or store.attach(s)")
+            raise InputError(
+                f"{what} needs the scenario the store was seeded from: OfferStore(url, scenario=s) or store.attach(s)"
+            )
         return self.scenario
 
     def shortlist(self, package_id: str) -> tuple[Offer, ...]:
@@ -632,7 +662,9 @@ class OfferStore:
         elif self.scenario is not None:
             entry = next((o for o in self.shortlist(package_id) if o.provider_id == provider_id), None)
             if entry is None:
-                raise InputError(f"provider {provider_id!r} is not on package {package_id!r}'s shortlist (its lot or the district's spot market)")
+                raise InputError(
+                    f"provider {provider_id!r} is not on package {package_id!r}'s shortlist (its lot or the district's spot market)"
+                )
             if not entry.feasible and not force:
                 raise InputError(f"provider {provider_id!r} cannot take package {package_id!r}: {entry.reason}")
         now = self._now()
@@ -645,20 +677,41 @@ class OfferStore:
                     raise _live_error(package_id, live)
                 offer_id = conn.execute(
                     offers.insert().values(
-                        package_id=package_id, provider_id=provider_id, status="offered", offered_at=now,
-                        expires_at=expires, broker=broker, policy=policy,
+                        package_id=package_id,
+                        provider_id=provider_id,
+                        status="offered",
+                        offered_at=now,
+                        expires_at=expires,
+                        broker=broker,
+                        policy=policy,
                         rank=None if entry is None else entry.rank,
                         tier=None if entry is None else entry.tier,
                         added_travel_min_week=None if entry is None else entry.added_travel_min_week,
                     )
                 ).inserted_primary_key[0]
-                where = "" if entry is None else (
-                    f" ({'spot market' if entry.rank is None else f'rank {entry.rank}'}, tier {entry.tier}"
-                    + ("" if entry.added_travel_min_week is None else f", +{entry.added_travel_min_week} min travel a week")
-                    + ")"
+                where = (
+                    ""
+                    if entry is None
+                    else (
+                        f" ({'spot market' if entry.rank is None else f'rank {entry.rank}'}, tier {entry.tier}"
+                        + (
+                            ""
+                            if entry.added_travel_min_week is None
+                            else f", +{entry.added_travel_min_week} min travel a week"
+                        )
+                        + ")"
+                    )
                 )
-                self._audit(conn, now, broker, "offer", offer_id, package_id, provider_id,
-                            f"offered to {provider_id}{where}; policy {policy}; expires {expires.isoformat(timespec='seconds')}")
+                self._audit(
+                    conn,
+                    now,
+                    broker,
+                    "offer",
+                    offer_id,
+                    package_id,
+                    provider_id,
+                    f"offered to {provider_id}{where}; policy {policy}; expires {expires.isoformat(timespec='seconds')}",
+                )
         except IntegrityError:
             # Another broker's offer won the race (the unique partial index).
             with self._tx() as conn:
@@ -682,9 +735,13 @@ class OfferStore:
             if row.status != "offered":
                 raise InputError(f"offer {offer_id} is {row.status}: only an offered package can be accepted")
             if row.expires_at <= now:
-                raise InputError(f"offer {offer_id} expired at {row.expires_at.isoformat(timespec='seconds')} UTC; make a new offer")
+                raise InputError(
+                    f"offer {offer_id} expired at {row.expires_at.isoformat(timespec='seconds')} UTC; make a new offer"
+                )
             self._move(conn, offer_id, "offered", status="accepted", decided_at=now)
-            self._audit(conn, now, actor, "accept", offer_id, row.package_id, row.provider_id, f"{row.provider_id} accepted")
+            self._audit(
+                conn, now, actor, "accept", offer_id, row.package_id, row.provider_id, f"{row.provider_id} accepted"
+            )
         log.info("offer %d accepted", offer_id)
         return self.get(offer_id)
 
@@ -712,10 +769,20 @@ class OfferStore:
         with self._tx() as conn:
             row = self._row(conn, offer_id)
             if row.status not in ("offered", "accepted"):
-                raise InputError(f"offer {offer_id} is {row.status}: only an offered or accepted package can be declined")
+                raise InputError(
+                    f"offer {offer_id} is {row.status}: only an offered or accepted package can be declined"
+                )
             self._move(conn, offer_id, row.status, status="declined", reason=reason.strip(), decided_at=now)
-            self._audit(conn, now, actor, "decline", offer_id, row.package_id, row.provider_id,
-                        f"{row.provider_id} declined: {reason.strip()}")
+            self._audit(
+                conn,
+                now,
+                actor,
+                "decline",
+                offer_id,
+                row.package_id,
+                row.provider_id,
+                f"{row.provider_id} declined: {reason.strip()}",
+            )
         log.info("offer %d declined", offer_id)
         return self.next_provider(row.package_id, row.policy or "cascade")
 
@@ -735,8 +802,16 @@ class OfferStore:
             ).all()
             for row in due:
                 self._move(conn, row.id, "offered", status="expired", decided_at=now)
-                self._audit(conn, now, actor, "expire", row.id, row.package_id, row.provider_id,
-                            f"no answer from {row.provider_id} by {row.expires_at.isoformat(timespec='seconds')}")
+                self._audit(
+                    conn,
+                    now,
+                    actor,
+                    "expire",
+                    row.id,
+                    row.package_id,
+                    row.provider_id,
+                    f"no answer from {row.provider_id} by {row.expires_at.isoformat(timespec='seconds')}",
+                )
                 done.append(row.id)
         if done:
             log.info("%d offer(s) expired", len(done))
@@ -785,10 +860,20 @@ class OfferStore:
                     short.append(f"{_cell_text(wd, band)} needs {_hours(minutes)}, {_hours(left or 0)} left")
             if short:
                 # Raised inside the transaction: every booking above is rolled back.
-                raise InputError(f"cannot place offer {offer_id}: provider {row.provider_id} lacks capacity: " + "; ".join(short))
+                raise InputError(
+                    f"cannot place offer {offer_id}: provider {row.provider_id} lacks capacity: " + "; ".join(short)
+                )
             booked_text = ", ".join(f"{_cell_text(wd, b)} {_hours(m)}" for (wd, b), m in sorted(cells.items()))
-            self._audit(conn, now, actor, "place", offer_id, row.package_id, row.provider_id,
-                        f"placed with {row.provider_id}; booked {booked_text}")
+            self._audit(
+                conn,
+                now,
+                actor,
+                "place",
+                offer_id,
+                row.package_id,
+                row.provider_id,
+                f"placed with {row.provider_id}; booked {booked_text}",
+            )
         log.info("offer %d placed", offer_id)
         return self.get(offer_id)
 
@@ -857,7 +942,9 @@ class OfferStore:
     def _cells(self, conn: Connection, package_id: str, provider_id: str) -> dict[tuple[int, str], int]:
         """Minutes the package needs from the provider, per capacity cell."""
         banded = conn.execute(select(providers.c.banded).where(providers.c.provider_id == provider_id)).scalar()
-        need = {(r.weekday, r.band): r.minutes for r in conn.execute(select(needs).where(needs.c.package_id == package_id))}
+        need = {
+            (r.weekday, r.band): r.minutes for r in conn.execute(select(needs).where(needs.c.package_id == package_id))
+        }
         if banded and need:
             return {k: m for k, m in need.items() if m > 0}
         hours = conn.execute(select(packages.c.hours_week).where(packages.c.package_id == package_id)).scalar() or 0.0
@@ -865,7 +952,9 @@ class OfferStore:
 
     def _move(self, conn: Connection, offer_id: int, expected: str, **values: object) -> None:
         """Compare-and-set an offer's status; InputError if someone got there first."""
-        moved = conn.execute(update(offers).where(offers.c.id == offer_id, offers.c.status == expected).values(**values))
+        moved = conn.execute(
+            update(offers).where(offers.c.id == offer_id, offers.c.status == expected).values(**values)
+        )
         if moved.rowcount != 1:
             raise InputError(f"offer {offer_id} changed meanwhile (no longer {expected}); look at it again")
 
@@ -882,7 +971,13 @@ class OfferStore:
     ) -> None:
         conn.execute(
             audit_log.insert().values(
-                at=at, actor=actor, action=action, offer_id=offer_id, package_id=package_id, provider_id=provider_id, detail=detail
+                at=at,
+                actor=actor,
+                action=action,
+                offer_id=offer_id,
+                package_id=package_id,
+                provider_id=provider_id,
+                detail=detail,
             )
         )
 

@@ -222,7 +222,11 @@ class _Removal:
         if i not in self._matrix:
             rnd = self.rounds[i]
             carer = self.s.carer(rnd.carer_id)
-            points = [carer.home] + [self.s.client(self.s.visit(x.visit_id).client_id).location for x in rnd.stops] + [carer.home]
+            points = (
+                [carer.home]
+                + [self.s.client(self.s.visit(x.visit_id).client_id).location for x in rnd.stops]
+                + [carer.home]
+            )
             self._matrix[i] = self.travel.matrices(points, carer.mode)[0]
         return self._matrix[i]
 
@@ -255,9 +259,18 @@ def _moves(s: Scenario, state: BrokerState, removal: _Removal, movable: Sequence
             if prov.id == src or (prov.spot and not src_spot):
                 continue
             out.append(
-                _Move(pkg=pkg, src=src, dest=prov.id, rank=rank, tier=prov.tier, removal=saved, lower=0,
-                      short=tuple(state.short_bands(prov.id, pkg)), served=served,
-                      calls=len(s.visits_of_package(pkg.id)))
+                _Move(
+                    pkg=pkg,
+                    src=src,
+                    dest=prov.id,
+                    rank=rank,
+                    tier=prov.tier,
+                    removal=saved,
+                    lower=0,
+                    short=tuple(state.short_bands(prov.id, pkg)),
+                    served=served,
+                    calls=len(s.visits_of_package(pkg.id)),
+                )
             )
     return out
 
@@ -382,7 +395,9 @@ def _bound_visits(
             near = table[loc_ids[lo:hi]]
             to_new = near[:, r_prev].astype(np.int64)
             from_new = near[:, r_next].astype(np.int64)
-            fits = np.maximum(r_depart + to_new, early[lo:hi]) <= np.minimum(late[lo:hi], r_latest - from_new - dur[lo:hi])
+            fits = np.maximum(r_depart + to_new, early[lo:hi]) <= np.minimum(
+                late[lo:hi], r_latest - from_new - dur[lo:hi]
+            )
             detour = np.where(fits, to_new + from_new - r_direct, _INF).min(axis=1)
             trip = 2 * near[:, r_home].astype(np.int64).min(axis=1)
             best = np.minimum(detour, trip) * need[lo:hi]
@@ -447,7 +462,9 @@ def _swap_candidates(s: Scenario, state: BrokerState, moves: Iterable[_Move]) ->
             need = state.need(m.pkg)
             cap = state.remaining.get(m.dest, {})
             deficit[id(m)] = [
-                (k, m.pkg.hours_week - state.weekly_left.get(m.dest, 0.0)) if k[0] < 0 else (k, need[k] - cap.get(k, 0.0))
+                (k, m.pkg.hours_week - state.weekly_left.get(m.dest, 0.0))
+                if k[0] < 0
+                else (k, need[k] - cap.get(k, 0.0))
                 for k in m.short
             ]
         return deficit[id(m)]

@@ -441,7 +441,9 @@ def _time_to_travel(violations: tuple[Violation, ...]) -> CharterRule:
         if v.rule not in _SQUEEZE_RULES:
             continue
         counts[v.rule] += 1
-        where = " ".join(x for x in (f"visit {v.visit_id}" if v.visit_id else "", f"day {v.day}" if v.day is not None else "") if x)
+        where = " ".join(
+            x for x in (f"visit {v.visit_id}" if v.visit_id else "", f"day {v.day}" if v.day is not None else "") if x
+        )
         what = "care cut short" if v.rule == "duration" else "travel squeezed"
         failures.append(
             Failure(
@@ -526,7 +528,10 @@ def carer_minutes(
             here = there
         if rnd.stops:
             t.commute += leg(here, carer.home, carer.mode)
-    return {c: {"care": t.care, "travel": t.travel, "commute": t.commute, "waiting": t.waiting, "own": t.own} for c, t in out.items()}
+    return {
+        c: {"care": t.care, "travel": t.travel, "commute": t.commute, "waiting": t.waiting, "own": t.own}
+        for c, t in out.items()
+    }
 
 
 def _pay(s: Scenario, roster: Roster, travel: TravelModel, pay: PayParams) -> CharterRule:

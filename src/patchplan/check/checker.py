@@ -60,7 +60,13 @@ class Violation:
 
     def __str__(self) -> str:
         where = " ".join(
-            x for x in (f"carer {self.carer_id}" if self.carer_id else "", f"visit {self.visit_id}" if self.visit_id else "", f"day {self.day}" if self.day is not None else "") if x
+            x
+            for x in (
+                f"carer {self.carer_id}" if self.carer_id else "",
+                f"visit {self.visit_id}" if self.visit_id else "",
+                f"day {self.day}" if self.day is not None else "",
+            )
+            if x
         )
         return f"[{self.rule}] {where}: {self.detail}"
 
@@ -176,15 +182,9 @@ class _Checker:
         if "days" in meta and meta["days"]:
             days = {int(d) for d in meta["days"].split(",")}
         else:
-            days = {r.day for r in self.roster.rounds} | {
-                self.s.visit(u.visit_id).day for u in self.roster.unassigned
-            }
+            days = {r.day for r in self.roster.rounds} | {self.s.visit(u.visit_id).day for u in self.roster.unassigned}
         pid = self.roster.provider_id
-        placed = {
-            p.id
-            for p in self.s.packages
-            if p.status == "placed" and (pid is None or p.provider_id == pid)
-        }
+        placed = {p.id for p in self.s.packages if p.status == "placed" and (pid is None or p.provider_id == pid)}
         return {v.id for v in self.s.visits if v.package_id in placed and v.day in days}
 
     def flag(self, rule: str, detail: str, **where: Any) -> None:
@@ -248,7 +248,13 @@ class _Checker:
             travel_m += metres
             back = clock + minutes
             if rnd.back < back:
-                self.flag("travel", f"back home at {_t(rnd.back)} but cannot be before {_t(back)}", carer_id=carer.id, day=rnd.day, amount=back - rnd.back)
+                self.flag(
+                    "travel",
+                    f"back home at {_t(rnd.back)} but cannot be before {_t(back)}",
+                    carer_id=carer.id,
+                    day=rnd.day,
+                    amount=back - rnd.back,
+                )
             out_min = max(rnd.back, back) - rnd.leave
             paid += out_min
             worked[carer.id] += out_min
@@ -256,7 +262,13 @@ class _Checker:
                 gaps.append((back, rnd.back))
             self._shift_rules(rnd, carer.id, out_min, max(rnd.back, back), gaps)
             if self.capacity is not None and load > self.capacity:
-                self.flag("capacity", f"load {load} > capacity {self.capacity}", carer_id=carer.id, day=rnd.day, amount=load - self.capacity)
+                self.flag(
+                    "capacity",
+                    f"load {load} > capacity {self.capacity}",
+                    carer_id=carer.id,
+                    day=rnd.day,
+                    amount=load - self.capacity,
+                )
         for carer_id, minutes in worked.items():
             limit = s.carer(carer_id).max_hours_week * 60
             if minutes > limit + 1e-9:
@@ -282,7 +294,12 @@ class _Checker:
             self.flag("window", f"starts {_t(start)}, allowed {_t(v.early)}-{_t(v.late)}", amount=amount, **where)
         if end - start < v.duration_min:
             # Longer is an overrun (it happens); shorter is care cut short.
-            self.flag("duration", f"{end - start} min of care, {v.duration_min} commissioned", amount=v.duration_min - (end - start), **where)
+            self.flag(
+                "duration",
+                f"{end - start} min of care, {v.duration_min} commissioned",
+                amount=v.duration_min - (end - start),
+                **where,
+            )
         missing = v.skills - carer.skills
         if missing:
             self.flag("skills", f"carer lacks {', '.join(sorted(missing))}", **where)
@@ -292,7 +309,9 @@ class _Checker:
             self.flag("prohibited", "carer is prohibited for this client", **where)
         package = s.package(v.package_id)
         if package.provider_id is not None and package.provider_id != carer.provider_id:
-            self.flag("wrong_provider", f"package is with {package.provider_id}, carer works for {carer.provider_id}", **where)
+            self.flag(
+                "wrong_provider", f"package is with {package.provider_id}, carer works for {carer.provider_id}", **where
+            )
 
     def _shift_rules(self, rnd: Any, carer_id: str, out_min: int, back: int, gaps: list[tuple[int, int]]) -> None:
         shifts = [sh for sh in self.s.shifts_of(carer_id) if sh.day == rnd.day]
@@ -309,7 +328,9 @@ class _Checker:
                 **where,
             )
         if out_min > sh.work_limit:
-            self.flag("shift_work", f"{out_min} min of work, limit {sh.work_limit}", amount=out_min - sh.work_limit, **where)
+            self.flag(
+                "shift_work", f"{out_min} min of work, limit {sh.work_limit}", amount=out_min - sh.work_limit, **where
+            )
         night = sh.end > (sh.day + 1) * DAY_MIN
         if night or out_min <= WTR_WORK_MIN:
             return
@@ -351,7 +372,12 @@ class _Checker:
                 self.flag("double_up_incomplete", f"{len(carers)} of {v.carers_required} carers", visit_id=vid)
             starts = {t for _, t in carers}
             if len(starts) > 1:
-                self.flag("double_up_sync", f"carers start at {sorted(_t(t) for t in starts)}", visit_id=vid, amount=max(starts) - min(starts))
+                self.flag(
+                    "double_up_sync",
+                    f"carers start at {sorted(_t(t) for t in starts)}",
+                    visit_id=vid,
+                    amount=max(starts) - min(starts),
+                )
 
     def _links(self, served: dict[str, list[tuple[str, int]]]) -> None:
         for link in self.s.links:
@@ -367,7 +393,9 @@ class _Checker:
                     amount=min(abs(gap - link.min_gap), abs(gap - link.max_gap)),
                 )
             if {c for c, _ in a} & {c for c, _ in b}:
-                self.flag("link_same_carer", f"{link.first} and {link.second} need two different carers", visit_id=link.second)
+                self.flag(
+                    "link_same_carer", f"{link.first} and {link.second} need two different carers", visit_id=link.second
+                )
 
     def _kpis(
         self,
@@ -419,7 +447,9 @@ class _Checker:
         days = len({r.day for r in self.roster.rounds}) or 1
         under = sum(
             1
-            for c in {x.id for x in s.carers if x.provider_id == self.roster.provider_id or self.roster.provider_id is None}
+            for c in {
+                x.id for x in s.carers if x.provider_id == self.roster.provider_id or self.roster.provider_id is None
+            }
             if hours.get(c, 0.0) + 1e-9 < s.carer(c).contracted_hours_week * min(1.0, days / 7)
         )
         n_served = len(served)

@@ -33,10 +33,13 @@ scenario_app = typer.Typer(help="Generate and inspect scenarios.", no_args_is_he
 app.add_typer(scenario_app, name="scenario")
 bench_app = typer.Typer(help="Run public benchmark instances (Solomon, Mankowska HHCRSP).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-broker_app = typer.Typer(help="Offer packages to framework providers: shortlists and backlog allocation.", no_args_is_help=True)
+broker_app = typer.Typer(
+    help="Offer packages to framework providers: shortlists and backlog allocation.", no_args_is_help=True
+)
 app.add_typer(broker_app, name="broker")
 patches_app = typer.Typer(help="Design neighbourhood patches and compare designs end to end.", no_args_is_help=True)
 app.add_typer(patches_app, name="patches")
+
 
 def main() -> None:
     """Entry point of the console script."""
@@ -78,10 +81,14 @@ GEN_STEPS = ["demand", "providers", "carers", "brokerage", "scenario", "status q
 @job
 def scenario_essex(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the scenario to.")],
-    district: Annotated[str | None, typer.Option("--district", help="One district (name or code) instead of the county.")] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", help="One district (name or code) instead of the county.")
+    ] = None,
     seed: SeedOpt = 1,
     scale: Annotated[float, typer.Option("--scale", help="Multiply every published total (0 < F <= 5).")] = 1.0,
-    backlog: Annotated[int | None, typer.Option("--backlog", help="Packages awaiting a provider (default ~4% of clients).")] = None,
+    backlog: Annotated[
+        int | None, typer.Option("--backlog", help="Packages awaiting a provider (default ~4% of clients).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="Table format: csv or parquet.")] = "csv",
     as_json: JsonOpt = False,
 ) -> None:
@@ -170,7 +177,9 @@ def validate(
     if as_json:
         emit_json(summary)
         return
-    out.print(f"[green]ok:[/] {folder} is a valid scenario: " + ", ".join(f"{v} {k}" for k, v in list(summary.items())[1:]))
+    out.print(
+        f"[green]ok:[/] {folder} is a valid scenario: " + ", ".join(f"{v} {k}" for k, v in list(summary.items())[1:])
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -183,17 +192,41 @@ TimeLimitOpt = Annotated[float, typer.Option("--time-limit", help="Wall-clock se
 @job
 def rounds(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
-    provider: Annotated[str | None, typer.Option("--provider", help="Provider id (default: the largest framework provider).")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Provider id (default: the largest framework provider).")
+    ] = None,
     day: Annotated[str | None, typer.Option("--day", help="Plan one day (YYYY-MM-DD).")] = None,
-    week: Annotated[str | None, typer.Option("--week", help="Plan seven days from this date, with continuity of carer.")] = None,
-    team_cap: Annotated[int | None, typer.Option("--team-cap", help="Most distinct carers a client should see (default 3 with --week).")] = None,
-    hard_cap: Annotated[bool, typer.Option("--hard-cap", help="Never exceed --team-cap (leave the visit unassigned).")] = False,
-    teams: Annotated[bool, typer.Option("--teams", help="Neighbourhood teams: each client served by one team.")] = False,
-    prefer_known: Annotated[bool, typer.Option("--prefer-known", help="Start each client's team from the carers who know them.")] = False,
-    template: Annotated[Path | None, typer.Option("--template", help="Last week's roster: keep each call with its carer where possible.")] = None,
-    template_scenario: Annotated[Path | None, typer.Option("--template-scenario", help="Scenario folder the template was made for (default: this one).")] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", help="Plan seven days from this date, with continuity of carer.")
+    ] = None,
+    team_cap: Annotated[
+        int | None, typer.Option("--team-cap", help="Most distinct carers a client should see (default 3 with --week).")
+    ] = None,
+    hard_cap: Annotated[
+        bool, typer.Option("--hard-cap", help="Never exceed --team-cap (leave the visit unassigned).")
+    ] = False,
+    teams: Annotated[
+        bool, typer.Option("--teams", help="Neighbourhood teams: each client served by one team.")
+    ] = False,
+    prefer_known: Annotated[
+        bool, typer.Option("--prefer-known", help="Start each client's team from the carers who know them.")
+    ] = False,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="Last week's roster: keep each call with its carer where possible."),
+    ] = None,
+    template_scenario: Annotated[
+        Path | None,
+        typer.Option("--template-scenario", help="Scenario folder the template was made for (default: this one)."),
+    ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the roster and KPIs.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Wall-clock seconds for the whole plan (default 60 a day, at most 300: what a 500-visit provider-day needs to serve every call).")] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Wall-clock seconds for the whole plan (default 60 a day, at most 300: what a 500-visit provider-day needs to serve every call).",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     params_file: Annotated[Path | None, typer.Option("--params", help="TOML file of rounds parameters.")] = None,
     as_json: JsonOpt = False,
@@ -216,13 +249,23 @@ def rounds(
         params = params.replace(team_cap=3 if team_cap is None else team_cap)
     elif team_cap is not None:
         params = params.replace(team_cap=team_cap)
-    params = params.replace(cap_hard=hard_cap or params.cap_hard, teams_mode=teams or params.teams_mode,
-                            prefer_known=prefer_known or params.prefer_known)
+    params = params.replace(
+        cap_hard=hard_cap or params.cap_hard,
+        teams_mode=teams or params.teams_mode,
+        prefer_known=prefer_known or params.prefer_known,
+    )
     started = time.perf_counter()
     n_days = len(days) if days else s.days
     if time_limit is None:
         time_limit = min(300.0, 60.0 * n_days)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, disable=as_json) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json,
+    ) as bar:
         task = bar.add_task(f"planning {pid}, {n_days} day(s), up to {time_limit:.0f} s", total=n_days)
         moves = None
         if template is not None:
@@ -231,13 +274,24 @@ def rounds(
 
             last = read_scenario(template_scenario) if template_scenario else s
             roster, moves = plan_from_template(
-                s, read_roster(template, last), pid, days=days, params=params, time_limit_s=time_limit, seed=seed,
+                s,
+                read_roster(template, last),
+                pid,
+                days=days,
+                params=params,
+                time_limit_s=time_limit,
+                seed=seed,
                 template_scenario=last,
             )
             bar.update(task, completed=n_days)
         else:
             roster = plan_rounds(
-                s, pid, days, params=params, time_limit_s=time_limit, seed=seed,
+                s,
+                pid,
+                days,
+                params=params,
+                time_limit_s=time_limit,
+                seed=seed,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     runtime = time.perf_counter() - started
@@ -310,7 +364,9 @@ def _compare_table(headline: dict[str, Any], title: str) -> None:
             row += [_fmt(theirs), change]
         table.add_row(*row)
     out.print(table)
-    out.print(f"violations (independent checker): {headline.get('violations', 0)}; runtime {headline.get('runtime_s')} s")
+    out.print(
+        f"violations (independent checker): {headline.get('violations', 0)}; runtime {headline.get('runtime_s')} s"
+    )
 
 
 def _fmt(value: Any) -> str:
@@ -326,7 +382,13 @@ def check_cmd(
     roster: Annotated[Path, typer.Argument(help="Roster folder or roster.csv (ours or hand-made).")],
     as_json: JsonOpt = False,
     charter: Annotated[bool, typer.Option("--charter", help="Also check UNISON's Ethical Care Charter rules.")] = False,
-    floor: Annotated[str, typer.Option("--floor", help="Charter pay floor: national_living_wage, real_living_wage, london_living_wage or £ an hour.")] = "national_living_wage",
+    floor: Annotated[
+        str,
+        typer.Option(
+            "--floor",
+            help="Charter pay floor: national_living_wage, real_living_wage, london_living_wage or £ an hour.",
+        ),
+    ] = "national_living_wage",
 ) -> None:
     """Check any roster against every rule and score it with the same KPIs."""
     from patchplan.check.checker import check_and_score
@@ -362,13 +424,18 @@ def check_cmd(
         out.print(f"... and {len(violations) - 50} more (use --json for all)")
     if report is None:
         return
-    rules = Table(title=f"Ethical Care Charter (pay floor: {report.pay.pay_floor.label}, £{report.pay.pay_floor.gbp_h:.2f}/h)")
+    rules = Table(
+        title=f"Ethical Care Charter (pay floor: {report.pay.pay_floor.label}, £{report.pay.pay_floor.gbp_h:.2f}/h)"
+    )
     for col in ("rule", "scope", "result", "failing", "e.g."):
         rules.add_column(col)
     for rule in report.rules:
         first = rule.failures[0] if rule.failures else None
         rules.add_row(
-            rule.title, rule.scope, "[green]pass[/]" if rule.passed else "[red]fail[/]", str(len(rule.failures)),
+            rule.title,
+            rule.scope,
+            "[green]pass[/]" if rule.passed else "[red]fail[/]",
+            str(len(rule.failures)),
             "" if first is None else _escape(f"{first.who}: {first.detail}"),
         )
     out.print(rules)
@@ -460,7 +527,13 @@ def replan_cmd(
 # ---------------------------------------------------------------------------
 # broker
 # ---------------------------------------------------------------------------
-PolicyOpt = Annotated[str, typer.Option("--policy", help="cascade (rank order), tiered (least travel in the best tier) or weighted (60% quality / 40% cost).")]
+PolicyOpt = Annotated[
+    str,
+    typer.Option(
+        "--policy",
+        help="cascade (rank order), tiered (least travel in the best tier) or weighted (60% quality / 40% cost).",
+    ),
+]
 
 
 @broker_app.command("shortlist")
@@ -487,9 +560,14 @@ def broker_shortlist(
     for o in offers:
         mark = "->" if pick is not None and o.provider_id == pick.provider_id else ""
         table.add_row(
-            mark, f"{o.provider_id} {o.provider_name}", "spot" if o.tier == 3 else str(o.tier), str(o.rank or ""),
-            "yes" if o.feasible else "no", "" if o.added_travel_min_day is None else f"+{o.added_travel_min_day:.0f} min",
-            f"£{o.rate_gbp_h:.2f}", o.reason,
+            mark,
+            f"{o.provider_id} {o.provider_name}",
+            "spot" if o.tier == 3 else str(o.tier),
+            str(o.rank or ""),
+            "yes" if o.feasible else "no",
+            "" if o.added_travel_min_day is None else f"+{o.added_travel_min_day:.0f} min",
+            f"£{o.rate_gbp_h:.2f}",
+            o.reason,
         )
     out.print(table)
     out.print("No provider can take it." if pick is None else f"{policy} offers it to [bold]{pick.provider_id}[/].")
@@ -514,7 +592,9 @@ def broker_allocate(
     with progress_steps(["cascade", "shortlists", "joint allocation"], quiet=as_json) as advance:
         advance("cascade")
         plain = cascade_backlog(s, pkgs, state=BrokerState(s))
-        joint = allocate(s, policy, packages=pkgs, time_limit_s=time_limit, seed=seed, state=BrokerState(s), progress=advance)
+        joint = allocate(
+            s, policy, packages=pkgs, time_limit_s=time_limit, seed=seed, state=BrokerState(s), progress=advance
+        )
     headline = {
         "policy": policy,
         "packages": len(pkgs),
@@ -564,7 +644,9 @@ def _write_allocations(folder: Path, allocations: dict[str, Any]) -> None:
             writer = csv.writer(fh)
             writer.writerow(["package_id", "provider_id", "hours_week", "spot", "added_travel_min_week", "rule"])
             for p in alloc.placements:
-                writer.writerow([p.package_id, p.provider_id or "", p.hours_week, int(p.spot), p.added_travel_min_week, p.rule])
+                writer.writerow(
+                    [p.package_id, p.provider_id or "", p.hours_week, int(p.spot), p.added_travel_min_week, p.rule]
+                )
 
 
 # ---------------------------------------------------------------------------
@@ -577,8 +659,12 @@ def patches_design(
     out_file: Annotated[Path, typer.Option("--out", help="GeoJSON file to write.")],
     k: Annotated[int | None, typer.Option("--k", help="Number of patches.")] = None,
     hours: Annotated[float | None, typer.Option("--hours", help="Target demand hours a week per patch.")] = None,
-    tolerance: Annotated[float, typer.Option("--tolerance", help="Balance: patches within +- this share of the mean.")] = 0.15,
-    across_districts: Annotated[bool, typer.Option("--across-districts", help="Let patches cross district borders.")] = False,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Balance: patches within +- this share of the mean.")
+    ] = 0.15,
+    across_districts: Annotated[
+        bool, typer.Option("--across-districts", help="Let patches cross district borders.")
+    ] = False,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -590,7 +676,9 @@ def patches_design(
     if (k is None) == (hours is None):
         raise InputError("give exactly one of --k or --hours")
     with progress_steps(["designing"], quiet=as_json):
-        design = pt.design(s, k=k, target_hours=hours, tolerance=tolerance, within_districts=not across_districts, seed=seed)
+        design = pt.design(
+            s, k=k, target_hours=hours, tolerance=tolerance, within_districts=not across_districts, seed=seed
+        )
     problems = pt.check_design(s, design)
     pt.to_geojson(s, design, out_file)
     rows = pt.design_kpis(s, design)
@@ -601,8 +689,14 @@ def patches_design(
     for col in ("id", "name", "areas", "hours", "balance", "compactness_min"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r.get("id", "")), str(r.get("name", "")), str(r.get("areas", "")), _fmt(r.get("demand_hours", r.get("hours"))),
-                      _fmt(r.get("balance")), _fmt(r.get("compactness_min")))
+        table.add_row(
+            str(r.get("id", "")),
+            str(r.get("name", "")),
+            str(r.get("areas", "")),
+            _fmt(r.get("demand_hours", r.get("hours"))),
+            _fmt(r.get("balance")),
+            _fmt(r.get("compactness_min")),
+        )
     out.print(table)
     out.print(f"{'no problems' if not problems else problems}; written to [bold]{out_file}[/]")
 
@@ -611,15 +705,30 @@ def patches_design(
 @job
 def patches_compare(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
-    designs: Annotated[list[str], typer.Argument(help="Designs: today, districts, prime, k=60, hours=2000, or a .geojson path.")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report (index.html, CSV, GeoJSON).")] = None,
+    designs: Annotated[
+        list[str], typer.Argument(help="Designs: today, districts, prime, k=60, hours=2000, or a .geojson path.")
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the report (index.html, CSV, GeoJSON).")
+    ] = None,
     mode: Annotated[str, typer.Option("--mode", help="full (rounds solver) or fast (greedy approximation).")] = "full",
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (default: local processes).")] = None,
-    reablement: Annotated[float, typer.Option("--reablement", help="Share of packages cut by a trusted assessor (Newham: 12.25 -> 8.75 h).")] = 0.0,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (default: local processes).")
+    ] = None,
+    reablement: Annotated[
+        float,
+        typer.Option("--reablement", help="Share of packages cut by a trusted assessor (Newham: 12.25 -> 8.75 h)."),
+    ] = 0.0,
     walking: Annotated[bool, typer.Option("--walking", help="Carers walk in dense urban patches.")] = False,
-    micro: Annotated[bool, typer.Option("--micro-enterprise", help="Local micro-enterprises lead rural patches.")] = False,
-    subcontract: Annotated[float, typer.Option("--subcontract", help="Share of a patch's packages the lead subcontracts.")] = 0.0,
-    seconds_per_visit: Annotated[float, typer.Option("--seconds-per-visit", help="Full mode: solver time per weekly visit.")] = 0.004,
+    micro: Annotated[
+        bool, typer.Option("--micro-enterprise", help="Local micro-enterprises lead rural patches.")
+    ] = False,
+    subcontract: Annotated[
+        float, typer.Option("--subcontract", help="Share of a patch's packages the lead subcontracts.")
+    ] = 0.0,
+    seconds_per_visit: Annotated[
+        float, typer.Option("--seconds-per-visit", help="Full mode: solver time per weekly visit.")
+    ] = 0.004,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -632,18 +741,45 @@ def patches_compare(
     levers = Levers(reablement_share=reablement, walking=walking, micro_enterprise=micro, subcontract_share=subcontract)
     built = [build_design(s, spec, levers=levers, seed=seed) for spec in designs]
     results = []
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=as_json) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=as_json,
+    ) as bar:
         for d in built:
             task = bar.add_task(f"design {d.name}", total=None)
             results.append(
-                evaluate(s, d, mode=mode, scheduler=scheduler, seconds_per_visit=seconds_per_visit, seed=seed,
-                         progress=lambda done, total, task=task: bar.update(task, completed=done, total=total))
+                evaluate(
+                    s,
+                    d,
+                    mode=mode,
+                    scheduler=scheduler,
+                    seconds_per_visit=seconds_per_visit,
+                    seed=seed,
+                    progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
+                )
             )
     if out_dir is not None:
-        patches_report(s, built, results, out_dir, settings={"mode": mode, "seed": seed, "seconds per visit": seconds_per_visit,
-                                                              "reablement share": reablement, "walking": walking,
-                                                              "micro-enterprise": micro, "subcontract share": subcontract})
+        patches_report(
+            s,
+            built,
+            results,
+            out_dir,
+            settings={
+                "mode": mode,
+                "seed": seed,
+                "seconds per visit": seconds_per_visit,
+                "reablement share": reablement,
+                "walking": walking,
+                "micro-enterprise": micro,
+                "subcontract share": subcontract,
+            },
+        )
     heads = [r.headline() for r in results]
     if as_json:
         emit_json(heads)
@@ -652,9 +788,21 @@ def patches_compare(
     table.add_column("KPI")
     for h in heads:
         table.add_column(h["design"], justify="right")
-    for key in ("patches", "travel_hours_week", "travel_miles_week", "travel_cost_gbp_week", "co2_kg_week", "carer_hours_week",
-                "carers_needed", "unplaced_hours", "spot_hours", "distinct_carers_per_client_mean", "provider_load_cv",
-                "violations", "runtime_s"):
+    for key in (
+        "patches",
+        "travel_hours_week",
+        "travel_miles_week",
+        "travel_cost_gbp_week",
+        "co2_kg_week",
+        "carer_hours_week",
+        "carers_needed",
+        "unplaced_hours",
+        "spot_hours",
+        "distinct_carers_per_client_mean",
+        "provider_load_cv",
+        "violations",
+        "runtime_s",
+    ):
         table.add_row(key.replace("_", " "), *[_fmt(h[key]) for h in heads])
     out.print(table)
     if out_dir is not None:
@@ -671,9 +819,19 @@ def demo(
     county: Annotated[bool, typer.Option("--county", help="All twelve districts (takes longer).")] = False,
     seed: SeedOpt = 1,
     scale: Annotated[float, typer.Option("--scale", help="Scale of the demand (1 = the published totals).")] = 1.0,
-    rounds_time: Annotated[float, typer.Option("--rounds-time", help="Seconds for the provider's week of rounds.")] = 150.0,
-    full_patches: Annotated[bool, typer.Option("--full-patches", help="Evaluate patch designs with the rounds solver (slower).")] = False,
-    deterministic: Annotated[bool, typer.Option("--deterministic", help="Solution budgets instead of time: same numbers on any machine when --rounds-time is above what they need.")] = False,
+    rounds_time: Annotated[
+        float, typer.Option("--rounds-time", help="Seconds for the provider's week of rounds.")
+    ] = 150.0,
+    full_patches: Annotated[
+        bool, typer.Option("--full-patches", help="Evaluate patch designs with the rounds solver (slower).")
+    ] = False,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            "--deterministic",
+            help="Solution budgets instead of time: same numbers on any machine when --rounds-time is above what they need.",
+        ),
+    ] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the report and its files.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -682,8 +840,12 @@ def demo(
 
     folder = out_dir or Path(tempfile.mkdtemp(prefix="patchplan-demo-"))
     settings = DemoSettings(
-        district=None if county else district, seed=seed, scale=scale, rounds_time_s=rounds_time,
-        patches_mode="full" if full_patches else "fast", deterministic=deterministic,
+        district=None if county else district,
+        seed=seed,
+        scale=scale,
+        rounds_time_s=rounds_time,
+        patches_mode="full" if full_patches else "fast",
+        deterministic=deterministic,
     )
     with progress_steps(list(STEPS), quiet=as_json) as advance:
         result = run_demo(settings, folder, progress=advance)
@@ -696,13 +858,25 @@ def demo(
     table.add_column("today", justify="right")
     table.add_column("patchplan", justify="right")
     table.add_row("broker: backlog hours placed", _fmt(h["cascade_hours_placed"]), _fmt(h["joint_hours_placed"]))
-    table.add_row("broker: added travel, min a week", _fmt(h["cascade_added_travel_min"]), _fmt(h["joint_added_travel_min"]))
-    table.add_row(f"rounds ({h['provider']}): travel, min a week", _fmt(h["status_quo_travel_min"]), _fmt(h["travel_min"]))
-    table.add_row("rounds: distinct carers per client", _fmt(h["status_quo_distinct_carers_per_client_mean"]), _fmt(h["distinct_carers_per_client_mean"]))
+    table.add_row(
+        "broker: added travel, min a week", _fmt(h["cascade_added_travel_min"]), _fmt(h["joint_added_travel_min"])
+    )
+    table.add_row(
+        f"rounds ({h['provider']}): travel, min a week", _fmt(h["status_quo_travel_min"]), _fmt(h["travel_min"])
+    )
+    table.add_row(
+        "rounds: distinct carers per client",
+        _fmt(h["status_quo_distinct_carers_per_client_mean"]),
+        _fmt(h["distinct_carers_per_client_mean"]),
+    )
     table.add_row("rounds: visits unassigned", _fmt(h["status_quo_unassigned_visits"]), _fmt(h["unassigned_visits"]))
     designs = h["designs"]
     names = list(designs)
-    table.add_row(f"patches: travel h a week ({names[0]} vs {names[-1]})", _fmt(designs[names[0]]["travel_hours_week"]), _fmt(designs[names[-1]]["travel_hours_week"]))
+    table.add_row(
+        f"patches: travel h a week ({names[0]} vs {names[-1]})",
+        _fmt(designs[names[0]]["travel_hours_week"]),
+        _fmt(designs[names[-1]]["travel_hours_week"]),
+    )
     out.print(table)
     out.print(f"Report: [bold]{result.report}[/] (open it in a browser); files in {folder}; {h['runtime_s']} s.")
 

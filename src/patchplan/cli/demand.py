@@ -106,10 +106,12 @@ def demand_publish(
     table.add_column("cells", justify="right")
     table.add_column("hours a week", justify="right")
     table.add_row("published as they are", f"{report.cells_fine:,}", f"{report.hours_fine:,.1f}")
-    table.add_row(f"merged (from {report.merged_from:,} small cells)", f"{report.cells_merged:,}",
-                  f"{report.hours_merged:,.1f}")
-    table.add_row("suppressed (district totals only)", f"{report.suppressed_cells:,}",
-                  f"{report.suppressed_hours:,.1f}")
+    table.add_row(
+        f"merged (from {report.merged_from:,} small cells)", f"{report.cells_merged:,}", f"{report.hours_merged:,.1f}"
+    )
+    table.add_row(
+        "suppressed (district totals only)", f"{report.suppressed_cells:,}", f"{report.suppressed_hours:,.1f}"
+    )
     table.add_row("total", "", f"{report.hours_total:,.1f}")
     out.print(table)
     out.print(f"Written to [bold]{out_dir}[/]: demand.csv, demand.geojson, demand.html.")

@@ -39,7 +39,11 @@ DEFAULT_DB = "sqlite:///patchplan-offers.db"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 DbOpt = Annotated[
     str,
-    typer.Option("--db", envvar="PATCHPLAN_OFFERS_DB", help="Offers database: any SQLAlchemy URL (e.g. postgresql+psycopg://host/db)."),
+    typer.Option(
+        "--db",
+        envvar="PATCHPLAN_OFFERS_DB",
+        help="Offers database: any SQLAlchemy URL (e.g. postgresql+psycopg://host/db).",
+    ),
 ]
 ActorOpt = Annotated[
     str | None,
@@ -48,7 +52,10 @@ ActorOpt = Annotated[
 OfferArg = Annotated[int, typer.Argument(help="Offer id (see `offers list`).")]
 PolicyOpt = Annotated[
     str,
-    typer.Option("--policy", help="cascade (rank order), tiered (least travel in the best tier) or weighted (60% quality / 40% cost)."),
+    typer.Option(
+        "--policy",
+        help="cascade (rank order), tiered (least travel in the best tier) or weighted (60% quality / 40% cost).",
+    ),
 ]
 
 
@@ -93,10 +100,15 @@ def _show(rec: StoredOffer, verb: str) -> None:
 def offers_offer(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder (seeds the store on first use).")],
     package: Annotated[str, typer.Option("--package", help="Package id (awaiting a provider).")],
-    provider: Annotated[str | None, typer.Option("--provider", help="Provider id (default: the policy's choice among providers not tried yet).")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", help="Provider id (default: the policy's choice among providers not tried yet)."),
+    ] = None,
     policy: PolicyOpt = "cascade",
     ttl_hours: Annotated[float, typer.Option("--ttl-hours", help="Hours the provider has to answer.")] = 48.0,
-    force: Annotated[bool, typer.Option("--force", help="Offer even if the shortlist says the provider cannot take it.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Offer even if the shortlist says the provider cannot take it.")
+    ] = False,
     db: DbOpt = DEFAULT_DB,
     broker: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -123,7 +135,9 @@ def offers_offer(
 
 @offers_app.command("accept")
 @job
-def offers_accept(offer_id: OfferArg, db: DbOpt = DEFAULT_DB, broker: ActorOpt = None, as_json: JsonOpt = False) -> None:
+def offers_accept(
+    offer_id: OfferArg, db: DbOpt = DEFAULT_DB, broker: ActorOpt = None, as_json: JsonOpt = False
+) -> None:
     """Record that the provider accepted an offer."""
     store = _store(db)
     try:
@@ -142,7 +156,9 @@ def offers_accept(offer_id: OfferArg, db: DbOpt = DEFAULT_DB, broker: ActorOpt =
 def offers_decline(
     offer_id: OfferArg,
     reason: Annotated[str, typer.Option("--reason", help="Why the provider declined (kept in the audit trail).")],
-    scenario: Annotated[Path | None, typer.Option("--scenario", help="Scenario folder (default: the one the store was seeded from).")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario folder (default: the one the store was seeded from).")
+    ] = None,
     db: DbOpt = DEFAULT_DB,
     broker: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -160,10 +176,14 @@ def offers_decline(
         return
     _show(rec, "declined by")
     if nxt is None:
-        out.print(f"  No other provider can take {rec.package_id}: it stays awaiting (see `patchplan broker shortlist`).")
+        out.print(
+            f"  No other provider can take {rec.package_id}: it stays awaiting (see `patchplan broker shortlist`)."
+        )
     else:
         out.print(f"  Next: [bold]{_where(nxt)}[/]")
-        out.print(f"  Offer it with: patchplan offers offer SCENARIO --package {rec.package_id} --provider {nxt.provider_id}")
+        out.print(
+            f"  Offer it with: patchplan offers offer SCENARIO --package {rec.package_id} --provider {nxt.provider_id}"
+        )
 
 
 @offers_app.command("place")
@@ -184,7 +204,9 @@ def offers_place(offer_id: OfferArg, db: DbOpt = DEFAULT_DB, broker: ActorOpt = 
 @offers_app.command("expire")
 @job
 def offers_expire(
-    now: Annotated[str | None, typer.Option("--now", help="Expire as of this UTC time (YYYY-MM-DDTHH:MM; default now).")] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Expire as of this UTC time (YYYY-MM-DDTHH:MM; default now).")
+    ] = None,
     db: DbOpt = DEFAULT_DB,
     broker: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -229,8 +251,15 @@ def offers_list(
         table.add_column(col)
     for r in recs:
         table.add_row(
-            str(r.id), r.package_id, r.provider_id, r.status, _when(r.offered_at),
-            _when(r.placed_at or r.decided_at), _when(r.expires_at), r.broker, r.reason or "",
+            str(r.id),
+            r.package_id,
+            r.provider_id,
+            r.status,
+            _when(r.offered_at),
+            _when(r.placed_at or r.decided_at),
+            _when(r.expires_at),
+            r.broker,
+            r.reason or "",
         )
     out.print(table)
 
@@ -256,8 +285,14 @@ def offers_audit(
         table.add_column(col)
     for r in rows:
         table.add_row(
-            str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.action, "" if r.offer_id is None else str(r.offer_id),
-            r.package_id or "", r.provider_id or "", r.detail,
+            str(r.id),
+            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.actor,
+            r.action,
+            "" if r.offer_id is None else str(r.offer_id),
+            r.package_id or "",
+            r.provider_id or "",
+            r.detail,
         )
     out.print(table)
 

@@ -31,7 +31,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the moves as JSON o
 @job
 def transfers(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder (its status-quo roster is today's rounds).")],
-    district: Annotated[str | None, typer.Option("--district", help="Only packages of clients in this district (name or code).")] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", help="Only packages of clients in this district (name or code).")
+    ] = None,
     max_results: Annotated[int, typer.Option("--max", help="At most this many moves.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
@@ -62,8 +64,12 @@ def transfers(
         package = m.package_id if m.swap_package_id is None else f"{m.package_id} <-> {m.swap_package_id}"
         arrow = "->" if m.swap_package_id is None else "<->"
         table.add_row(
-            str(i), package, f"{m.from_provider} {arrow} {m.to_provider}", f"{m.saving_min_week:,}",
-            "spot" if m.rank is None else str(m.rank), m.reason,
+            str(i),
+            package,
+            f"{m.from_provider} {arrow} {m.to_provider}",
+            f"{m.saving_min_week:,}",
+            "spot" if m.rank is None else str(m.rank),
+            m.reason,
         )
     out.print(table)
     if not moves:

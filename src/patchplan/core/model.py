@@ -448,9 +448,7 @@ class Framework:
     """The council's ranked lists, one per lot (district x service x cohort)."""
 
     lots: tuple[Lot, ...] = ()
-    _by_key: dict[tuple[str, str, str], Lot] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _by_key: dict[tuple[str, str, str], Lot] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {lot.key: lot for lot in self.lots})
@@ -488,9 +486,7 @@ class Carer:
             self.contracted_hours_week,
             "must be >= 0",
         )
-        c.require(
-            self.max_hours_week > 0, "max_hours_week", self.max_hours_week, "must be > 0"
-        )
+        c.require(self.max_hours_week > 0, "max_hours_week", self.max_hours_week, "must be > 0")
         c.done()
 
 
@@ -653,9 +649,7 @@ class Scenario:
     status_quo: Roster | None = None
     #: Settings a scenario carries (e.g. travel parameters), as TOML tables.
     settings: tuple[tuple[str, Any], ...] = ()
-    _index: dict[str, dict[str, Any]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _index: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -751,24 +745,16 @@ class Scenario:
         return tuple(c for c in self.carers if c.provider_id == provider_id)
 
     def shifts_of(self, carer_id: str) -> tuple[Shift, ...]:
-        return self._grouped("shifts_by_carer", self.shifts, lambda s: s.carer_id).get(
-            carer_id, ()
-        )
+        return self._grouped("shifts_by_carer", self.shifts, lambda s: s.carer_id).get(carer_id, ())
 
     def visits_of_package(self, package_id: str) -> tuple[Visit, ...]:
-        return self._grouped("visits_by_package", self.visits, lambda v: v.package_id).get(
-            package_id, ()
-        )
+        return self._grouped("visits_by_package", self.visits, lambda v: v.package_id).get(package_id, ())
 
     def visits_of_provider(self, provider_id: str, days: Iterable[int] | None = None) -> tuple[Visit, ...]:
         """Visits of packages placed with a provider, optionally on some days."""
         wanted = None if days is None else set(days)
         placed = {p.id for p in self.packages if p.provider_id == provider_id and p.status == "placed"}
-        return tuple(
-            v
-            for v in self.visits
-            if v.package_id in placed and (wanted is None or v.day in wanted)
-        )
+        return tuple(v for v in self.visits if v.package_id in placed and (wanted is None or v.day in wanted))
 
     def setting(self, name: str, default: Any = None) -> Any:
         return dict(self.settings).get(name, default)
@@ -826,8 +812,13 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
         ref("client", p.client_id, "packages.csv", "client_id", f"package '{p.id}'", p.id)
         ref("provider", p.provider_id, "packages.csv", "provider_id", f"package '{p.id}'", p.id)
         if p.service_type == "live_in" and p.id in visit_packages:
-            add("packages.csv", "service_type", p.service_type,
-                f"package '{p.id}' has visits, but a live-in carer lives in: no visits", p.id)
+            add(
+                "packages.csv",
+                "service_type",
+                p.service_type,
+                f"package '{p.id}' has visits, but a live-in carer lives in: no visits",
+                p.id,
+            )
     carers_per_provider: dict[str, int] = defaultdict(int)
     for carer in s.carers:
         carers_per_provider[carer.provider_id] += 1
@@ -835,16 +826,25 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
         ref("package", v.package_id, "visits.csv", "package_id", f"visit '{v.id}'", v.id)
         pkg = idx["package"].get(v.package_id)
         if pkg is not None and pkg.client_id != v.client_id:
-            add("visits.csv", "client_id", v.client_id,
-                f"visit '{v.id}': package '{pkg.id}' is for client '{pkg.client_id}'", v.id)
+            add(
+                "visits.csv",
+                "client_id",
+                v.client_id,
+                f"visit '{v.id}': package '{pkg.id}' is for client '{pkg.client_id}'",
+                v.id,
+            )
         if v.day >= s.days:
             add("visits.csv", "date", str(s.date(v.day)), f"visit '{v.id}': after the scenario's last day", v.id)
         if pkg is not None and pkg.provider_id is not None and pkg.status == "placed":
             have = carers_per_provider.get(pkg.provider_id, 0)
             if 0 < have < v.carers_required:
-                add("visits.csv", "carers_required", v.carers_required,
-                    f"visit '{v.id}' needs {v.carers_required} carers but provider "
-                    f"'{pkg.provider_id}' has only {have}", v.id)
+                add(
+                    "visits.csv",
+                    "carers_required",
+                    v.carers_required,
+                    f"visit '{v.id}' needs {v.carers_required} carers but provider '{pkg.provider_id}' has only {have}",
+                    v.id,
+                )
     for link in s.links:
         key = f"{link.first}|{link.second}"
         for column, end in (("first", link.first), ("second", link.second)):
@@ -854,7 +854,14 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
         ref("district", b.district_id, "branches.csv", "district", f"branch '{b.id}'", b.id)
     for lot in s.framework.lots:
         stem = "|".join(lot.key)
-        ref("district", lot.district_id, "framework.csv", "district", f"lot {lot.key}", f"{stem}|{lot.providers[0] if lot.providers else ''}")
+        ref(
+            "district",
+            lot.district_id,
+            "framework.csv",
+            "district",
+            f"lot {lot.key}",
+            f"{stem}|{lot.providers[0] if lot.providers else ''}",
+        )
         for pid in lot.providers:
             ref("provider", pid, "framework.csv", "provider_id", f"lot {lot.key}", f"{stem}|{pid}")
     for carer in s.carers:
@@ -864,13 +871,24 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
         key = f"{sh.carer_id}|{sh.day}"
         ref("carer", sh.carer_id, "shifts.csv", "carer_id", f"shift on day {sh.day}", key)
         if sh.day >= s.days:
-            add("shifts.csv", "date", str(s.date(sh.day)),
-                f"shift of carer '{sh.carer_id}': after the scenario's last day", key)
+            add(
+                "shifts.csv",
+                "date",
+                str(s.date(sh.day)),
+                f"shift of carer '{sh.carer_id}': after the scenario's last day",
+                key,
+            )
     for patch in s.patches:
         for area in sorted(patch.area_ids):
             ref("area", area, "patches.csv", "area_id", f"patch '{patch.id}'", f"{patch.id}|{area}")
-        ref("provider", patch.lead_provider_id, "patches.csv", "lead_provider_id",
-            f"patch '{patch.id}'", f"{patch.id}|{min(patch.area_ids, default='')}")
+        ref(
+            "provider",
+            patch.lead_provider_id,
+            "patches.csv",
+            "lead_provider_id",
+            f"patch '{patch.id}'",
+            f"{patch.id}|{min(patch.area_ids, default='')}",
+        )
     if s.status_quo is not None:
         out += roster_reference_problems(s, s.status_quo, "status_quo/roster.csv")
     return out
@@ -889,8 +907,11 @@ def roster_reference_problems(s: Scenario, roster: Roster, file: str) -> list[Pr
     unassigned_file = file.replace("roster.csv", "unassigned.csv")
     for un in roster.unassigned:
         if un.visit_id not in s._index["visit"]:
-            out.append(Problem(file=unassigned_file, column="visit_id", value=un.visit_id,
-                               message="unknown visit", key=un.visit_id))
+            out.append(
+                Problem(
+                    file=unassigned_file, column="visit_id", value=un.visit_id, message="unknown visit", key=un.visit_id
+                )
+            )
     return out[:MAX_PROBLEMS]
 
 

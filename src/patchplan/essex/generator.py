@@ -324,12 +324,19 @@ class _Generator:
             length = 600 if kind == "night_sleeping" else 540
             call = Call("night", 22 * 60, length, skills=frozenset({"medication"}))
             return _Pattern(str(kind), cohort, days, [call])
-        days = list(range(7)) if rng.random() < 0.86 else sorted(
-            rng.choice(7, size=int(rng.integers(3, 6)), replace=False).tolist()
+        days = (
+            list(range(7))
+            if rng.random() < 0.86
+            else sorted(rng.choice(7, size=int(rng.integers(3, 6)), replace=False).tolist())
         )
         older = cohort == "older_people"
         n_calls = int(rng.choice([1, 2, 3, 4], p=[0.12, 0.22, 0.30, 0.36] if older else [0.05, 0.15, 0.35, 0.45]))
-        labels = {1: ["morning"], 2: ["morning", "bed"], 3: ["morning", "lunch", "bed"], 4: ["morning", "lunch", "tea", "bed"]}[n_calls]
+        labels = {
+            1: ["morning"],
+            2: ["morning", "bed"],
+            3: ["morning", "lunch", "bed"],
+            4: ["morning", "lunch", "tea", "bed"],
+        }[n_calls]
         double = rng.random() < (0.11 if older else 0.06)
         needs = set()
         if older and rng.random() < 0.22:
@@ -492,9 +499,7 @@ class _Generator:
                 out[db].add(da)
         return out
 
-    def workforce(
-        self, providers: list[_ProviderDraft], demand: list[_Demand]
-    ) -> tuple[list[Carer], list[Shift]]:
+    def workforce(self, providers: list[_ProviderDraft], demand: list[_Demand]) -> tuple[list[Carer], list[Shift]]:
         """Carers and shifts sized to each provider's share of the demand in
         its districts, times a supply factor that is lower in rural areas."""
         rng = self.rng
@@ -542,9 +547,7 @@ class _Generator:
             del spot  # spot providers are staffed after placement (spot_workforce)
         return carers, shifts
 
-    def spot_workforce(
-        self, providers: list[_ProviderDraft], demand: list[_Demand]
-    ) -> tuple[list[Carer], list[Shift]]:
+    def spot_workforce(self, providers: list[_ProviderDraft], demand: list[_Demand]) -> tuple[list[Carer], list[Shift]]:
         """Spot providers take what the framework could not: staff them for
         the packages they were given (they bought the capacity at a price)."""
         carers: list[Carer] = []
@@ -594,9 +597,7 @@ class _Generator:
                 rural[a.district_id] += a.pop_65_plus
         return {d: rural[d] / pop[d] for d in pop if pop[d]}
 
-    def day_carers(
-        self, p: _ProviderDraft, branch: Branch, peak: np.ndarray
-    ) -> tuple[list[Carer], list[Shift]]:
+    def day_carers(self, p: _ProviderDraft, branch: Branch, peak: np.ndarray) -> tuple[list[Carer], list[Shift]]:
         """Enough day carers for the busiest band of this provider's share.
 
         ``peak`` is care hours by weekday x band. Each shift type covers
@@ -607,7 +608,7 @@ class _Generator:
         types = _SHIFT_TYPES
         shares = np.array([t[4] for t in types])
         per_carer = np.zeros(len(BAND_NAMES))
-        for (_, start, end, max_work, share) in types:
+        for _, start, end, max_work, share in types:
             factor = PRODUCTIVITY * (1.0 if max_work is None else min(1.0, max_work / (end - start)))
             for band, minutes in band_minutes(start, end).items():
                 per_carer[BAND_NAMES.index(band)] += share * minutes / 60 * factor * 5 / 7
@@ -624,9 +625,7 @@ class _Generator:
                 if day in off:
                     continue
                 base = day * DAY_MIN
-                shifts.append(
-                    Shift(carer_id=carer.id, day=day, start=base + t[1], end=base + t[2], max_work_min=t[3])
-                )
+                shifts.append(Shift(carer_id=carer.id, day=day, start=base + t[1], end=base + t[2], max_work_min=t[3]))
                 self._add_capacity(p, day, t[1], t[2], t[3])
             carers.append(carer)
         self._rota += n
@@ -692,7 +691,9 @@ class _Generator:
             self._area_xy = np.array([[a.centroid.lat, a.centroid.lon] for a in self.g.areas])
             self._area_pop = np.array([a.pop_16_64 for a in self.g.areas], dtype=float)
         lat, lon = branch.location.lat, branch.location.lon
-        d = np.hypot((self._area_xy[:, 0] - lat) * 111.0, (self._area_xy[:, 1] - lon) * 111.0 * math.cos(math.radians(lat)))
+        d = np.hypot(
+            (self._area_xy[:, 0] - lat) * 111.0, (self._area_xy[:, 1] - lon) * 111.0 * math.cos(math.radians(lat))
+        )
         w = self._area_pop * np.exp(-d / 3.5) * (d < 12)
         return self.g.areas[int(self.rng.choice(len(w), p=w / w.sum()))]
 
@@ -824,7 +825,8 @@ class _Generator:
             )
         framework = Framework(
             lots=tuple(
-                Lot(district_id=k[0], service_type=k[1], cohort=k[2], providers=v) for k, v in sorted(self._lots.items())
+                Lot(district_id=k[0], service_type=k[1], cohort=k[2], providers=v)
+                for k, v in sorted(self._lots.items())
             )
         )
         g = self.g
@@ -918,9 +920,18 @@ def geo_km(a: Location, b: Location) -> float:
 
 
 _NAME_PARTS = (
-    ("{t} Home Care", "Caring Hands {t}", "{t} Community Care", "Bluebell Care ({t})", "Home Instead {t}",
-     "{t} Care at Home", "Oakleaf Care {t}", "Kindred Homecare {t}", "Willow Domiciliary Care {t}",
-     "Heritage Home Support {t}", "Riverside Care Services {t}", "Bridgewell Care {t}")
+    "{t} Home Care",
+    "Caring Hands {t}",
+    "{t} Community Care",
+    "Bluebell Care ({t})",
+    "Home Instead {t}",
+    "{t} Care at Home",
+    "Oakleaf Care {t}",
+    "Kindred Homecare {t}",
+    "Willow Domiciliary Care {t}",
+    "Heritage Home Support {t}",
+    "Riverside Care Services {t}",
+    "Bridgewell Care {t}",
 )
 
 

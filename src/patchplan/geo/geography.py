@@ -124,14 +124,13 @@ def essex() -> Geography:
     folder = data_dir()
     attrs = pd.read_csv(folder / "lsoa21_attributes.csv", dtype={"lad_cd": str})
     districts = tuple(
-        District(id=code, name=name)
-        for code, name in sorted(set(zip(attrs["lad_cd"], attrs["lad_nm"], strict=True)))
+        District(id=code, name=name) for code, name in sorted(set(zip(attrs["lad_cd"], attrs["lad_nm"], strict=True)))
     )
     areas = tuple(_area(row) for row in attrs.itertuples(index=False))
     graph = _area_graph(folder / "lsoa21_adjacency.csv", areas)
-    postcodes = pd.read_csv(
-        folder / "postcodes_essex.csv", usecols=["postcode", "lat", "lon", "lsoa21cd"]
-    ).set_index("postcode")
+    postcodes = pd.read_csv(folder / "postcodes_essex.csv", usecols=["postcode", "lat", "lon", "lsoa21cd"]).set_index(
+        "postcode"
+    )
     return Geography(districts=districts, areas=areas, graph=graph, postcodes=postcodes)
 
 

@@ -228,8 +228,13 @@ class PlanarTravel:
 
     def pairwise(self, a: Sequence[Location], b: Sequence[Location], modes: Sequence[str]) -> np.ndarray:
         """Minutes from a[i] to b[i], as :meth:`matrices` gives them."""
-        d = np.hypot(np.array([p.lon for p in a]) - np.array([p.lon for p in b]),
-                     np.array([p.lat for p in a]) - np.array([p.lat for p in b])) * self.scale
+        d = (
+            np.hypot(
+                np.array([p.lon for p in a]) - np.array([p.lon for p in b]),
+                np.array([p.lat for p in a]) - np.array([p.lat for p in b]),
+            )
+            * self.scale
+        )
         return np.ceil(d - 1e-9).astype(np.int64)
 
     def matrices(self, points: Sequence[Location], mode: str) -> tuple[np.ndarray, np.ndarray]:

@@ -147,8 +147,7 @@ class _Reader:
         extra = [c for c in frame.columns if c not in known]
         if extra:
             warnings.warn(
-                f"{name}: ignoring unknown columns {extra}; expected columns are "
-                f"{[c.name for c in spec.columns]}",
+                f"{name}: ignoring unknown columns {extra}; expected columns are {[c.name for c in spec.columns]}",
                 DataQualityWarning,
                 stacklevel=2,
             )
@@ -173,8 +172,7 @@ class _Reader:
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise _FileProblem(
-                f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                "save it as 'CSV UTF-8'",
+                f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as 'CSV UTF-8'",
                 row=line,
             ) from None
         reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
@@ -212,9 +210,7 @@ class _Reader:
             warnings.warn(f"{name}: skipped {blank} empty row(s)", DataQualityWarning, stacklevel=3)
         return pd.DataFrame(cells, columns=header, dtype=object), numbers
 
-    def _typed_rows(
-        self, frame: pd.DataFrame, numbers: list[int], spec: FileSpec, name: str
-    ) -> list[dict[str, Any]]:
+    def _typed_rows(self, frame: pd.DataFrame, numbers: list[int], spec: FileSpec, name: str) -> list[dict[str, Any]]:
         """Each record as {column: typed value}; a cell that cannot be used is
         reported and marked :data:`_BAD` (so its row is never silently used)."""
         columns = [(col, frame[col.name].tolist() if col.name in frame.columns else None) for col in spec.columns]
@@ -235,7 +231,11 @@ class _Reader:
                         row[col.name] = col.default
                     else:
                         self.problems.add(
-                            file=name, row=number, column=col.name, value="", message=f"is empty; expected {_expect(col)}"
+                            file=name,
+                            row=number,
+                            column=col.name,
+                            value="",
+                            message=f"is empty; expected {_expect(col)}",
                         )
                         row[col.name] = _BAD
                     continue
@@ -511,15 +511,14 @@ def _warn_unread_files(folder: Path, geography: str) -> None:
     if geo_tables:
         warnings.warn(
             f"ignoring {geo_tables}: geography is 'essex' (the embedded areas); "
-            "set geography = \"custom\" in scenario.toml to use them",
+            'set geography = "custom" in scenario.toml to use them',
             DataQualityWarning,
             stacklevel=3,
         )
     other = [t for t in unread if t not in geo_tables]
     if other:
         warnings.warn(
-            f"ignoring files that are not scenario tables: {other}; expected names are "
-            f"{sorted(s.name for s in SPECS)}",
+            f"ignoring files that are not scenario tables: {other}; expected names are {sorted(s.name for s in SPECS)}",
             DataQualityWarning,
             stacklevel=3,
         )
@@ -572,8 +571,7 @@ def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
             file="scenario.toml",
             column="start",
             value=start,
-            message=("is missing; " if start is None else "")
-            + "expected a date (no quotes), e.g. start = 2026-11-23",
+            message=("is missing; " if start is None else "") + "expected a date (no quotes), e.g. start = 2026-11-23",
         )
     days = data.get("days", 7)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= _MAX_DAYS:
@@ -584,7 +582,9 @@ def _read_toml(path: Path, problems: ProblemCollector) -> dict[str, Any]:
         try:
             start + dt.timedelta(days=days)
         except OverflowError:
-            problems.add(file="scenario.toml", column="start", value=start, message="the horizon ends after the year 9999")
+            problems.add(
+                file="scenario.toml", column="start", value=start, message="the horizon ends after the year 9999"
+            )
     seed = data.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         problems.add(file="scenario.toml", column="seed", value=seed, message="expected a whole number")
@@ -604,25 +604,39 @@ def _check_travel(table: object, problems: ProblemCollector) -> None:
     """``[travel.<mode>]`` tables: known modes and keys, sensible numbers."""
     from patchplan.core.model import MODES
 
-    limits = {"circuity": (1.0, "a number >= 1"), "urban_kmh": (0.0, "a speed > 0"),
-              "rural_kmh": (0.0, "a speed > 0"), "access_min": (0.0, "minutes >= 0")}
+    limits = {
+        "circuity": (1.0, "a number >= 1"),
+        "urban_kmh": (0.0, "a speed > 0"),
+        "rural_kmh": (0.0, "a speed > 0"),
+        "access_min": (0.0, "minutes >= 0"),
+    }
     if not isinstance(table, dict):
-        problems.add(file="scenario.toml", column="travel", value=str(table),
-                     message="expected tables such as [travel.car]")
+        problems.add(
+            file="scenario.toml", column="travel", value=str(table), message="expected tables such as [travel.car]"
+        )
         return
     for mode, values in table.items():
         where = f"travel.{mode}"
         if mode not in MODES:
-            problems.add(file="scenario.toml", column=where, message=f"unknown travel mode; expected one of {', '.join(MODES)}")
+            problems.add(
+                file="scenario.toml", column=where, message=f"unknown travel mode; expected one of {', '.join(MODES)}"
+            )
             continue
         if not isinstance(values, dict):
-            problems.add(file="scenario.toml", column=where, value=str(values),
-                         message=f"expected a table of {', '.join(limits)}")
+            problems.add(
+                file="scenario.toml",
+                column=where,
+                value=str(values),
+                message=f"expected a table of {', '.join(limits)}",
+            )
             continue
         for key, value in values.items():
             if key not in limits:
-                problems.add(file="scenario.toml", column=f"{where}.{key}",
-                             message=f"unknown key; expected one of {', '.join(limits)}")
+                problems.add(
+                    file="scenario.toml",
+                    column=f"{where}.{key}",
+                    message=f"unknown key; expected one of {', '.join(limits)}",
+                )
                 continue
             low, expected = limits[key]
             number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
@@ -1017,7 +1031,10 @@ class _Builder:
             if district is None:
                 if row["area_id"]:
                     self.r.problems.add(
-                        file=name, row=row["_row"], column="area_id", value=row["area_id"],
+                        file=name,
+                        row=row["_row"],
+                        column="area_id",
+                        value=row["area_id"],
                         message="unknown small area; give a known area_id or a district",
                     )
                 else:
@@ -1347,7 +1364,11 @@ def _read_roster_tables(
     prefix: str,
     rows: dict[str, dict[str, int]] | None = None,
 ) -> Roster:
-    b = _Builder(reader, {"start": start, "days": days, "geography": "essex", "settings": {}, "name": "", "seed": None}, geocode_online=False)
+    b = _Builder(
+        reader,
+        {"start": start, "days": days, "geography": "essex", "settings": {}, "name": "", "seed": None},
+        geocode_online=False,
+    )
     stop_rows = b.rows("roster.csv")
     by_round: dict[tuple[str, int], list[tuple[int, int, Stop]]] = defaultdict(list)
     row_map = (rows if rows is not None else reader.rows)[f"{prefix}roster.csv"]
@@ -1554,11 +1575,23 @@ def _tables(s: Scenario) -> dict[str, list[dict[str, Any]]]:
         for c in p.band_capacity
     ]
     t["branches.csv"] = [
-        {"id": b.id, "provider_id": b.provider_id, "name": b.name, "district": b.district_id, **_loc(b.location, b.postcode)}
+        {
+            "id": b.id,
+            "provider_id": b.provider_id,
+            "name": b.name,
+            "district": b.district_id,
+            **_loc(b.location, b.postcode),
+        }
         for b in s.branches
     ]
     t["framework.csv"] = [
-        {"district": lot.district_id, "service_type": lot.service_type, "cohort": lot.cohort, "rank": i + 1, "provider_id": pid}
+        {
+            "district": lot.district_id,
+            "service_type": lot.service_type,
+            "cohort": lot.cohort,
+            "rank": i + 1,
+            "provider_id": pid,
+        }
         for lot in s.framework.lots
         for i, pid in enumerate(lot.providers)
     ]
@@ -1577,8 +1610,14 @@ def _tables(s: Scenario) -> dict[str, list[dict[str, Any]]]:
     relations = []
     for c in s.clients:
         relations += [{"client_id": c.id, "carer_id": k, "relation": "known", "visits": n} for k, n in c.history]
-        relations += [{"client_id": c.id, "carer_id": k, "relation": "preferred", "visits": ""} for k in sorted(c.preferred_carers)]
-        relations += [{"client_id": c.id, "carer_id": k, "relation": "prohibited", "visits": ""} for k in sorted(c.prohibited_carers)]
+        relations += [
+            {"client_id": c.id, "carer_id": k, "relation": "preferred", "visits": ""}
+            for k in sorted(c.preferred_carers)
+        ]
+        relations += [
+            {"client_id": c.id, "carer_id": k, "relation": "prohibited", "visits": ""}
+            for k in sorted(c.prohibited_carers)
+        ]
     t["client_carers.csv"] = relations
     t["packages.csv"] = [
         {
@@ -1718,7 +1757,18 @@ if __name__ == "__main__":  # pragma: no cover
 # ---------------------------------------------------------------------------
 # Re-planning events
 # ---------------------------------------------------------------------------
-_EVENT_COLUMNS = ("type", "carer_id", "visit_id", "time", "minutes", "package_id", "earliest", "latest", "duration_min", "reason")
+_EVENT_COLUMNS = (
+    "type",
+    "carer_id",
+    "visit_id",
+    "time",
+    "minutes",
+    "package_id",
+    "earliest",
+    "latest",
+    "duration_min",
+    "reason",
+)
 
 
 def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
@@ -1783,7 +1833,9 @@ def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
             try:
                 events.append(Overrun(get("visit_id"), int(get("minutes"))))
             except ValueError:
-                problems.add(file=p.name, row=row_no, column="minutes", value=get("minutes"), message="expected whole minutes")
+                problems.add(
+                    file=p.name, row=row_no, column="minutes", value=get("minutes"), message="expected whole minutes"
+                )
         elif kind == "new_visit":
             pkg_id = get("package_id")
             if not scenario.has("package", pkg_id):
@@ -1795,7 +1847,13 @@ def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
             try:
                 duration = int(get("duration_min"))
             except ValueError:
-                problems.add(file=p.name, row=row_no, column="duration_min", value=get("duration_min"), message="expected whole minutes")
+                problems.add(
+                    file=p.name,
+                    row=row_no,
+                    column="duration_min",
+                    value=get("duration_min"),
+                    message="expected whole minutes",
+                )
                 continue
             if None in (base, early, late):
                 continue
@@ -1818,7 +1876,10 @@ def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
             events.append(NewVisit(visit))
         else:
             problems.add(
-                file=p.name, row=row_no, column="type", value=kind,
+                file=p.name,
+                row=row_no,
+                column="type",
+                value=kind,
                 message="expected carer_off, overrun, cancel or new_visit",
             )
     problems.raise_if_any()

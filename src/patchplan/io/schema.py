@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from patchplan.core.model import BAND_NAMES, COHORTS, GENDERS, MODES, PACKAGE_STATUSES, SERVICE_TYPES, URGENCIES, WEEKDAYS
+from patchplan.core.model import (
+    BAND_NAMES,
+    COHORTS,
+    GENDERS,
+    MODES,
+    PACKAGE_STATUSES,
+    SERVICE_TYPES,
+    URGENCIES,
+    WEEKDAYS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +108,9 @@ SPECS: tuple[FileSpec, ...] = (
             Column("name", "text", "provider name"),
             Column("tier", "tier", "framework tier: 1 (higher quality), 2, or `spot` (off framework)"),
             Column("rate_gbp_h", "float", "hourly rate charged to the council", unit="GBP/hour", minimum=0),
-            Column("capacity_hours_week", "float", "care hours a week it can deliver in total", unit="hours", minimum=0),
+            Column(
+                "capacity_hours_week", "float", "care hours a week it can deliver in total", unit="hours", minimum=0
+            ),
             Column("patches", "list", "patch ids it serves", required=False, nullable=True, default=""),
         ),
     ),
@@ -128,8 +139,7 @@ SPECS: tuple[FileSpec, ...] = (
     ),
     FileSpec(
         "framework.csv",
-        "The ranked lists: one per lot (district x service type x cohort), "
-        "providers offered packages in `rank` order.",
+        "The ranked lists: one per lot (district x service type x cohort), providers offered packages in `rank` order.",
         (
             Column("district", "id", "district id"),
             Column("service_type", "enum", "service type", choices=SERVICE_TYPES),
@@ -153,7 +163,9 @@ SPECS: tuple[FileSpec, ...] = (
             ),
             Column("district", "id", "district; derived from the area when empty", required=False, nullable=True),
             Column("cohort", "enum", "cohort (framework lot)", choices=COHORTS),
-            Column("gender", "enum", "client's gender", required=False, nullable=True, default="unknown", choices=GENDERS),
+            Column(
+                "gender", "enum", "client's gender", required=False, nullable=True, default="unknown", choices=GENDERS
+            ),
             Column(
                 "gender_preference",
                 "enum",
@@ -183,10 +195,24 @@ SPECS: tuple[FileSpec, ...] = (
             Column("id", "id", "package id"),
             Column("client_id", "id", "client (clients.csv)"),
             Column("service_type", "enum", "service type", choices=SERVICE_TYPES),
-            Column("hours_week", "float", "commissioned care hours a week (a double-up call counts twice)", unit="hours", minimum=0),
+            Column(
+                "hours_week",
+                "float",
+                "commissioned care hours a week (a double-up call counts twice)",
+                unit="hours",
+                minimum=0,
+            ),
             Column("start_date", "date", "first day of care"),
             Column("urgency", "enum", "urgency", required=False, nullable=True, default="routine", choices=URGENCIES),
-            Column("status", "enum", "brokerage status", required=False, nullable=True, default="placed", choices=PACKAGE_STATUSES),
+            Column(
+                "status",
+                "enum",
+                "brokerage status",
+                required=False,
+                nullable=True,
+                default="placed",
+                choices=PACKAGE_STATUSES,
+            ),
             Column("provider_id", "id", "provider, when placed or offered", required=False, nullable=True),
             Column("received", "date", "date the request reached brokerage", required=False, nullable=True),
         ),
@@ -205,12 +231,53 @@ SPECS: tuple[FileSpec, ...] = (
             Column("earliest", "time", "earliest start, on `date`", unit="HH:MM"),
             Column("latest", "time", "latest finish, on `date` (e.g. 25:00 = 01:00 next day)", unit="HH:MM"),
             Column("duration_min", "int", "length of the visit", unit="minutes", minimum=1),
-            Column("preferred", "time", "preferred start; starting more than `tolerance_min` away costs lateness/earliness", required=False, nullable=True, unit="HH:MM"),
-            Column("tolerance_min", "int", "free deviation from `preferred`", required=False, nullable=True, default=0, unit="minutes", minimum=0),
-            Column("carers_required", "int", "1, or 2 for a double-up (both start together)", required=False, nullable=True, default=1, minimum=1),
-            Column("skills", "list", "skills a carer must hold (all of them)", required=False, nullable=True, default=""),
-            Column("label", "text", "what the call is (morning, lunch, tea, bed, night)", required=False, nullable=True, default=""),
-            Column("load", "int", "load units (benchmark instances only)", required=False, nullable=True, default=0, minimum=0),
+            Column(
+                "preferred",
+                "time",
+                "preferred start; starting more than `tolerance_min` away costs lateness/earliness",
+                required=False,
+                nullable=True,
+                unit="HH:MM",
+            ),
+            Column(
+                "tolerance_min",
+                "int",
+                "free deviation from `preferred`",
+                required=False,
+                nullable=True,
+                default=0,
+                unit="minutes",
+                minimum=0,
+            ),
+            Column(
+                "carers_required",
+                "int",
+                "1, or 2 for a double-up (both start together)",
+                required=False,
+                nullable=True,
+                default=1,
+                minimum=1,
+            ),
+            Column(
+                "skills", "list", "skills a carer must hold (all of them)", required=False, nullable=True, default=""
+            ),
+            Column(
+                "label",
+                "text",
+                "what the call is (morning, lunch, tea, bed, night)",
+                required=False,
+                nullable=True,
+                default="",
+            ),
+            Column(
+                "load",
+                "int",
+                "load units (benchmark instances only)",
+                required=False,
+                nullable=True,
+                default=0,
+                minimum=0,
+            ),
         ),
     ),
     FileSpec(
@@ -235,9 +302,29 @@ SPECS: tuple[FileSpec, ...] = (
             *_location_columns("carer's home"),
             Column("mode", "enum", "travel mode", required=False, nullable=True, default="car", choices=MODES),
             Column("skills", "list", "skills held", required=False, nullable=True, default=""),
-            Column("gender", "enum", "carer's gender", required=False, nullable=True, default="unknown", choices=GENDERS),
-            Column("contracted_hours_week", "float", "guaranteed hours a week", required=False, nullable=True, default=0.0, unit="hours", minimum=0),
-            Column("max_hours_week", "float", "most hours a week (Working Time Regulations: 48)", required=False, nullable=True, default=48.0, unit="hours", minimum=0),
+            Column(
+                "gender", "enum", "carer's gender", required=False, nullable=True, default="unknown", choices=GENDERS
+            ),
+            Column(
+                "contracted_hours_week",
+                "float",
+                "guaranteed hours a week",
+                required=False,
+                nullable=True,
+                default=0.0,
+                unit="hours",
+                minimum=0,
+            ),
+            Column(
+                "max_hours_week",
+                "float",
+                "most hours a week (Working Time Regulations: 48)",
+                required=False,
+                nullable=True,
+                default=48.0,
+                unit="hours",
+                minimum=0,
+            ),
             Column("team", "id", "neighbourhood team", required=False, nullable=True),
         ),
     ),
@@ -249,7 +336,15 @@ SPECS: tuple[FileSpec, ...] = (
             Column("date", "date", "day of the shift"),
             Column("start", "time", "start", unit="HH:MM"),
             Column("end", "time", "end (may exceed 24:00 for a night shift)", unit="HH:MM"),
-            Column("max_work_min", "int", "most minutes of work (visits, travel, waiting); empty = the shift's length", required=False, nullable=True, unit="minutes", minimum=1),
+            Column(
+                "max_work_min",
+                "int",
+                "most minutes of work (visits, travel, waiting); empty = the shift's length",
+                required=False,
+                nullable=True,
+                unit="minutes",
+                minimum=1,
+            ),
         ),
     ),
     FileSpec(
@@ -279,8 +374,26 @@ ROSTER_SPECS: tuple[FileSpec, ...] = (
             Column("seq", "int", "order in the round; by `start` when empty", required=False, nullable=True, minimum=0),
             Column("arrival", "time", "arrival at the client", required=False, nullable=True, unit="HH:MM"),
             Column("end", "time", "end of care", required=False, nullable=True, unit="HH:MM"),
-            Column("travel_min", "int", "travel from the previous stop (or home)", required=False, nullable=True, default=0, unit="minutes", minimum=0),
-            Column("travel_m", "int", "distance from the previous stop (or home)", required=False, nullable=True, default=0, unit="metres", minimum=0),
+            Column(
+                "travel_min",
+                "int",
+                "travel from the previous stop (or home)",
+                required=False,
+                nullable=True,
+                default=0,
+                unit="minutes",
+                minimum=0,
+            ),
+            Column(
+                "travel_m",
+                "int",
+                "distance from the previous stop (or home)",
+                required=False,
+                nullable=True,
+                default=0,
+                unit="metres",
+                minimum=0,
+            ),
         ),
     ),
     FileSpec(

@@ -192,19 +192,30 @@ def build_design(s: Scenario, spec: str, *, levers: Levers | None = None, seed: 
         return Design(name="today", levers=lv)
     if spec in ("districts", "prime"):
         ps = pt.by_district(s)
-        return Design(name=spec, patches=ps, leads=assign_leads(s, ps, second=spec == "districts" and lv.subcontract_share > 0), levers=lv)
+        return Design(
+            name=spec,
+            patches=ps,
+            leads=assign_leads(s, ps, second=spec == "districts" and lv.subcontract_share > 0),
+            levers=lv,
+        )
     if spec.startswith("k="):
         k = _int(spec[2:], spec)
         ps = pt.design(s, k=k, seed=seed)
-        return Design(name=spec, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv)
+        return Design(
+            name=spec, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv
+        )
     if spec.startswith("hours="):
         hours = _int(spec[6:], spec)
         ps = pt.design(s, target_hours=hours, seed=seed)
-        return Design(name=spec, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv)
+        return Design(
+            name=spec, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv
+        )
     path = Path(spec)
     if path.suffix.lower() in (".geojson", ".json"):
         ps = pt.from_geojson(s, path)
-        return Design(name=path.stem, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv)
+        return Design(
+            name=path.stem, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv
+        )
     raise InputError(f"design {spec!r} not understood: use today, districts, prime, k=N, hours=N or a .geojson path")
 
 
@@ -286,8 +297,15 @@ def _with_micro_providers(s: Scenario, design: Design) -> Scenario:
         lead = design.leads.get(patch.id, ("", None))[0]
         if lead.startswith("ME-") and not s.has("provider", lead):
             hours = sum(demand.get(a, 0.0) for a in patch.area_ids)
-            new.append(Provider(id=lead, name=f"Micro-enterprise {patch.name}", tier=2, rate_gbp_h=MICRO_RATE_GBP_H,
-                                capacity_hours_week=round(hours * 1.1 + 1, 2)))
+            new.append(
+                Provider(
+                    id=lead,
+                    name=f"Micro-enterprise {patch.name}",
+                    tier=2,
+                    rate_gbp_h=MICRO_RATE_GBP_H,
+                    capacity_hours_week=round(hours * 1.1 + 1, 2),
+                )
+            )
     return s if not new else s.replace(providers=(*s.providers, *new))
 
 
@@ -344,7 +362,9 @@ def evaluate(
     started = time.perf_counter()
     s2 = _with_micro_providers(apply_levers(s, design.levers, seed), design)
     placements, spot_hours, unplaced_hours = broker_design(s2, design)
-    tasks = make_tasks(s2, design, placements, mode=mode, seconds_per_visit=seconds_per_visit, deterministic=deterministic, seed=seed)
+    tasks = make_tasks(
+        s2, design, placements, mode=mode, seconds_per_visit=seconds_per_visit, deterministic=deterministic, seed=seed
+    )
     results = run_tasks(tasks, scheduler=scheduler, progress=progress)
     return _aggregate(s2, design, results, spot_hours, unplaced_hours, time.perf_counter() - started)
 
@@ -381,7 +401,14 @@ def compare_patches(
         else:
             patches = tuple(value)
             lv = levers or Levers()
-            built.append(Design(name=name, patches=patches, leads=assign_leads(s, patches, second=lv.subcontract_share > 0, levers=lv), levers=lv))
+            built.append(
+                Design(
+                    name=name,
+                    patches=patches,
+                    leads=assign_leads(s, patches, second=lv.subcontract_share > 0, levers=lv),
+                    levers=lv,
+                )
+            )
     return compare(s, built, **kwargs)
 
 
@@ -399,7 +426,9 @@ def apply_levers(s: Scenario, levers: Levers, seed: int) -> Scenario:
         if v.package_id in chosen:
             minutes = max(15, int(round(v.duration_min * REABLEMENT_FACTOR / 5)) * 5)
             window = v.late - v.early
-            visits.append(dataclasses.replace(v, duration_min=minutes, late=v.early + window + (v.duration_min - minutes)))
+            visits.append(
+                dataclasses.replace(v, duration_min=minutes, late=v.early + window + (v.duration_min - minutes))
+            )
         else:
             visits.append(v)
     packages = tuple(
@@ -484,9 +513,22 @@ def make_tasks(
                 area_ids = patch_by_id[patch_id].area_ids
                 if len(runs) > 1:
                     area_ids = frozenset(s.client(p.client_id).area_id for p in pkgs) & area_ids
-            tasks.append(_task(s, key, pid, patch_id, pkgs, area_ids, design.levers, rng,
-                               mode=mode, seconds_per_visit=seconds_per_visit,
-                               deterministic=deterministic, seed=seed))
+            tasks.append(
+                _task(
+                    s,
+                    key,
+                    pid,
+                    patch_id,
+                    pkgs,
+                    area_ids,
+                    design.levers,
+                    rng,
+                    mode=mode,
+                    seconds_per_visit=seconds_per_visit,
+                    deterministic=deterministic,
+                    seed=seed,
+                )
+            )
     return tasks
 
 
@@ -498,7 +540,9 @@ def make_tasks(
 MAX_TASK_VISITS = 3000
 
 
-def split_runs(s: Scenario, pkgs: Sequence[Package], visits_of: Mapping[str, int], cap: int = MAX_TASK_VISITS) -> list[list[Package]]:
+def split_runs(
+    s: Scenario, pkgs: Sequence[Package], visits_of: Mapping[str, int], cap: int = MAX_TASK_VISITS
+) -> list[list[Package]]:
     """Cut packages into compact runs of at most ``cap`` weekly visits
     (recursive coordinate bisection on client locations, weighted by
     visits; a client's packages stay together). Deterministic."""
@@ -575,7 +619,9 @@ def _sub_scenario(
     wanted = {p.id for p in placed}
     visits = tuple(v for v in s.visits if v.package_id in wanted)
     clients = tuple({s.client(p.client_id).id: s.client(p.client_id) for p in placed}.values())
-    clients = tuple(dataclasses.replace(c, history=(), preferred_carers=frozenset(), prohibited_carers=frozenset()) for c in clients)
+    clients = tuple(
+        dataclasses.replace(c, history=(), preferred_carers=frozenset(), prohibited_carers=frozenset()) for c in clients
+    )
     prov = s.provider(pid)
     # Where the workforce lives: in the patch (local), else near the
     # provider's branch closest to its clients here.
@@ -584,11 +630,15 @@ def _sub_scenario(
     own = [b for b in s.branches if b.provider_id == pid]
     if area_ids is not None or not own:
         district = s.client(clients[0].id).district_id
-        branch = Branch(id=f"{key}-base", provider_id=pid, name=key, location=Location(lat, lon, True), district_id=district)
+        branch = Branch(
+            id=f"{key}-base", provider_id=pid, name=key, location=Location(lat, lon, True), district_id=district
+        )
     else:
         branch = min(own, key=lambda b: _km(lat, lon, b.location))
     gen = _TaskWorkforce(rng, {a.district_id for a in s.areas}, s.start, key, area_ids)
-    draft = _ProviderDraft(pid, prov.name, prov.tier if prov.tier != SPOT_TIER else 2, prov.rate_gbp_h, [branch.district_id])
+    draft = _ProviderDraft(
+        pid, prov.name, prov.tier if prov.tier != SPOT_TIER else 2, prov.rate_gbp_h, [branch.district_id]
+    )
     peak = np.zeros((7, len(BAND_NAMES)))
     nights = np.zeros(7)
     for v in visits:
@@ -633,7 +683,9 @@ class _TaskWorkforce(_Generator):
     modes), with carers living in the patch when one is given (the
     local-workforce premise) and ids prefixed by the task."""
 
-    def __init__(self, rng: np.random.Generator, districts: set[str], start: Any, key: str, area_ids: frozenset[str] | None) -> None:
+    def __init__(
+        self, rng: np.random.Generator, districts: set[str], start: Any, key: str, area_ids: frozenset[str] | None
+    ) -> None:
         super().__init__(geo.essex(), rng, districts, 1.0, start)
         self.key = key
         self.local = None if area_ids is None else [a for a in self.g.areas if a.id in area_ids]
@@ -705,9 +757,10 @@ def run_task(task: Task) -> TaskResult:
         roster = plan_rounds(s, task.provider_id, params=params, time_limit_s=task.time_limit_s, seed=task.seed)
     violations, k = check_and_score(s, roster)
     km = k.travel_km
-    walk_km = sum(
-        sum(st.travel_m for st in r.stops) + r.return_m for r in roster.rounds if s.carer(r.carer_id).mode != "car"
-    ) / 1000
+    walk_km = (
+        sum(sum(st.travel_m for st in r.stops) + r.return_m for r in roster.rounds if s.carer(r.carer_id).mode != "car")
+        / 1000
+    )
     care_h = sum(v.care_minutes for v in s.visits) / 60
     kpis = {
         "visits": k.visits_in_scope,

@@ -231,8 +231,7 @@ def by_district(scenario: Scenario, demand: Mapping[str, float] | None = None) -
     for a in scope:
         groups[scenario.area(a).district_id].add(a)
     return tuple(
-        Patch(id=f"D-{d}", name=scenario.district(d).name, area_ids=frozenset(groups[d]))
-        for d in sorted(groups)
+        Patch(id=f"D-{d}", name=scenario.district(d).name, area_ids=frozenset(groups[d])) for d in sorted(groups)
     )
 
 
@@ -292,8 +291,7 @@ def check_design(
                 pieces = sorted((len(c) for c in nx.connected_components(full.subgraph(nodes))), reverse=True)
                 if len(pieces) > 1:
                     problems.append(
-                        f"patch '{p.id}' is not connected: {len(pieces)} pieces of "
-                        f"{', '.join(map(str, pieces))} areas"
+                        f"patch '{p.id}' is not connected: {len(pieces)} pieces of {', '.join(map(str, pieces))} areas"
                     )
     else:
         problems.append(f"scenario geography {scenario.geography!r} has no area graph to check contiguity")
@@ -372,8 +370,7 @@ def design(
         raise InputError(f"design: tolerance={tolerance!r} must be in [0, 1)")
     if starts < 1 or max_passes < 0 or not max_seconds > 0:
         raise InputError(
-            f"design: starts={starts} must be >= 1, max_passes={max_passes} >= 0 "
-            f"and max_seconds={max_seconds} > 0"
+            f"design: starts={starts} must be >= 1, max_passes={max_passes} >= 0 and max_seconds={max_seconds} > 0"
         )
     deadline = time.monotonic() + max_seconds
     hours_by_area = demand_hours(scenario) if demand is None else dict(demand)
@@ -700,9 +697,7 @@ class _Search:
         """Re-split the worst patches outside the tolerance with each
         neighbour in turn (lightest first for a heavy patch, heaviest first
         for a light one) until one pair improves."""
-        worst = sorted(
-            over + under, key=lambda p: (-abs(self.hours[p] / self.target - 1), p)
-        )[:3]
+        worst = sorted(over + under, key=lambda p: (-abs(self.hours[p] / self.target - 1), p))[:3]
         for p in worst:
             heavy = p in over
             nbrs = sorted(self._neighbours(p), key=lambda q: (self.hours[q] if heavy else -self.hours[q], q))
@@ -806,9 +801,7 @@ class _Search:
         return out
 
     def objective(self) -> float:
-        cost = sum(
-            float(self.wc[i]) * float(self.t[i, self.centre[p]]) for i, p in enumerate(self.labels)
-        ) * self.scale
+        cost = sum(float(self.wc[i]) * float(self.t[i, self.centre[p]]) for i, p in enumerate(self.labels)) * self.scale
         return cost + sum(self.pen(h) for h in self.hours)
 
     def connected_without(self, p: int, i: int) -> bool:
@@ -918,8 +911,7 @@ def _named(
     auto = {i: f"N{r + 1:0{width}d}" for r, i in enumerate(order)}
     lead = leads or [None] * len(groups)
     return tuple(
-        Patch(id=given[i] or auto[i], name=final[i], area_ids=groups[i], lead_provider_id=lead[i])
-        for i in order
+        Patch(id=given[i] or auto[i], name=final[i], area_ids=groups[i], lead_provider_id=lead[i]) for i in order
     )
 
 
@@ -978,7 +970,9 @@ def patch_names(
     return names
 
 
-def _centre_point(scenario: Scenario, group: frozenset[str] | set[str], hours: Mapping[str, float]) -> tuple[float, float]:
+def _centre_point(
+    scenario: Scenario, group: frozenset[str] | set[str], hours: Mapping[str, float]
+) -> tuple[float, float]:
     """Demand-weighted (else population-weighted) mean centroid of a group."""
     areas = [scenario.area(a) for a in sorted(group)]
     wts = np.array([hours.get(a.id, 0.0) for a in areas])
@@ -1187,8 +1181,16 @@ def from_geojson(scenario: Scenario, path: str | Path) -> tuple[Patch, ...]:
         raise InputError([Problem(file=file, message=f"not valid JSON: {exc}")]) from None
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(features, list):
-        raise InputError([Problem(file=file, column="type", value=_type_of(data),
-                                  message="expected a GeoJSON FeatureCollection with a list of features")])
+        raise InputError(
+            [
+                Problem(
+                    file=file,
+                    column="type",
+                    value=_type_of(data),
+                    message="expected a GeoJSON FeatureCollection with a list of features",
+                )
+            ]
+        )
     if not features:
         raise InputError([Problem(file=file, column="features", message="the FeatureCollection has no features")])
     bad = ProblemCollector()
@@ -1201,7 +1203,9 @@ def from_geojson(scenario: Scenario, path: str | Path) -> tuple[Patch, ...]:
         elif p is None:
             p = {}
         elif not isinstance(p, dict):
-            bad.add(file=file, column="properties", value=_type_of(p), message=f"feature {i}: properties must be an object")
+            bad.add(
+                file=file, column="properties", value=_type_of(p), message=f"feature {i}: properties must be an object"
+            )
             p = {}
         props.append(p)
     bad.raise_if_any()
@@ -1266,29 +1270,49 @@ def _from_codes(
             codes = [code] if code else []
             name = p.get("patch_name")
         else:
-            bad.add(file=file, column="lsoa21cd", message=f"feature {i}: no area code (lsoa21cd or area_ids) "
-                    "while other features have one")
+            bad.add(
+                file=file,
+                column="lsoa21cd",
+                message=f"feature {i}: no area code (lsoa21cd or area_ids) while other features have one",
+            )
             continue
         if pid is None:
-            bad.add(file=file, column=key or "patch_id", value=raw,
-                    message=f"feature {i}: no patch id (patch_id or patch)" if key is None
-                    else f"feature {i}: not a usable patch id")
+            bad.add(
+                file=file,
+                column=key or "patch_id",
+                value=raw,
+                message=f"feature {i}: no patch id (patch_id or patch)"
+                if key is None
+                else f"feature {i}: not a usable patch id",
+            )
             continue
         lead = _lead(scenario, file, i, p, bad)
         if pid in leads and leads[pid] != lead and lead is not None:
-            bad.add(file=file, column="lead_provider_id", value=lead,
-                    message=f"feature {i}: patch '{pid}' already has lead provider {leads[pid]!r}")
+            bad.add(
+                file=file,
+                column="lead_provider_id",
+                value=lead,
+                message=f"feature {i}: patch '{pid}' already has lead provider {leads[pid]!r}",
+            )
         if leads.get(pid) is None:
             leads[pid] = lead
         if isinstance(name, str) and name.strip() and pid not in names:
             names[pid] = name.strip()
         for code in codes:
             if not scenario.has("area", code):
-                bad.add(file=file, column="lsoa21cd" if "lsoa21cd" in p else "area_ids", value=code,
-                        message=f"feature {i}: unknown area code")
+                bad.add(
+                    file=file,
+                    column="lsoa21cd" if "lsoa21cd" in p else "area_ids",
+                    value=code,
+                    message=f"feature {i}: unknown area code",
+                )
             elif code in where:
-                bad.add(file=file, column="lsoa21cd" if "lsoa21cd" in p else "area_ids", value=code,
-                        message=f"feature {i}: area already in feature {where[code]}")
+                bad.add(
+                    file=file,
+                    column="lsoa21cd" if "lsoa21cd" in p else "area_ids",
+                    value=code,
+                    message=f"feature {i}: area already in feature {where[code]}",
+                )
             else:
                 where[code] = i
                 if code in in_scope:
@@ -1296,7 +1320,9 @@ def _from_codes(
     missing = [a for a in scope if a not in where]
     if missing:
         shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
-        bad.add(file=file, column="lsoa21cd", message=f"{len(missing)} areas of the scenario are in no feature: {shown}")
+        bad.add(
+            file=file, column="lsoa21cd", message=f"{len(missing)} areas of the scenario are in no feature: {shown}"
+        )
     bad.raise_if_any()
     pids = [pid for pid in areas if areas[pid]]
     if not pids:
@@ -1336,14 +1362,20 @@ def _from_polygons(
     for i, (f, p) in enumerate(zip(features, props, strict=True)):
         geom = f.get("geometry")
         if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
-            bad.add(file=file, column="geometry", value=_type_of(geom) if geom is not None else None,
-                    message=f"feature {i}: needs a Polygon or MultiPolygon geometry (or an lsoa21cd property)")
+            bad.add(
+                file=file,
+                column="geometry",
+                value=_type_of(geom) if geom is not None else None,
+                message=f"feature {i}: needs a Polygon or MultiPolygon geometry (or an lsoa21cd property)",
+            )
             continue
         try:
             g = shape(geom)
             g = g if g.is_valid else make_valid(g)
         except (GEOSException, ValueError, TypeError, IndexError, AttributeError) as exc:
-            bad.add(file=file, column="geometry", value=geom.get("type"), message=f"feature {i}: bad coordinates ({exc})")
+            bad.add(
+                file=file, column="geometry", value=geom.get("type"), message=f"feature {i}: bad coordinates ({exc})"
+            )
             continue
         if g.is_empty:
             bad.add(file=file, column="geometry", value=geom.get("type"), message=f"feature {i}: empty geometry")

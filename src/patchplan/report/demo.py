@@ -90,7 +90,9 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     t0 = time.perf_counter()
     waiting = backlog(s)
     plain = cascade_backlog(s, waiting, state=BrokerState(s))
-    joint = allocate(s, "tiered", packages=waiting, time_limit_s=settings.broker_time_s, seed=settings.seed, state=BrokerState(s))
+    joint = allocate(
+        s, "tiered", packages=waiting, time_limit_s=settings.broker_time_s, seed=settings.seed, state=BrokerState(s)
+    )
     timings["broker"] = time.perf_counter() - t0
 
     step("rounds")
@@ -123,7 +125,25 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     step("report")
     t0 = time.perf_counter()
     headline = _headline(s, f, plain, joint, provider, k_ours, k_sq, v_ours, results, settings)
-    index = _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_sq, v_ours, v_sq, designs, results, headline, timings)
+    index = _report(
+        s,
+        folder,
+        settings,
+        f,
+        plain,
+        joint,
+        provider,
+        ours,
+        sq,
+        k_ours,
+        k_sq,
+        v_ours,
+        v_sq,
+        designs,
+        results,
+        headline,
+        timings,
+    )
     timings["report"] = time.perf_counter() - t0
     headline["runtime_s"] = round(time.perf_counter() - started, 1)
     headline["report"] = str(index)
@@ -156,12 +176,32 @@ def _headline(s, f, plain, joint, provider, k_ours, k_sq, v_ours, results, setti
         "unassigned_visits": k_ours.visits_unassigned,
         "status_quo_unassigned_visits": k_sq.visits_unassigned,
         "violations": len(v_ours),
-        "designs": {h["design"]: {"travel_hours_week": h["travel_hours_week"], "co2_kg_week": h["co2_kg_week"]} for h in heads},
+        "designs": {
+            h["design"]: {"travel_hours_week": h["travel_hours_week"], "co2_kg_week": h["co2_kg_week"]} for h in heads
+        },
         "patches_mode": settings.patches_mode,
     }
 
 
-def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_sq, v_ours, v_sq, designs, results, headline, timings) -> Path:  # type: ignore[no-untyped-def]
+def _report(
+    s,
+    folder,
+    settings,
+    f,
+    plain,
+    joint,
+    provider,
+    ours,
+    sq,
+    k_ours,
+    k_sq,
+    v_ours,
+    v_sq,
+    designs,
+    results,
+    headline,
+    timings,
+) -> Path:  # type: ignore[no-untyped-def]
     from patchplan.patches import partition as pt
     from patchplan.report.pages import Page, bar_chart, new_map
 
@@ -175,21 +215,33 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
     page.headline(
         [
             ("rounds: carer travel vs status quo", f"{headline['travel_change_pct']:+.0f}%"),
-            ("rounds: distinct carers per client", f"{k_sq.distinct_carers_per_client_mean:.1f} -> {k_ours.distinct_carers_per_client_mean:.1f}"),
+            (
+                "rounds: distinct carers per client",
+                f"{k_sq.distinct_carers_per_client_mean:.1f} -> {k_ours.distinct_carers_per_client_mean:.1f}",
+            ),
             ("broker: hours placed (joint vs cascade)", f"{plain.hours_placed:,.0f} -> {joint.hours_placed:,.0f}"),
-            ("patches: travel, neighbourhoods vs today", f"{_pct(results[-1].totals['travel_hours_week'], results[0].totals['travel_hours_week']):+.0f}%"),
+            (
+                "patches: travel, neighbourhoods vs today",
+                f"{_pct(results[-1].totals['travel_hours_week'], results[0].totals['travel_hours_week']):+.0f}%",
+            ),
         ]
     )
 
     # -- the scenario ----------------------------------------------------------
     page.heading("1. The scenario", anchor="scenario")
     rows = [
-        {"figure": key.replace("_", " "), "scenario": value, "published (scaled)": f["expected"].get(key),
-         "difference": f"{100 * (value / f['expected'][key] - 1):+.2f}%" if f["expected"].get(key) else ""}
+        {
+            "figure": key.replace("_", " "),
+            "scenario": value,
+            "published (scaled)": f["expected"].get(key),
+            "difference": f"{100 * (value / f['expected'][key] - 1):+.2f}%" if f["expected"].get(key) else "",
+        }
         for key, value in f["figures"].items()
     ]
     page.table(rows, caption="Generated totals next to Essex County Council's published figures")
-    page.table([{"figure": k.replace("_", " "), "value": v} for k, v in f["extra"].items()], caption="Also in the scenario")
+    page.table(
+        [{"figure": k.replace("_", " "), "value": v} for k, v in f["extra"].items()], caption="Also in the scenario"
+    )
     rp.write_csv(folder / "tables" / "facts.csv", rows)
 
     # -- broker ------------------------------------------------------------------
@@ -204,12 +256,25 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
         {"": "hours placed a week", "plain cascade": plain.hours_placed, "joint (tiered)": joint.hours_placed},
         {"": "of which spot market", "plain cascade": plain.spot_hours, "joint (tiered)": joint.spot_hours},
         {"": "packages left unplaced", "plain cascade": len(plain.unplaced), "joint (tiered)": len(joint.unplaced)},
-        {"": "added carer travel, min a week", "plain cascade": plain.added_travel_min, "joint (tiered)": joint.added_travel_min},
+        {
+            "": "added carer travel, min a week",
+            "plain cascade": plain.added_travel_min,
+            "joint (tiered)": joint.added_travel_min,
+        },
     ]
     page.table(b_rows, caption="Backlog placed: hand cascade vs joint allocation")
-    page.chart(bar_chart(["hours placed", "added travel (h)"], {"cascade": [plain.hours_placed, plain.added_travel_min / 60],
-                                                                  "joint": [joint.hours_placed, joint.added_travel_min / 60]},
-                         title="Backlog: cascade vs joint", ylabel="hours a week"), "broker chart")
+    page.chart(
+        bar_chart(
+            ["hours placed", "added travel (h)"],
+            {
+                "cascade": [plain.hours_placed, plain.added_travel_min / 60],
+                "joint": [joint.hours_placed, joint.added_travel_min / 60],
+            },
+            title="Backlog: cascade vs joint",
+            ylabel="hours a week",
+        ),
+        "broker chart",
+    )
     if joint.shortages:
         page.table([{"where short": x} for x in joint.shortages[:8]], caption="Where capacity ran short")
     rp.write_csv(folder / "tables" / "broker.csv", b_rows)
@@ -224,16 +289,44 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
         "(each call, in time order, to the carer who can start it soonest). patchplan plans the week with OR-Tools, keeping "
         "each client's carers to a small team; both rosters are scored by the same independent checker."
     )
-    keys = ["travel_min", "travel_km", "travel_share_of_paid", "on_time_share", "late", "visits_served", "visits_unassigned",
-            "carers_used", "distinct_carers_per_client_mean", "distinct_carers_per_client_p90", "top_carer_share",
-            "hours_per_carer_max", "miles_between_visits"]
-    r_rows = [{"KPI": key.replace("_", " "), "status quo": getattr(k_sq, key), "patchplan": getattr(k_ours, key),
-               "change": f"{_pct(getattr(k_ours, key), getattr(k_sq, key)):+.0f}%" if getattr(k_sq, key) else ""} for key in keys]
+    keys = [
+        "travel_min",
+        "travel_km",
+        "travel_share_of_paid",
+        "on_time_share",
+        "late",
+        "visits_served",
+        "visits_unassigned",
+        "carers_used",
+        "distinct_carers_per_client_mean",
+        "distinct_carers_per_client_p90",
+        "top_carer_share",
+        "hours_per_carer_max",
+        "miles_between_visits",
+    ]
+    r_rows = [
+        {
+            "KPI": key.replace("_", " "),
+            "status quo": getattr(k_sq, key),
+            "patchplan": getattr(k_ours, key),
+            "change": f"{_pct(getattr(k_ours, key), getattr(k_sq, key)):+.0f}%" if getattr(k_sq, key) else "",
+        }
+        for key in keys
+    ]
     r_rows.append({"KPI": "rule violations (checker)", "status quo": len(v_sq), "patchplan": len(v_ours), "change": ""})
     page.table(r_rows, caption="Week of rounds, status quo vs patchplan")
-    page.chart(bar_chart(["travel (h)", "distinct carers x10"], {"status quo": [k_sq.travel_min / 60, 10 * k_sq.distinct_carers_per_client_mean],
-                                                                  "patchplan": [k_ours.travel_min / 60, 10 * k_ours.distinct_carers_per_client_mean]},
-                         title="Travel and continuity", ylabel="hours / carers x10"), "rounds chart")
+    page.chart(
+        bar_chart(
+            ["travel (h)", "distinct carers x10"],
+            {
+                "status quo": [k_sq.travel_min / 60, 10 * k_sq.distinct_carers_per_client_mean],
+                "patchplan": [k_ours.travel_min / 60, 10 * k_ours.distinct_carers_per_client_mean],
+            },
+            title="Travel and continuity",
+            ylabel="hours / carers x10",
+        ),
+        "rounds chart",
+    )
     page.heading("One carer's round on the map (Monday)", level=3)
     page.map(_round_map(s, ours, sq, new_map))
     rp.write_csv(folder / "tables" / "rounds.csv", r_rows)
@@ -247,11 +340,32 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
         f"its rounds planned ({settings.patches_mode} mode) and checked."
     )
     heads = [r.headline() for r in results]
-    page.table(heads, columns=["design", "patches", "travel_hours_week", "travel_miles_week", "travel_cost_gbp_week", "co2_kg_week",
-                               "carer_hours_week", "unplaced_hours", "spot_hours", "distinct_carers_per_client_mean", "violations"],
-               caption="Designs side by side (a week)")
-    page.chart(bar_chart([h["design"] for h in heads], {"travel hours": [h["travel_hours_week"] for h in heads]},
-                         title="Carer travel a week by design", ylabel="hours"), "patches chart")
+    page.table(
+        heads,
+        columns=[
+            "design",
+            "patches",
+            "travel_hours_week",
+            "travel_miles_week",
+            "travel_cost_gbp_week",
+            "co2_kg_week",
+            "carer_hours_week",
+            "unplaced_hours",
+            "spot_hours",
+            "distinct_carers_per_client_mean",
+            "violations",
+        ],
+        caption="Designs side by side (a week)",
+    )
+    page.chart(
+        bar_chart(
+            [h["design"] for h in heads],
+            {"travel hours": [h["travel_hours_week"] for h in heads]},
+            title="Carer travel a week by design",
+            ylabel="hours",
+        ),
+        "patches chart",
+    )
     demand = pt.demand_hours(s)
     for design, result in zip(designs, results, strict=True):
         if design.patches:
@@ -272,22 +386,39 @@ def _report(s, folder, settings, f, plain, joint, provider, ours, sq, k_ours, k_
 
     modes = TravelParams().modes
     assumptions = [
-        {"parameter": f"travel: {m}", "value": f"circuity {p.circuity}, {p.urban_kmh} km/h urban, {p.rural_kmh} km/h rural, +{p.access_min} min per arrival"}
+        {
+            "parameter": f"travel: {m}",
+            "value": f"circuity {p.circuity}, {p.urban_kmh} km/h urban, {p.rural_kmh} km/h rural, +{p.access_min} min per arrival",
+        }
         for m, p in modes.items()
     ]
     rp_ = RoundsParams()
     assumptions += [
-        {"parameter": "rounds objective", "value": f"travel {rp_.travel_weight}/min, late {rp_.late_weight}/min, early {rp_.early_weight}/min"},
-        {"parameter": "working time", "value": f"break {rp_.break_min} min in every {rp_.break_after_min // 60} h of work (WTR); 48 h a week"},
+        {
+            "parameter": "rounds objective",
+            "value": f"travel {rp_.travel_weight}/min, late {rp_.late_weight}/min, early {rp_.early_weight}/min",
+        },
+        {
+            "parameter": "working time",
+            "value": f"break {rp_.break_min} min in every {rp_.break_after_min // 60} h of work (WTR); 48 h a week",
+        },
         {"parameter": "continuity", "value": "team cap 3 distinct carers per client a week (soft)"},
         {"parameter": "rounds time limit", "value": f"{settings.rounds_time_s:.0f} s for the week"},
-        {"parameter": "travel cost", "value": f"£{MILEAGE_GBP_PER_KM * 1.609344:.2f} a mile + £{TRAVEL_PAY_GBP_PER_H:.2f} an hour"},
+        {
+            "parameter": "travel cost",
+            "value": f"£{MILEAGE_GBP_PER_KM * 1.609344:.2f} a mile + £{TRAVEL_PAY_GBP_PER_H:.2f} an hour",
+        },
         {"parameter": "CO2", "value": f"{CO2_KG_PER_KM} kg per car km (DESNZ 2024, average car)"},
         *({"parameter": f"time: {k}", "value": f"{v:.1f} s"} for k, v in timings.items()),
     ]
     page.table(assumptions, caption="What the numbers rest on")
-    page.text("Files: scenario/ (the scenario folder), rosters/ (both rosters), tables/ (CSV of every table), patches/ (GeoJSON).", note=True)
-    page.attribution(["Clients, carers and providers are synthetic, placed at real postcodes; no real person is shown."])
+    page.text(
+        "Files: scenario/ (the scenario folder), rosters/ (both rosters), tables/ (CSV of every table), patches/ (GeoJSON).",
+        note=True,
+    )
+    page.attribution(
+        ["Clients, carers and providers are synthetic, placed at real postcodes; no real person is shown."]
+    )
     return page.write(folder / "index.html")
 
 
@@ -301,14 +432,27 @@ def _round_map(s: Scenario, ours: Roster, sq: Roster, new_map: Callable[..., fol
         rnd = max(day0, key=lambda r: (len(r.stops), r.carer_id))
         carer = s.carer(rnd.carer_id)
         points = [(carer.home.lat, carer.home.lon)]
-        points += [(s.client(s.visit(x.visit_id).client_id).location.lat, s.client(s.visit(x.visit_id).client_id).location.lon) for x in rnd.stops]
+        points += [
+            (s.client(s.visit(x.visit_id).client_id).location.lat, s.client(s.visit(x.visit_id).client_id).location.lon)
+            for x in rnd.stops
+        ]
         points.append(points[0])
         if m is None:
             m = new_map(points[1], zoom=12)
-        folium.PolyLine(points, color=colour, weight=3, opacity=0.8, tooltip=f"{label}: {rnd.carer_id}, {len(rnd.stops)} visits, {rnd.travel_min} min travel").add_to(m)
+        folium.PolyLine(
+            points,
+            color=colour,
+            weight=3,
+            opacity=0.8,
+            tooltip=f"{label}: {rnd.carer_id}, {len(rnd.stops)} visits, {rnd.travel_min} min travel",
+        ).add_to(m)
         for i, pt in enumerate(points[1:-1], start=1):
-            folium.CircleMarker(pt, radius=5, color=colour, fill=True, fill_opacity=0.9, tooltip=f"{label} stop {i}").add_to(m)
-        folium.CircleMarker(points[0], radius=7, color="#000", fill=True, fill_color=colour, tooltip=f"{label}: carer's home").add_to(m)
+            folium.CircleMarker(
+                pt, radius=5, color=colour, fill=True, fill_opacity=0.9, tooltip=f"{label} stop {i}"
+            ).add_to(m)
+        folium.CircleMarker(
+            points[0], radius=7, color="#000", fill=True, fill_color=colour, tooltip=f"{label}: carer's home"
+        ).add_to(m)
     return m if m is not None else new_map((51.8, 0.6))
 
 

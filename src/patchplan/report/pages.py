@@ -54,7 +54,9 @@ class _Map(folium.Map):
 
 def new_map(center: tuple[float, float], zoom: int = 10, *, tiles: bool = True) -> folium.Map:
     """A map for a :class:`Page` (OpenStreetMap tiles when online)."""
-    m = _Map(location=list(center), zoom_start=zoom, tiles="OpenStreetMap" if tiles else None, width="100%", height="480px")
+    m = _Map(
+        location=list(center), zoom_start=zoom, tiles="OpenStreetMap" if tiles else None, width="100%", height="480px"
+    )
     return m
 
 
@@ -90,14 +92,18 @@ class Page:
         cells = "".join(f"<div>{html.escape(label)}<b>{html.escape(value)}</b></div>" for label, value in items)
         self._add(f'<div class="headline">{cells}</div>')
 
-    def table(self, rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str] | None = None, caption: str = "") -> None:
+    def table(
+        self, rows: Sequence[Mapping[str, Any]], *, columns: Sequence[str] | None = None, caption: str = ""
+    ) -> None:
         """A table of records (keys as columns)."""
         if not rows:
             self.text("(nothing to show)", note=True)
             return
         cols = list(columns or rows[0].keys())
         head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows
+        )
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
         self._add(f'<table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
         self.tables += 1
@@ -218,13 +224,31 @@ def patches_report(
     page.table(rows, caption="Headline KPIs per design (a week)")
     page.heading("Charts")
     labels = [h["design"] for h in heads]
-    page.chart(bar_chart(labels, {"travel hours": [h["travel_hours_week"] for h in heads]}, title="Carer travel a week", ylabel="hours"), "travel per design")
     page.chart(
-        bar_chart(labels, {"distinct carers": [h["distinct_carers_per_client_mean"] for h in heads]}, title="Continuity: distinct carers per client a week", ylabel="carers"),
+        bar_chart(
+            labels,
+            {"travel hours": [h["travel_hours_week"] for h in heads]},
+            title="Carer travel a week",
+            ylabel="hours",
+        ),
+        "travel per design",
+    )
+    page.chart(
+        bar_chart(
+            labels,
+            {"distinct carers": [h["distinct_carers_per_client_mean"] for h in heads]},
+            title="Continuity: distinct carers per client a week",
+            ylabel="carers",
+        ),
         "continuity per design",
     )
     page.chart(
-        bar_chart(labels, {"unplaced": [h["unplaced_hours"] for h in heads], "spot": [h["spot_hours"] for h in heads]}, title="Unmet and spot-market hours a week", ylabel="hours"),
+        bar_chart(
+            labels,
+            {"unplaced": [h["unplaced_hours"] for h in heads], "spot": [h["spot_hours"] for h in heads]},
+            title="Unmet and spot-market hours a week",
+            ylabel="hours",
+        ),
         "unmet hours per design",
     )
     demand = pt.demand_hours(scenario)
@@ -232,20 +256,38 @@ def patches_report(
         page.heading(f"Design: {design.name}", anchor=f"design-{design.name}")
         features = None
         if design.patches:
-            path = pt.to_geojson(scenario, design.patches, out / f"{_slug(design.name)}.geojson") or out / f"{_slug(design.name)}.geojson"
+            path = (
+                pt.to_geojson(scenario, design.patches, out / f"{_slug(design.name)}.geojson")
+                or out / f"{_slug(design.name)}.geojson"
+            )
             features = json.loads(Path(path).read_text(encoding="utf-8"))
         page.map(_design_map(scenario, design, result, demand, features))
         per_patch = [dict(r) for r in result.per_patch]
         if per_patch:
             page.chart(
-                bar_chart([str(r["name"])[:18] for r in per_patch], {"travel h": [r["travel_hours_week"] for r in per_patch]},
-                          title=f"{design.name}: travel per patch", ylabel="hours a week"),
+                bar_chart(
+                    [str(r["name"])[:18] for r in per_patch],
+                    {"travel h": [r["travel_hours_week"] for r in per_patch]},
+                    title=f"{design.name}: travel per patch",
+                    ylabel="hours a week",
+                ),
                 f"travel per patch, {design.name}",
             )
         page.table(
             per_patch,
-            columns=["name", "lead", "clients", "care_hours_week", "travel_hours_week", "travel_km_week", "co2_kg_week",
-                     "carers_needed", "distinct_carers_per_client_mean", "unassigned_hours", "violations"],
+            columns=[
+                "name",
+                "lead",
+                "clients",
+                "care_hours_week",
+                "travel_hours_week",
+                "travel_km_week",
+                "co2_kg_week",
+                "carers_needed",
+                "distinct_carers_per_client_mean",
+                "unassigned_hours",
+                "violations",
+            ],
             caption=f"{design.name}: per patch" if design.patches else f"{design.name}: per district",
         )
         write_csv(out / f"per_patch_{_slug(design.name)}.csv", per_patch)
@@ -253,10 +295,26 @@ def patches_report(
     page.heading("Assumptions and parameters")
     page.table(
         [
-            {"parameter": "mileage", "value": f"£{ev.MILEAGE_GBP_PER_KM * 1.609344:.2f} a mile", "source": "HMRC approved mileage allowance"},
-            {"parameter": "travel time paid", "value": f"£{ev.TRAVEL_PAY_GBP_PER_H:.2f} an hour", "source": "National Living Wage from April 2026"},
-            {"parameter": "CO2", "value": f"{ev.CO2_KG_PER_KM} kg a car km", "source": "DESNZ 2024 conversion factors, average car"},
-            {"parameter": "reablement effect", "value": f"x{ev.REABLEMENT_FACTOR:.3f} on reviewed packages", "source": "Newham: 12.25 to 8.75 h a week"},
+            {
+                "parameter": "mileage",
+                "value": f"£{ev.MILEAGE_GBP_PER_KM * 1.609344:.2f} a mile",
+                "source": "HMRC approved mileage allowance",
+            },
+            {
+                "parameter": "travel time paid",
+                "value": f"£{ev.TRAVEL_PAY_GBP_PER_H:.2f} an hour",
+                "source": "National Living Wage from April 2026",
+            },
+            {
+                "parameter": "CO2",
+                "value": f"{ev.CO2_KG_PER_KM} kg a car km",
+                "source": "DESNZ 2024 conversion factors, average car",
+            },
+            {
+                "parameter": "reablement effect",
+                "value": f"x{ev.REABLEMENT_FACTOR:.3f} on reviewed packages",
+                "source": "Newham: 12.25 to 8.75 h a week",
+            },
             *({"parameter": k, "value": str(v), "source": "this run"} for k, v in settings.items()),
         ],
         caption="What the numbers rest on",
@@ -283,8 +341,12 @@ def _design_map(
     lat = sum(a.centroid.lat for a in areas) / len(areas)
     lon = sum(a.centroid.lon for a in areas) / len(areas)
     m = new_map((lat, lon), zoom=10 if len({a.district_id for a in areas}) == 1 else 9)
-    m.fit_bounds([[min(a.centroid.lat for a in areas), min(a.centroid.lon for a in areas)],
-                  [max(a.centroid.lat for a in areas), max(a.centroid.lon for a in areas)]])
+    m.fit_bounds(
+        [
+            [min(a.centroid.lat for a in areas), min(a.centroid.lon for a in areas)],
+            [max(a.centroid.lat for a in areas), max(a.centroid.lon for a in areas)],
+        ]
+    )
     stats = {r["patch"]: r for r in result.per_patch}
     if features is not None:
         colour = {p.id: PALETTE[i % len(PALETTE)] for i, p in enumerate(design.patches)}
@@ -309,7 +371,11 @@ def _design_map(
         polygons = geo.area_polygons()
         peak = max((demand.get(a.id, 0.0) for a in areas), default=1.0) or 1.0
         feats = [
-            {"type": "Feature", "geometry": polygons[a.id], "properties": {"area": a.name, "hours": round(demand.get(a.id, 0.0), 1)}}
+            {
+                "type": "Feature",
+                "geometry": polygons[a.id],
+                "properties": {"area": a.name, "hours": round(demand.get(a.id, 0.0), 1)},
+            }
             for a in areas
             if a.id in polygons
         ]
@@ -327,7 +393,11 @@ def _design_map(
     for b in scenario.branches:
         if b.district_id in {a.district_id for a in areas}:
             folium.CircleMarker(
-                (b.location.lat, b.location.lon), radius=4, color="#D55E00", fill=True, fill_opacity=0.9,
+                (b.location.lat, b.location.lon),
+                radius=4,
+                color="#D55E00",
+                fill=True,
+                fill_opacity=0.9,
                 tooltip=f"branch: {b.name}",
             ).add_to(m)
     return m

@@ -24,9 +24,33 @@ import numpy as np
 
 from patchplan.solver import _ortools
 from patchplan.core.errors import InputError
-from patchplan.core.model import DAY_MIN, MODES, Carer, Location, Reason, Round, Roster, Scenario, Shift, Stop, Unassigned, Visit
+from patchplan.core.model import (
+    DAY_MIN,
+    MODES,
+    Carer,
+    Location,
+    Reason,
+    Round,
+    Roster,
+    Scenario,
+    Shift,
+    Stop,
+    Unassigned,
+    Visit,
+)
 from patchplan.core.params import RoundsParams
-from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights, greedy_routes, repair_routes, trim_route
+from patchplan.solver.problem import (
+    Node,
+    Route,
+    RoutingProblem,
+    RoutingSolution,
+    Sync,
+    Vehicle,
+    Weights,
+    greedy_routes,
+    repair_routes,
+    trim_route,
+)
 from patchplan.geo.travel import TravelModel, default_travel
 
 log = logging.getLogger("patchplan")
@@ -121,8 +145,18 @@ def plan_rounds(
             if team is not None and v.id not in wish:
                 wish[v.id] = team
         builder = _DayBuilder(
-            scenario, provider, day, day_visits, carers, week_left, travel, p, seed, capacity,
-            preferred=wish, required=teams.required,
+            scenario,
+            provider,
+            day,
+            day_visits,
+            carers,
+            week_left,
+            travel,
+            p,
+            seed,
+            capacity,
+            preferred=wish,
+            required=teams.required,
         )
         solution = builder.solve(max(0.05, share))
         objective += solution.objective
@@ -315,7 +349,10 @@ class _DayBuilder:
 
         self.home_point = [point(c.home) for c, _ in self.shifts]
         starts = starts or {}
-        self.start_point = [point(starts[c.id].location) if c.id in starts else self.home_point[k] for k, (c, _) in enumerate(self.shifts)]
+        self.start_point = [
+            point(starts[c.id].location) if c.id in starts else self.home_point[k]
+            for k, (c, _) in enumerate(self.shifts)
+        ]
         self.start_min = [max(sh.start, starts[c.id].earliest) if c.id in starts else sh.start for c, sh in self.shifts]
         self.worked = [starts[c.id].worked if c.id in starts else 0 for c, _ in self.shifts]
         self.client_point = {v.client_id: point(s.client(v.client_id).location) for v in self.visits}
@@ -344,14 +381,18 @@ class _DayBuilder:
         all_carers = [c for c, _ in self.shifts]
         provider_carers = self.s.carers_of(self.s.package(v.package_id).provider_id or "")
         if v.skills and not any(v.skills <= c.skills for c in provider_carers):
-            return _Eligible([], Reason.NO_SKILLED_CARER, f"no carer of the provider holds {', '.join(sorted(v.skills))}")
+            return _Eligible(
+                [], Reason.NO_SKILLED_CARER, f"no carer of the provider holds {', '.join(sorted(v.skills))}"
+            )
         stage = [k for k, c in enumerate(all_carers) if v.skills <= c.skills]
         if not stage:
             return _Eligible([], Reason.NO_CARER_ON_SHIFT, "no carer with the skills is on shift that day")
         if client.gender_preference:
             stage2 = [k for k in stage if all_carers[k].gender == client.gender_preference]
             if not stage2:
-                return _Eligible([], Reason.GENDER_PREFERENCE, f"no {client.gender_preference} carer with the skills on shift")
+                return _Eligible(
+                    [], Reason.GENDER_PREFERENCE, f"no {client.gender_preference} carer with the skills on shift"
+                )
             stage = stage2
         stage3 = [k for k in stage if all_carers[k].id not in client.prohibited_carers]
         if not stage3:
@@ -367,8 +408,10 @@ class _DayBuilder:
             t = self.times[self.profile[k]]
             there, back = int(t[self.start_point[k], cp]), int(t[cp, self.home_point[k]])
             start = max(v.early, self.start_min[k] + there)
-            if start <= v.late and start + v.duration_min + back <= sh.end and there + v.duration_min + back <= min(
-                sh.work_limit - self.worked[k], self.week_left[c.id]
+            if (
+                start <= v.late
+                and start + v.duration_min + back <= sh.end
+                and there + v.duration_min + back <= min(sh.work_limit - self.worked[k], self.week_left[c.id])
             ):
                 stage4.append(k)
         if not stage4:
@@ -521,10 +564,7 @@ class _DayBuilder:
             for n in route.nodes:
                 served[self.node_visit[n].id].append(n)
         cut = {
-            n
-            for vid, nodes in served.items()
-            for n in nodes
-            if len(nodes) < self.node_visit[nodes[0]].carers_required
+            n for vid, nodes in served.items() for n in nodes if len(nodes) < self.node_visit[nodes[0]].carers_required
         }
         if not cut:
             return solution
@@ -783,7 +823,9 @@ class _DayBuilder:
         for link in self.s.links:
             other = link.second if link.first == v.id else link.first if link.second == v.id else None
             if other is not None and other not in served:
-                return Unassigned(visit_id=v.id, reason=Reason.LINKED_VISIT, detail=f"linked visit {other} is not served")
+                return Unassigned(
+                    visit_id=v.id, reason=Reason.LINKED_VISIT, detail=f"linked visit {other} is not served"
+                )
         if v.id in self.cut:
             return Unassigned(
                 visit_id=v.id,

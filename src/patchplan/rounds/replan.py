@@ -150,15 +150,15 @@ def replan(
         starts.setdefault(carer.id, VehicleStart(location=carer.home, earliest=now, worked=0))
     done = {st.visit_id for stops in pinned.values() for st in stops}
     remaining = [
-        v
-        for v in s.visits_of_provider(roster.provider_id, [day])
-        if v.id not in done and v.id not in cancelled
+        v for v in s.visits_of_provider(roster.provider_id, [day]) if v.id not in done and v.id not in cancelled
     ]
     carers = [c for c in s.carers_of(roster.provider_id) if c.id not in off]
     week_left = _week_left(s, roster, day, carers)
     preferred = {vid: frozenset(cs) - set(off) for vid, cs in before.items()}
     preferred = {vid: cs for vid, cs in preferred.items() if cs}
-    plan = {r.carer_id: [st.visit_id for st in r.stops if st.visit_id not in done] for r in today if r.carer_id not in off}
+    plan = {
+        r.carer_id: [st.visit_id for st in r.stops if st.visit_id not in done] for r in today if r.carer_id not in off
+    }
     # Calls that already ran away from their preferred time keep their full
     # window; any other call may run late with its carer before it moves.
     late = {
@@ -169,14 +169,29 @@ def replan(
         and abs(st.start - s.visit(st.visit_id).preferred) > s.visit(st.visit_id).tolerance_min
     }
     builder = _DayBuilder(
-        s, roster.provider_id, day, sorted(remaining, key=lambda v: v.id), carers, week_left, travel, p, seed, None,
-        preferred=preferred, starts=starts, initial=plan, wide=late, widen_first=True,
+        s,
+        roster.provider_id,
+        day,
+        sorted(remaining, key=lambda v: v.id),
+        carers,
+        week_left,
+        travel,
+        p,
+        seed,
+        None,
+        preferred=preferred,
+        starts=starts,
+        initial=plan,
+        wide=late,
+        widen_first=True,
     )
     solution = builder.solve(time_limit_s)
     new_rounds, new_unassigned = builder.roster_parts(solution)
     merged = _merge(s, today, pinned, {r.carer_id: r for r in new_rounds}, travel)
     unassigned = [u for u in roster.unassigned if s.visit(u.visit_id).day != day]
-    unassigned += [Unassigned(visit_id=vid, reason=Reason.CANCELLED, detail=why) for vid, why in sorted(cancelled.items())]
+    unassigned += [
+        Unassigned(visit_id=vid, reason=Reason.CANCELLED, detail=why) for vid, why in sorted(cancelled.items())
+    ]
     unassigned += new_unassigned
     out = Roster(
         rounds=tuple(kept + merged),
@@ -190,7 +205,9 @@ def replan(
         for vid in sorted(set(before) | set(after))
         if sorted(before.get(vid, [])) != sorted(after.get(vid, [])) and vid not in cancelled
     )
-    return Replan(roster=out, moves=moves, pinned=len(done), runtime_s=round(time.perf_counter() - started, 3), scenario=s)
+    return Replan(
+        roster=out, moves=moves, pinned=len(done), runtime_s=round(time.perf_counter() - started, 3), scenario=s
+    )
 
 
 def _with_new_visits(s: Scenario, visits: list[Visit], provider: str) -> Scenario:
@@ -299,7 +316,14 @@ def plan_from_template(
         if (v.client_id, v.label, scenario.weekday(v.day)) in by_slot
     }
     roster = plan_rounds(
-        scenario, provider, days, params=params, time_limit_s=time_limit_s, seed=seed, travel=travel, preferred=preferred
+        scenario,
+        provider,
+        days,
+        params=params,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        travel=travel,
+        preferred=preferred,
     )
     after = roster.assignments()
     moves = tuple(

@@ -83,7 +83,9 @@ class _Week:
             self._skill_masks[skills] = np.array([skills <= x.skills for x in self.carers], dtype=bool)
         return self._skill_masks[skills]
 
-    def from_client(self, client: Client, lat: np.ndarray, lon: np.ndarray, urban: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def from_client(
+        self, client: Client, lat: np.ndarray, lon: np.ndarray, urban: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and metres between a client and each carer's point, by
         each carer's mode (travel is symmetric in the default model)."""
         return self.travel.from_point(client.location, lat, lon, urban, self.modes)
@@ -249,7 +251,8 @@ class _Week:
                 i, j = int(order[a]), int(order[b])
                 together = int(max(start[i], start[j]))
                 back_ok = all(
-                    together + v.duration_min + back_min[k] <= min(sh_end[k], leave[k] + limit[k], leave[k] + self.week_left[k])
+                    together + v.duration_min + back_min[k]
+                    <= min(sh_end[k], leave[k] + limit[k], leave[k] + self.week_left[k])
                     and (
                         together - arrival[k] >= BREAK_MIN
                         or together + v.duration_min + back_min[k] - self._rested[k] <= BREAK_AFTER_MIN

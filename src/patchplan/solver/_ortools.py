@@ -146,7 +146,11 @@ class _Model:
         ends = [n + 2 * k + 1 for k in range(v)]
         points = np.array(
             [x.point for x in p.nodes]
-            + [pt for veh in p.vehicles for pt in (veh.point if veh.start_point is None else veh.start_point, veh.point)]
+            + [
+                pt
+                for veh in p.vehicles
+                for pt in (veh.point if veh.start_point is None else veh.start_point, veh.point)
+            ]
         )
         service = np.array([x.duration for x in p.nodes] + [0] * (2 * v), dtype=np.int64)
         self.manager = pywrapcp.RoutingIndexManager(n + 2 * v, v, starts, ends)

@@ -237,7 +237,8 @@ def _pair_start(
             if at > node.late:
                 continue
             fits = all(
-                at + node.duration + t_home[k] <= end[allowed[k]] and at + node.duration + t_home[k] - out[k] <= max_work[allowed[k]]
+                at + node.duration + t_home[k] <= end[allowed[k]]
+                and at + node.duration + t_home[k] - out[k] <= max_work[allowed[k]]
                 for k in (x, y)
             )
             if fits:
@@ -276,7 +277,9 @@ def repair_routes(
         sched = _schedule(p, k, r, times)
         if sched is not None:
             pinned |= {n: (at, at) for n, at in zip(r, sched[0]) if n in synced}
-    order = sorted((i for i in range(len(p.nodes)) if i not in where and i not in doubles), key=lambda i: (p.nodes[i].early, i))
+    order = sorted(
+        (i for i in range(len(p.nodes)) if i not in where and i not in doubles), key=lambda i: (p.nodes[i].early, i)
+    )
     ins = _Inserter(p, out, times, pinned, where, links, skip_vehicles)
     for i in order:
         if not ins.insert(i) and i in links:
@@ -287,9 +290,25 @@ def repair_routes(
 class _Inserter:
     """Cheapest feasible insertion into routes, keeping synchronised starts."""
 
-    def __init__(self, p: RoutingProblem, out: list[list[int]], times: list[np.ndarray], pinned: dict[int, tuple[int, int]],
-                 where: dict[int, int], links: dict[int, list[tuple[int, int, int]]], skip: set[int] | frozenset[int]) -> None:
-        self.p, self.out, self.times, self.pinned, self.where, self.links, self.skip = p, out, times, pinned, where, links, skip
+    def __init__(
+        self,
+        p: RoutingProblem,
+        out: list[list[int]],
+        times: list[np.ndarray],
+        pinned: dict[int, tuple[int, int]],
+        where: dict[int, int],
+        links: dict[int, list[tuple[int, int, int]]],
+        skip: set[int] | frozenset[int],
+    ) -> None:
+        self.p, self.out, self.times, self.pinned, self.where, self.links, self.skip = (
+            p,
+            out,
+            times,
+            pinned,
+            where,
+            links,
+            skip,
+        )
 
     def bounds(self, i: int, without: int | None = None) -> tuple[tuple[int, int] | None, set[int]]:
         """Start bounds for ``i`` from its served link partners, and their vehicles."""
@@ -372,7 +391,11 @@ def _start_point(p: RoutingProblem, k: int) -> int:
 
 
 def _schedule(
-    p: RoutingProblem, k: int, route: list[int], times: list[np.ndarray], bounds: dict[int, tuple[int, int]] | None = None
+    p: RoutingProblem,
+    k: int,
+    route: list[int],
+    times: list[np.ndarray],
+    bounds: dict[int, tuple[int, int]] | None = None,
 ) -> tuple[list[int], int] | None:
     """Earliest start of each node of a route, and the time back home; None
     if the route breaks a window, the vehicle's end, working limit or load.
