@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -35,38 +35,50 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: same seed, sa
 
 def job(fn: F) -> F:
     """Run a command with patchplan's exit codes, showing warnings and
-    errors as plain messages (never a traceback)."""
+    errors as plain messages (never a traceback).
+
+    With ``--json`` (the command's ``as_json`` argument) an error also prints
+    ``{"code": N, "error": "..."}`` on stdout, so a caller reading stdout
+    always gets one JSON document."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json", False))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
             try:
                 result = fn(*args, **kwargs)
             except InputError as exc:
                 _show_warnings(caught)
-                err.print(f"[bold red]error:[/] {_escape(str(exc))}")
-                raise typer.Exit(2) from None
+                _fail(2, "error", str(exc), as_json)
             except SolverError as exc:
                 _show_warnings(caught)
-                err.print(f"[bold red]solver could not run:[/] {_escape(str(exc))}")
-                raise typer.Exit(3) from None
+                _fail(3, "solver could not run", str(exc), as_json)
             except PatchplanError as exc:
-                err.print(f"[bold red]error:[/] {_escape(str(exc))}")
-                raise typer.Exit(1) from None
+                _fail(1, "error", str(exc), as_json)
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
-            except Exception as exc:  # noqa: BLE001 - the user gets a message, not a traceback
+            except Exception as exc:  # the user gets a message, not a traceback
                 log.debug("internal error", exc_info=True)
-                err.print(
-                    f"[bold red]internal error:[/] {type(exc).__name__}: {_escape(str(exc))}\n"
-                    "This is a bug in patchplan; please report it with the command you ran."
+                _fail(
+                    1,
+                    "internal error",
+                    f"{type(exc).__name__}: {exc}",
+                    as_json,
+                    hint="This is a bug in patchplan; please report it with the command you ran.",
                 )
-                raise typer.Exit(1) from None
         _show_warnings(caught)
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(code: int, label: str, message: str, as_json: bool, hint: str = "") -> NoReturn:
+    """Report an error on stderr (and, under ``--json``, on stdout) and exit with ``code``."""
+    err.print(f"[bold red]{label}:[/] {_escape(message)}" + (f"\n{hint}" if hint else ""))
+    if as_json:
+        emit_json({"code": code, "error": message})
+    raise typer.Exit(code) from None
 
 
 def _escape(text: str) -> str:
