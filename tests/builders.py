@@ -37,19 +37,19 @@ def visit(
     load: int = 0,
 ) -> dict[str, Any]:
     """A visit: ``late`` is the latest *start*."""
-    return dict(
-        id=vid,
-        client=client,
-        day=day,
-        early=hm(early, day),
-        late=hm(late, day),
-        duration=duration,
-        target=None if target is None else hm(target, day),
-        tolerance=tolerance,
-        carers=carers,
-        skills=frozenset(skills),
-        load=load,
-    )
+    return {
+        "id": vid,
+        "client": client,
+        "day": day,
+        "early": hm(early, day),
+        "late": hm(late, day),
+        "duration": duration,
+        "target": None if target is None else hm(target, day),
+        "tolerance": tolerance,
+        "carers": carers,
+        "skills": frozenset(skills),
+        "load": load,
+    }
 
 
 def carer(
@@ -64,17 +64,17 @@ def carer(
     max_work: int | None = None,
     max_hours_week: float = 48.0,
 ) -> dict[str, Any]:
-    return dict(
-        id=cid,
-        at=at,
-        shift=shift,
-        days=days,
-        skills=frozenset(skills),
-        gender=gender,
-        mode=mode,
-        max_work=max_work,
-        max_hours_week=max_hours_week,
-    )
+    return {
+        "id": cid,
+        "at": at,
+        "shift": shift,
+        "days": days,
+        "skills": frozenset(skills),
+        "gender": gender,
+        "mode": mode,
+        "max_work": max_work,
+        "max_hours_week": max_hours_week,
+    }
 
 
 def plane(
@@ -181,6 +181,41 @@ def plane(
         carers=carer_objs,
         shifts=shifts,
     )
+
+
+def stop(vid: str, start: int, duration: int = 30, travel: int = 10) -> pp.Stop:
+    """A stop that starts on arrival and lasts ``duration`` minutes."""
+    return pp.Stop(visit_id=vid, arrival=start, start=start, end=start + duration, travel_min=travel)
+
+
+def checker_scenario() -> pp.Scenario:
+    """Two clients 10 and 20 minutes from carer k1's home; c is a double-up."""
+    return plane(
+        {"a": (0, 10), "b": (0, 20), "c": (0, 30)},
+        [
+            visit("A", "a", "08:00", "09:00", 30, target="08:00", tolerance=15, skills=("medication",)),
+            visit("B", "b", "09:00", "10:00", 30),
+            visit("C", "c", "11:00", "12:00", 30, carers=2),
+        ],
+        [
+            carer("k1", skills=("medication",)),
+            carer("k2", at=(0, 30), gender="male"),
+        ],
+        gender_preference={"b": "female"},
+    )
+
+
+def checker_roster() -> pp.Roster:
+    """Hand-made and correct for :func:`checker_scenario`: k1 does A 08:00, B 09:00, C 11:00; k2 joins C."""
+    k1 = pp.Round(
+        carer_id="k1",
+        day=0,
+        stops=(stop("A", hm("08:00")), stop("B", hm("09:00")), stop("C", hm("11:00"))),
+        leave=hm("07:50"),
+        back=hm("12:00"),
+    )
+    k2 = pp.Round(carer_id="k2", day=0, stops=(stop("C", hm("11:00"), travel=0),), leave=hm("11:00"), back=hm("11:30"))
+    return pp.Roster(rounds=(k1, k2), provider_id="P", meta=(("days", "0"),))
 
 
 def solve(s: pp.Scenario, **kwargs: Any) -> pp.Roster:

@@ -9,13 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import PLANE, carer, hm, plane, solve, stop, visit
 from typer.testing import CliRunner
 
 import patchplan as pp
 from patchplan.check.charter import FLOOR_NAMES, FLOORS, CharterReport, PayParams, carer_minutes, charter, parse_floor
 from patchplan.cli.app import app
-
-from builders import PLANE, carer, hm, plane, solve, visit
 
 RULES = ("no_15_minute_visits", "time_to_travel", "travel_time_paid", "continuity", "guaranteed_hours")
 
@@ -39,10 +38,6 @@ def _scenario(short: bool = False, b_from: str = "08:40", contracted: float = 7.
     return s.replace(carers=carers)
 
 
-def _stop(vid: str, start: int, duration: int = 30, travel: int = 10) -> pp.Stop:
-    return pp.Stop(visit_id=vid, arrival=start, start=start, end=start + duration, travel_min=travel)
-
-
 def _roster(a_start: str = "08:00", a_len: int = 30, b_start: str = "08:40", back: str = "09:30") -> pp.Roster:
     """k1: leaves 07:50, A at ``a_start``, B at ``b_start``, home by ``back``."""
     b = hm(b_start)
@@ -51,7 +46,7 @@ def _roster(a_start: str = "08:00", a_len: int = 30, b_start: str = "08:40", bac
             pp.Round(
                 carer_id="k1",
                 day=0,
-                stops=(_stop("A", hm(a_start), a_len), _stop("B", b)),
+                stops=(stop("A", hm(a_start), a_len), stop("B", b)),
                 leave=hm("07:50"),
                 back=max(hm(back), b + 30 + 20),
             ),
@@ -157,7 +152,7 @@ def test_continuity_counts_distinct_carers_per_client() -> None:
         [carer(k) for k in ("k1", "k2", "k3", "k4")],
     )
     rounds = tuple(
-        pp.Round(carer_id=f"k{i}", day=0, stops=(_stop(v, hm(t)),), leave=hm(t) - 10, back=hm(t) + 40)
+        pp.Round(carer_id=f"k{i}", day=0, stops=(stop(v, hm(t)),), leave=hm(t) - 10, back=hm(t) + 40)
         for i, (v, t) in enumerate(calls, start=1)
     )
     roster = pp.Roster(rounds=rounds, provider_id="P")

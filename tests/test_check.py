@@ -6,44 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from builders import PLANE, carer, checker_roster, checker_scenario, hm, plane, stop, visit
 
 import patchplan as pp
 
-from builders import PLANE, carer, hm, plane, visit
-
-
-def _base() -> pp.Scenario:
-    """Two clients 10 and 20 minutes from carer k1's home; c is a double-up."""
-    return plane(
-        {"a": (0, 10), "b": (0, 20), "c": (0, 30)},
-        [
-            visit("A", "a", "08:00", "09:00", 30, target="08:00", tolerance=15, skills=("medication",)),
-            visit("B", "b", "09:00", "10:00", 30),
-            visit("C", "c", "11:00", "12:00", 30, carers=2),
-        ],
-        [
-            carer("k1", skills=("medication",)),
-            carer("k2", at=(0, 30), gender="male"),
-        ],
-        gender_preference={"b": "female"},
-    )
-
-
-def _stop(vid: str, start: int, travel: int, duration: int = 30) -> pp.Stop:
-    return pp.Stop(visit_id=vid, arrival=start, start=start, end=start + duration, travel_min=travel)
-
-
-def _good() -> pp.Roster:
-    """Hand-made and correct: k1 does A 08:00, B 09:00, C 11:00; k2 joins C."""
-    k1 = pp.Round(
-        carer_id="k1",
-        day=0,
-        stops=(_stop("A", hm("08:00"), 10), _stop("B", hm("09:00"), 10), _stop("C", hm("11:00"), 10)),
-        leave=hm("07:50"),
-        back=hm("12:00"),
-    )
-    k2 = pp.Round(carer_id="k2", day=0, stops=(_stop("C", hm("11:00"), 0),), leave=hm("11:00"), back=hm("11:30"))
-    return pp.Roster(rounds=(k1, k2), provider_id="P", meta=(("days", "0"),))
+_base = checker_scenario
+_good = checker_roster
 
 
 def _rules(s: pp.Scenario, roster: pp.Roster, **kw) -> set[str]:
@@ -104,7 +72,7 @@ def test_skills_gender_prohibited_wrong_carer() -> None:
             pp.Round(
                 carer_id="k2",
                 day=0,
-                stops=(_stop("A", hm("08:00"), 20), _stop("B", hm("09:00"), 10)),
+                stops=(stop("A", hm("08:00"), travel=20), stop("B", hm("09:00"), travel=10)),
                 leave=hm("07:40"),
                 back=hm("09:40"),
             ),
@@ -137,7 +105,7 @@ def test_break_rule() -> None:
     clients = {f"c{i}": (0, 1) for i in range(7)}
     visits = [visit(f"V{i}", f"c{i}", f"{7 + i:02d}:00", f"{7 + i:02d}:00", 60) for i in range(7)]
     s = plane(clients, visits, [carer("k", shift=("06:00", "16:00"))])
-    stops = tuple(_stop(f"V{i}", hm(f"{7 + i:02d}:00"), 1 if i == 0 else 0, 60) for i in range(7))
+    stops = tuple(stop(f"V{i}", hm(f"{7 + i:02d}:00"), 60, travel=1 if i == 0 else 0) for i in range(7))
     roster = pp.Roster(
         rounds=(pp.Round(carer_id="k", day=0, stops=stops, leave=hm("06:59"), back=hm("14:01")),), meta=(("days", "0"),)
     )
@@ -147,7 +115,9 @@ def test_break_rule() -> None:
 def test_two_rounds_and_served_twice() -> None:
     """One carer with two rounds in a day, and a visit served twice."""
     r = _good()
-    extra = pp.Round(carer_id="k1", day=0, stops=(_stop("A", hm("08:00"), 10),), leave=hm("07:50"), back=hm("08:40"))
+    extra = pp.Round(
+        carer_id="k1", day=0, stops=(stop("A", hm("08:00"), travel=10),), leave=hm("07:50"), back=hm("08:40")
+    )
     assert {"two_rounds", "served_twice"} <= _rules(_base(), r.replace(rounds=(*r.rounds, extra)))
 
 
