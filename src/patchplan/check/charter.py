@@ -39,6 +39,7 @@ travel model, and the checker is the independent one.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -48,6 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from patchplan.check.checker import Kpis, Violation, check_and_score
+from patchplan.check.rules import Rule
 from patchplan.core.errors import InputError
 from patchplan.core.model import WEEKDAYS, Location, Roster, Scenario
 from patchplan.geo.travel import TravelModel, default_travel
@@ -242,7 +244,7 @@ class CharterRule:
     ``amount`` counts; ``measures`` are the rule's headline numbers.
     """
 
-    name: str
+    name: CharterRuleName
     title: str
     scope: str
     passed: bool
@@ -307,15 +309,43 @@ class CharterReport:
         }
 
 
-RULE_TITLES = {
-    "no_15_minute_visits": "No 15-minute personal-care visits",
-    "time_to_travel": "Travel time scheduled between visits (nobody leaves a client early)",
-    "travel_time_paid": "Travel time paid; effective hourly pay at least the floor",
-    "continuity": "The same carer(s) for a client wherever possible",
-    "guaranteed_hours": "Carers' guaranteed hours honoured (no zero-hours-style under-allocation)",
+class CharterRuleName(enum.StrEnum):
+    """The name of a Charter rule (its value is the string every output shows)."""
+
+    NO_15_MINUTE_VISITS = "no_15_minute_visits"
+    TIME_TO_TRAVEL = "time_to_travel"
+    TRAVEL_TIME_PAID = "travel_time_paid"
+    CONTINUITY = "continuity"
+    GUARANTEED_HOURS = "guaranteed_hours"
+
+
+@dataclass(frozen=True, slots=True)
+class CharterRuleInfo:
+    """A Charter rule's title, scope (``input`` or ``roster``) and the unit of its failures' ``amount``."""
+
+    title: str
+    scope: str
+    unit: str
+
+
+#: Every Charter rule, in report order (the docs are generated from this).
+CHARTER_RULES: Mapping[CharterRuleName, CharterRuleInfo] = {
+    CharterRuleName.NO_15_MINUTE_VISITS: CharterRuleInfo("No 15-minute personal-care visits", "input", "visits"),
+    CharterRuleName.TIME_TO_TRAVEL: CharterRuleInfo(
+        "Travel time scheduled between visits (nobody leaves a client early)", "roster", "minutes"
+    ),
+    CharterRuleName.TRAVEL_TIME_PAID: CharterRuleInfo(
+        "Travel time paid; effective hourly pay at least the floor", "roster", "£ an hour (travel: hours unpaid)"
+    ),
+    CharterRuleName.CONTINUITY: CharterRuleInfo(
+        "The same carer(s) for a client wherever possible", "roster", "carers over the threshold"
+    ),
+    CharterRuleName.GUARANTEED_HOURS: CharterRuleInfo(
+        "Carers' guaranteed hours honoured (no zero-hours-style under-allocation)", "roster", "hours short"
+    ),
 }
 #: Checker rules that mean care was cut short or travel squeezed.
-_SQUEEZE_RULES = ("duration", "travel", "overlap")
+_SQUEEZE_RULES = (Rule.DURATION, Rule.TRAVEL, Rule.OVERLAP)
 
 
 def charter(
@@ -323,7 +353,7 @@ def charter(
     roster: Roster,
     *,
     travel: TravelModel | None = None,
-    pay: PayParams = PayParams(),  # noqa: B008 - frozen, so a shared default is safe
+    pay: PayParams = PayParams(),  # frozen, so a shared default is safe
     max_carers_week: int = DEFAULT_MAX_CARERS_WEEK,
 ) -> CharterReport:
     """Check a roster against the Ethical Care Charter's rules.
@@ -376,14 +406,15 @@ def _roster_days(s: Scenario, roster: Roster) -> set[int]:
     return {r.day for r in roster.rounds} | {s.visit(u.visit_id).day for u in roster.unassigned}
 
 
-def _rule(name: str, scope: str, failures: list[Failure], unit: str, measures: dict[str, float]) -> CharterRule:
+def _rule(name: CharterRuleName, failures: list[Failure], measures: dict[str, float]) -> CharterRule:
+    info = CHARTER_RULES[name]
     return CharterRule(
         name=name,
-        title=RULE_TITLES[name],
-        scope=scope,
+        title=info.title,
+        scope=info.scope,
         passed=not failures,
         failures=tuple(failures),
-        unit=unit,
+        unit=info.unit,
         measures=measures,
     )
 
@@ -421,10 +452,8 @@ def _short_visits(s: Scenario, roster: Roster, days: set[int]) -> CharterRule:
         )
     n_short = sum(len(c) for c in short.values())
     return _rule(
-        "no_15_minute_visits",
-        "input",
+        CharterRuleName.NO_15_MINUTE_VISITS,
         failures,
-        "visits",
         {
             "personal_care_visits": personal,
             "short_visits": n_short,
@@ -436,7 +465,7 @@ def _short_visits(s: Scenario, roster: Roster, days: set[int]) -> CharterRule:
 
 def _time_to_travel(violations: tuple[Violation, ...]) -> CharterRule:
     failures = []
-    counts = {rule: 0 for rule in _SQUEEZE_RULES}
+    counts = dict.fromkeys(_SQUEEZE_RULES, 0)
     for v in violations:
         if v.rule not in _SQUEEZE_RULES:
             continue
@@ -444,7 +473,7 @@ def _time_to_travel(violations: tuple[Violation, ...]) -> CharterRule:
         where = " ".join(
             x for x in (f"visit {v.visit_id}" if v.visit_id else "", f"day {v.day}" if v.day is not None else "") if x
         )
-        what = "care cut short" if v.rule == "duration" else "travel squeezed"
+        what = "care cut short" if v.rule is Rule.DURATION else "travel squeezed"
         failures.append(
             Failure(
                 who=f"carer {v.carer_id}" if v.carer_id else (f"visit {v.visit_id}" if v.visit_id else "roster"),
@@ -453,13 +482,11 @@ def _time_to_travel(violations: tuple[Violation, ...]) -> CharterRule:
             )
         )
     return _rule(
-        "time_to_travel",
-        "roster",
+        CharterRuleName.TIME_TO_TRAVEL,
         failures,
-        "minutes",
         {
-            "visits_cut_short": counts["duration"],
-            "travel_squeezed": counts["travel"] + counts["overlap"],
+            "visits_cut_short": counts[Rule.DURATION],
+            "travel_squeezed": counts[Rule.TRAVEL] + counts[Rule.OVERLAP],
             "minutes_short": float(sum(f.amount for f in failures)),
         },
     )
@@ -580,7 +607,7 @@ def _pay(s: Scenario, roster: Roster, travel: TravelModel, pay: PayParams) -> Ch
         "effective_gbp_h_min": min(effective) if effective else 0.0,
         "effective_gbp_h_median": round(float(np.median(effective)), 2) if effective else 0.0,
     }
-    return _rule("travel_time_paid", "roster", failures, "£ an hour (travel: hours unpaid)", measures)
+    return _rule(CharterRuleName.TRAVEL_TIME_PAID, failures, measures)
 
 
 def _continuity(s: Scenario, roster: Roster, kpis: Kpis, max_carers_week: int) -> CharterRule:
@@ -605,10 +632,8 @@ def _continuity(s: Scenario, roster: Roster, kpis: Kpis, max_carers_week: int) -
                 )
             )
     return _rule(
-        "continuity",
-        "roster",
+        CharterRuleName.CONTINUITY,
         failures,
-        "carers over the threshold",
         {
             "max_carers_week": max_carers_week,
             "distinct_carers_per_client_mean": kpis.distinct_carers_per_client_mean,
@@ -642,10 +667,8 @@ def _guaranteed_hours(s: Scenario, roster: Roster) -> CharterRule:
                 )
             )
     return _rule(
-        "guaranteed_hours",
-        "roster",
+        CharterRuleName.GUARANTEED_HOURS,
         failures,
-        "hours short",
         {
             "carers": len(carers),
             "carers_with_guaranteed_hours": sum(1 for c in carers if c.contracted_hours_week > 0),
@@ -659,10 +682,13 @@ def _guaranteed_hours(s: Scenario, roster: Roster) -> CharterRule:
 
 
 __all__ = [
+    "CHARTER_RULES",
     "FLOORS",
     "FLOOR_NAMES",
     "CharterReport",
     "CharterRule",
+    "CharterRuleInfo",
+    "CharterRuleName",
     "Failure",
     "PayFloor",
     "PayParams",
