@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from patchplan import __version__
+from patchplan.cli.payloads import COMPARE_KPIS
 from patchplan.cli.common import JsonOpt, SeedOpt, _escape, emit_json, err, job, out, parse_date, progress_steps
 from patchplan.core.errors import InputError
 
@@ -317,27 +318,7 @@ def rounds(
         out.print(f"Roster written to [bold]{out_dir / 'roster'}[/].")
 
 
-_COMPARE = (
-    "travel_min",
-    "travel_km",
-    "travel_share_of_paid",
-    "on_time_share",
-    "late",
-    "visits_served",
-    "visits_unassigned",
-    "unassigned_hours",
-    "carers_used",
-    "utilisation",
-    "distinct_carers_per_client_mean",
-    "distinct_carers_per_client_p90",
-    "top_carer_share",
-    "familiar_share",
-    "hours_per_carer_max",
-    "carers_over_max_hours",
-    "carers_under_contracted",
-    "hours_spread",
-    "miles_between_visits",
-)
+_COMPARE = COMPARE_KPIS
 
 
 def _status_quo_of(s: Any, pid: str, days: list[int] | None) -> Any:
