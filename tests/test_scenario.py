@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import patchplan as pp
-from patchplan.essex.generator import PUBLISHED
+from patchplan.essex.facts import PUBLISHED
 
 
 def test_same_seed_same_scenario() -> None:

@@ -64,7 +64,7 @@ from patchplan.rounds.replan import plan_from_template as plan_from_template
 from patchplan.rounds.replan import replan as replan
 from patchplan.rounds.plan import plan_rounds as plan_rounds
 from patchplan.essex.generator import essex as essex
-from patchplan.essex.generator import facts as facts
+from patchplan.essex.facts import facts as facts
 from patchplan.broker.transfers import find_transfers as find_transfers
 from patchplan.geo.travel import GeodesicTravel as GeodesicTravel
 from patchplan.geo.travel import OSRMTravel as OSRMTravel

@@ -95,7 +95,8 @@ def scenario_essex(
 ) -> None:
     """Generate the embedded Essex scenario from real public geography."""
     from patchplan.io.folder import write_scenario
-    from patchplan.essex.generator import essex, facts
+    from patchplan.essex.facts import facts
+    from patchplan.essex.generator import essex
 
     started = time.perf_counter()
     with progress_steps(GEN_STEPS, quiet=as_json) as advance:
@@ -119,7 +120,7 @@ def scenario_facts(
 ) -> None:
     """Print a scenario's totals next to the published figures."""
     from patchplan.io.folder import read_scenario
-    from patchplan.essex.generator import facts
+    from patchplan.essex.facts import facts
 
     f = facts(read_scenario(folder))
     if as_json:
@@ -129,7 +130,7 @@ def scenario_facts(
 
 
 def _facts_table(f: dict[str, Any]) -> None:
-    from patchplan.essex.generator import STUDY_MILES_BETWEEN_VISITS
+    from patchplan.essex.facts import STUDY_MILES_BETWEEN_VISITS
 
     table = Table(title="Scenario facts vs published figures (Essex County Council)")
     table.add_column("figure")

@@ -44,13 +44,10 @@ from typing import Any
 
 import numpy as np
 
-from patchplan.geo import geography as geo
 from patchplan.core.errors import InputError
-from patchplan.essex.generator import _Generator, _ProviderDraft
 from patchplan.core.model import (
     BAND_NAMES,
     DAY_MIN,
-    SPOT_TIER,
     Area,
     Branch,
     Framework,
@@ -61,6 +58,7 @@ from patchplan.core.model import (
     Scenario,
     band_minutes,
 )
+from patchplan.essex.workforce import task_workforce
 
 log = logging.getLogger("patchplan")
 
@@ -635,10 +633,6 @@ def _sub_scenario(
         )
     else:
         branch = min(own, key=lambda b: _km(lat, lon, b.location))
-    gen = _TaskWorkforce(rng, {a.district_id for a in s.areas}, s.start, key, area_ids)
-    draft = _ProviderDraft(
-        pid, prov.name, prov.tier if prov.tier != SPOT_TIER else 2, prov.rate_gbp_h, [branch.district_id]
-    )
     peak = np.zeros((7, len(BAND_NAMES)))
     nights = np.zeros(7)
     for v in visits:
@@ -648,7 +642,9 @@ def _sub_scenario(
         start = v.preferred - v.day * DAY_MIN
         for band, minutes in band_minutes(start, start + v.duration_min).items():
             peak[s.weekday(v.day), BAND_NAMES.index(band)] += minutes * v.carers_required / 60
-    carers, shifts = gen.staff(draft, branch, peak * 1.1, float(nights.max()))
+    carers, shifts = task_workforce(
+        rng, pid, branch, peak * 1.1, float(nights.max()), id_prefix=key, home_area_ids=area_ids
+    )
     if levers.walking and area_ids is not None and _dense(s, area_ids):
         carers = [dataclasses.replace(c, mode="walk") if c.home.urban else c for c in carers]
     return Scenario(
@@ -678,29 +674,6 @@ def _dense(s: Scenario, area_ids: Iterable[str]) -> bool:
     return pop / km2 >= 4000 and all(a.centroid.urban for a in areas)
 
 
-class _TaskWorkforce(_Generator):
-    """The scenario generator's workforce rules (shift mix, rota, skills,
-    modes), with carers living in the patch when one is given (the
-    local-workforce premise) and ids prefixed by the task."""
-
-    def __init__(
-        self, rng: np.random.Generator, districts: set[str], start: Any, key: str, area_ids: frozenset[str] | None
-    ) -> None:
-        super().__init__(geo.essex(), rng, districts, 1.0, start)
-        self.key = key
-        self.local = None if area_ids is None else [a for a in self.g.areas if a.id in area_ids]
-
-    def next_id(self, prefix: str) -> str:
-        self._ids[prefix] += 1
-        return f"{self.key}-{prefix}{self._ids[prefix]:04d}"
-
-    def _home_area(self, branch: Branch) -> Area:
-        if not self.local:
-            return super()._home_area(branch)
-        w = np.array([max(a.pop_16_64, 1) for a in self.local], dtype=float)
-        return self.local[int(self.rng.choice(len(self.local), p=w / w.sum()))]
-
-
 def run_tasks(
     tasks: Sequence[Task],
     *,
@@ -726,7 +699,8 @@ def run_tasks(
                 if progress:
                     progress(i + 1, len(tasks))
     else:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
 
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
         try:

@@ -70,7 +70,8 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     from patchplan.io.folder import write_roster, write_scenario
     from patchplan.core.params import RoundsParams
     from patchplan.rounds.plan import largest_provider, plan_rounds
-    from patchplan.essex.generator import essex, facts
+    from patchplan.essex.facts import facts
+    from patchplan.essex.generator import essex
     from patchplan.rounds.statusquo import status_quo_for
 
     step = progress or (lambda _n: None)

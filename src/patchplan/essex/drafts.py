@@ -1,0 +1,86 @@
+"""The Essex generator's working records: call patterns, drawn demand and provider drafts.
+
+They are mutable on purpose (calibration nudges patterns; brokerage and staffing fill in drafts) and
+become model objects only when the scenario is assembled (:mod:`patchplan.essex.generator`). The
+generator and the workforce (:mod:`patchplan.essex.workforce`) share them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from patchplan.core.model import Area, Branch, Client, band_minutes
+
+DEFAULT_START = dt.date(2026, 11, 30)  # a Monday
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call of a weekly pattern (times are minutes from midnight)."""
+
+    label: str
+    preferred: int
+    duration: int
+    carers: int = 1
+    fixed: bool = False
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass
+class Pattern:
+    """A client's weekly call pattern (or a live-in service), before it becomes visits."""
+
+    service_type: str
+    cohort: str
+    weekdays: list[int]
+    calls: list[Call]
+    #: live-in hours (no visits)
+    live_in_hours: float = 0.0
+
+    @property
+    def hours(self) -> float:
+        """Care hours a week."""
+        if self.service_type == "live_in":
+            return self.live_in_hours
+        return len(self.weekdays) * sum(c.duration * c.carers for c in self.calls) / 60
+
+
+@dataclass
+class Demand:
+    """One client's package as the generator draws it: where, what, and (once placed) with whom."""
+
+    client: Client
+    pattern: Pattern
+    area: Area
+    status: str = "placed"
+    urgency: str = "routine"
+    start: dt.date = DEFAULT_START
+    received: dt.date | None = None
+    provider_id: str | None = None
+
+
+@dataclass
+class ProviderDraft:
+    """A provider while it is being made: branches, services and the capacity its shifts add up to."""
+
+    id: str
+    name: str
+    tier: int
+    rate: float
+    districts: list[str]
+    branches: list[Branch] = field(default_factory=list)
+    services: set[str] = field(default_factory=set)
+    capacity: dict[tuple[int, str], float] = field(default_factory=dict)
+    live_in_slots: int = 0
+
+
+def band_need(p: Pattern) -> dict[tuple[int, str], float]:
+    """Care hours a pattern needs, by (weekday, time band)."""
+    need: dict[tuple[int, str], float] = defaultdict(float)
+    for wd in p.weekdays:
+        for call in p.calls:
+            for band, minutes in band_minutes(call.preferred, call.preferred + call.duration).items():
+                need[(wd, band)] += minutes * call.carers / 60
+    return need
