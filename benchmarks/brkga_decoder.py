@@ -45,9 +45,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from patchplan.bench.formats import BenchInstance, data_folder, hhcrsp_objective, read_hhcrsp, schedule_routes
 from patchplan.bench.run import hhcrsp_params
-from patchplan.bench.formats import DEFAULT_DATA, BenchInstance, hhcrsp_objective, read_hhcrsp, schedule_routes
 from patchplan.check.checker import check
+from patchplan.core.errors import InputError
 from patchplan.core.model import Visit
 from patchplan.rounds.plan import plan_rounds
 
@@ -212,12 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA / "hhcrsp" / "mankowska2014",
-        help="folder with instances/ (default %(default)s)",
+        default=None,
+        help="folder with instances/ (default: $PATCHPLAN_BENCH_DATA/hhcrsp/mankowska2014)",
     )
     parser.add_argument("--instance", default="InstanzCPLEX_HCSRP_10_1")
     parser.add_argument("--time-limit", type=float, default=10.0, help="patchplan seconds (default 10)")
     args = parser.parse_args(argv)
+    if args.data is None:
+        try:
+            args.data = data_folder() / "hhcrsp" / "mankowska2014"
+        except InputError as exc:
+            parser.error(str(exc))
 
     inst = read_hhcrsp(args.data / "instances" / f"{args.instance}.txt")
     dec = Decoder(inst)

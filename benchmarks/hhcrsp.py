@@ -44,8 +44,10 @@ from pathlib import Path
 from typing import Any
 
 import _common
+
+from patchplan.bench.formats import data_folder
 from patchplan.bench.run import run_hhcrsp
-from patchplan.bench.formats import DEFAULT_DATA
+from patchplan.core.errors import InputError
 
 SIZES = (10, 25, 50, 75, 100, 200, 300)
 #: Seconds per instance by number of patients: about 1 s per 1-2 patients
@@ -94,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA / "hhcrsp" / "mankowska2014",
-        help="folder with instances/ and bks.csv (default %(default)s)",
+        default=None,
+        help="folder with instances/ and bks.csv (default: $PATCHPLAN_BENCH_DATA/hhcrsp/mankowska2014)",
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="patients (default: all sizes)")
     parser.add_argument("--indices", type=int, nargs="+", default=[1], help="instance numbers 1-10 (default: 1)")
@@ -105,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
     args = parser.parse_args(argv)
+    if args.data is None:
+        try:
+            args.data = data_folder() / "hhcrsp" / "mankowska2014"
+        except InputError as exc:
+            parser.error(str(exc))
 
     bks = read_bks(args.data)
     print(f"machine: {_common.machine()}", file=sys.stderr)

@@ -65,12 +65,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _common
 import numpy as np
 
-import _common
+from patchplan.bench.formats import BenchInstance, data_folder, read_solomon, schedule_routes, solomon_distance
 from patchplan.bench.run import run_solomon
-from patchplan.bench.formats import DEFAULT_DATA, BenchInstance, read_solomon, schedule_routes, solomon_distance
 from patchplan.check.checker import check
+from patchplan.core.errors import InputError
 
 DEFAULT_INSTANCES = ("C101", "C201", "R101", "R201", "RC101", "RC201")
 
@@ -214,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA / "solomon",
-        help="folder with <NAME>.txt, bks.csv and vrplib/<NAME>.vrp (default %(default)s)",
+        default=None,
+        help="folder with <NAME>.txt, bks.csv and vrplib/<NAME>.vrp (default: $PATCHPLAN_BENCH_DATA/solomon)",
     )
     parser.add_argument(
         "--instances", nargs="+", default=list(DEFAULT_INSTANCES), help="instance names (default: %(default)s)"
@@ -234,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
     args = parser.parse_args(argv)
+    if args.data is None:
+        try:
+            args.data = data_folder() / "solomon"
+        except InputError as exc:
+            parser.error(str(exc))
 
     bks = read_bks(args.data)
     use_pyvrp = not args.no_pyvrp and pyvrp_available()

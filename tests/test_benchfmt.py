@@ -2,15 +2,14 @@
 
 The tests on ``tests/data/bench`` (C101 and InstanzCPLEX_HCSRP_10_2 with
 their best-known routes) always run. Tests over the whole public sets need
-the shared benchmark folder (``PATCHPLAN_BENCH_DATA``, default
-``/work/shared/benchmarks/external``) and are skipped without it.
+the benchmark folder named by ``PATCHPLAN_BENCH_DATA`` and are skipped
+without it.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,11 @@ H10_2 = BENCH / "InstanzCPLEX_HCSRP_10_2.txt"
 
 @pytest.fixture(scope="module")
 def external() -> Path:
-    """The shared external benchmark folder, or skip when it is absent."""
-    folder = bf.data_folder(os.environ.get("PATCHPLAN_BENCH_DATA"))
+    """The external benchmark folder ($PATCHPLAN_BENCH_DATA), or skip when it is not given or absent."""
+    try:
+        folder = bf.data_folder()
+    except InputError:
+        pytest.skip(f"{bf.BENCH_DATA_ENV} not set")
     if not folder.is_dir():
         pytest.skip(f"benchmark data folder {folder} not present")
     return folder
@@ -67,7 +69,7 @@ def _hhcrsp_text(
     mind: list[float] | None = None,
     maxd: list[float] | None = None,
     e: list[float],
-    l: list[float],  # noqa: E741 - the format's name
+    l: list[float],
 ) -> str:
     """A Mankowska-format file from small arrays (d is Euclidean of x, y)."""
     n, nv, ns = len(r), len(a), len(r[0])
@@ -481,3 +483,13 @@ def test_hhcrsp_25_1_serves_every_linked_service() -> None:
     result = run_hhcrsp(BENCH / "InstanzCPLEX_HCSRP_25_1.txt", time_limit_s=4)
     assert result["unassigned"] == 0
     assert result["violations"] == 0 and result["feasible"]
+
+
+def test_data_folder_is_an_option_or_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A folder given wins; else $PATCHPLAN_BENCH_DATA; else bad input naming the variable."""
+    monkeypatch.setenv(bf.BENCH_DATA_ENV, str(tmp_path))
+    assert bf.data_folder() == tmp_path
+    assert bf.data_folder("elsewhere") == Path("elsewhere")
+    monkeypatch.delenv(bf.BENCH_DATA_ENV)
+    with pytest.raises(InputError, match="PATCHPLAN_BENCH_DATA"):
+        bf.data_folder()

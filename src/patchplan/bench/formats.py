@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,8 @@ from patchplan.core.model import (
 )
 from patchplan.geo.travel import MatrixTravel, PlanarTravel, TravelModel
 
-#: Default folder of the shared external benchmark data (absent on CI).
-DEFAULT_DATA = Path("/work/shared/benchmarks/external")
+#: Environment variable naming the folder of the public benchmark sets (not part of the repository).
+BENCH_DATA_ENV = "PATCHPLAN_BENCH_DATA"
 #: A Monday; benchmark scenarios have one day, day 0.
 BENCH_START = dt.date(2024, 1, 1)
 PROVIDER_ID = "BENCH"
@@ -1118,13 +1119,24 @@ def hhcrsp_objective(inst: BenchInstance, roster: Roster) -> dict[str, float]:
 
 
 def data_folder(folder: str | Path | None = None) -> Path:
-    """The external benchmark folder: ``folder`` or :data:`DEFAULT_DATA`."""
-    return Path(folder) if folder is not None else DEFAULT_DATA
+    """The external benchmark folder: ``folder``, else the one ``$PATCHPLAN_BENCH_DATA`` names.
+
+    Raises
+    ------
+    InputError
+        When neither is given (the sets are not part of the repository).
+    """
+    if folder is not None:
+        return Path(folder)
+    named = os.environ.get(BENCH_DATA_ENV, "").strip()
+    if not named:
+        raise InputError(f"no benchmark data folder: pass one or set {BENCH_DATA_ENV} to the folder of the public sets")
+    return Path(named)
 
 
 __all__ = [
     "BenchInstance",
-    "DEFAULT_DATA",
+    "BENCH_DATA_ENV",
     "data_folder",
     "hhcrsp_objective",
     "read_hhcrsp",
