@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,7 @@ class RoundsParams:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            _check_kind(f.name, str(f.type), value)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 raise InputError(f"rounds parameter {f.name}={value} must be >= 0")
         if self.time_limit_s <= 0:
@@ -92,3 +94,22 @@ class RoundsParams:
         if unknown:
             raise InputError(f"{path}: unknown rounds parameters {unknown}; known: {sorted(known)}")
         return cls(**data)
+
+
+#: What each annotation accepts (numbers.Integral admits numpy integers; bool is never a number here).
+_KINDS: dict[str, tuple[type, ...]] = {
+    "int": (numbers.Integral,),
+    "float": (numbers.Real,),
+    "int | None": (numbers.Integral, type(None)),
+    "str": (str,),
+    "bool": (bool,),
+}
+
+
+def _check_kind(name: str, annotation: str, value: object) -> None:
+    """A value of the wrong type (e.g. text in a TOML file) is bad input naming the parameter."""
+    kinds = _KINDS.get(annotation)
+    if kinds is None:
+        return
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise InputError(f"rounds parameter {name}={value!r} must be {annotation.replace('|', 'or')}")
