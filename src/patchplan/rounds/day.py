@@ -498,7 +498,7 @@ class _DayBuilder:
         the break rule (and the partner copy of a double-up) until it keeps
         it; they are reported unassigned (returned: the visits cut). Rare:
         the passes plan breaks."""
-        routes = list(solution.routes)
+        routes = [self._with_break(r) for r in solution.routes]
         dropped = set(solution.dropped)
         cut_visits: set[str] = set()
         for _ in range(sum(len(r.nodes) for r in routes) + 1):
@@ -506,11 +506,14 @@ class _DayBuilder:
             if not bad:
                 break
             i = bad[0]
-            v = self.node_visit[routes[i].nodes[-1]]
+            v = self._visit_to_cut(routes[i])
             cut = {n for n, w in enumerate(self.node_visit) if w.id == v.id}
             cut_visits.add(v.id)
             dropped |= cut
             routes = [r for r in (self._without(r, cut) for r in routes) if r is not None]
+        routes, placed = self._reinsert(routes, cut_visits)
+        cut_visits -= placed
+        dropped -= {n for n, w in enumerate(self.node_visit) if w.id in placed}
         kept = RoutingSolution(
             routes=tuple(routes),
             dropped=tuple(sorted(dropped)),
@@ -519,6 +522,68 @@ class _DayBuilder:
             wall_s=solution.wall_s,
         )
         return kept, cut_visits
+
+    def _reinsert(self, routes: list[Route], visit_ids: set[str]) -> tuple[list[Route], set[str]]:
+        """Put calls cut for a break back where they fit cheapest and the
+        round can still take its break (single-carer calls with no timing
+        link; a double-up or a linked call stays out). Returns the routes and
+        the calls placed."""
+        problem, times = self._last_problem, self._last_times
+        synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
+        by_vehicle = {r.vehicle: r for r in routes}
+        placed: set[str] = set()
+        for vid in sorted(visit_ids):
+            nodes = [n for n, w in enumerate(self.node_visit) if w.id == vid]
+            if len(nodes) != 1 or nodes[0] in synced:
+                continue
+            n = nodes[0]
+            best: tuple[int, Route] | None = None
+            for k in problem.nodes[n].allowed:
+                route = by_vehicle.get(k)
+                old = list(route.nodes) if route else []
+                pins = {m: (at, at) for m, at in zip(old, route.starts, strict=True) if m in synced} if route else {}
+                before = timing.score(problem, [route], times).travel if route else 0
+                for pos in range(len(old) + 1):
+                    timed = timing.timed_route(problem, k, old[:pos] + [n] + old[pos:], times, pins)
+                    if timed is None:
+                        continue
+                    timed = self._with_break(timed)
+                    if self._longest_stretch(timed) > self.p.break_after_min:
+                        continue
+                    added = timing.score(problem, [timed], times).travel - before
+                    if best is None or added < best[0]:
+                        best = (added, timed)
+            if best is not None:
+                by_vehicle[best[1].vehicle] = best[1]
+                placed.add(vid)
+        return [by_vehicle[k] for k in sorted(by_vehicle)], placed
+
+    def _visit_to_cut(self, route: Route) -> Visit:
+        """The call to take off a round that cannot keep the break rule: the
+        latest one (not served by the floor, if any such will do) whose
+        removal lets the round take its break; else its last call."""
+        order = sorted(
+            range(len(route.nodes)),
+            key=lambda i: (self.node_visit[route.nodes[i]].id in self.floor_served, -i),
+        )
+        for i in order:
+            v = self.node_visit[route.nodes[i]]
+            rest = self._without(route, {n for n in route.nodes if self.node_visit[n].id == v.id})
+            if rest is not None and self._longest_stretch(self._with_break(rest)) <= self.p.break_after_min:
+                return v
+        return self.node_visit[route.nodes[-1]]
+
+    def _with_break(self, route: Route) -> Route:
+        """The round re-timed to take its breaks at a client's door when it
+        needs one and has the slack (see :func:`timing.retime_with_breaks`);
+        as it was otherwise."""
+        if self._longest_stretch(route) <= self.p.break_after_min:
+            return route
+        fixed = {n for sync in self._last_problem.syncs for n in (sync.a, sync.b)}
+        retimed = timing.retime_with_breaks(
+            self._last_problem, route, self._last_times, self.p.break_after_min, self.p.break_min, fixed
+        )
+        return route if retimed is None else retimed
 
     def _without(self, route: Route, cut: set[int]) -> Route | None:
         return timing.without(self._last_problem, route, cut, self._last_times)

@@ -185,3 +185,97 @@ def score(
     return PlanScore(
         lost=len(short & set(protected)), unserved=len(short), travel=travel * p.weights.travel, off_time=off
     )
+
+
+def retime_with_breaks(
+    p: RoutingProblem,
+    route: Route,
+    times: Sequence[np.ndarray],
+    limit: int,
+    rest: int,
+    fixed: frozenset[int] | set[int] = frozenset(),
+) -> Route | None:
+    """The route re-timed so that no stretch of work exceeds ``limit``
+    minutes without an idle gap of ``rest`` (the carer waits ``rest`` at a
+    client's door before a call), keeping the order, every window, the
+    vehicle's end and working limit; ``fixed`` nodes (synchronised with
+    another carer) keep their start. None when no such timing exists here.
+
+    Each step finds where the first over-long stretch ends and opens a gap
+    before the latest call of that stretch that can take the delay; later
+    calls move only as much as they must."""
+    v = p.vehicles[route.vehicle]
+    t = times[v.profile]
+    starts = list(route.starts)
+    for _ in range(len(route.nodes) + 1):
+        current = _with_starts(p, route, starts, t)
+        if current is None:
+            return None
+        if longest_stretch(p, current, times, rest) <= limit:
+            return current
+        end = _first_overlong(p, current, t, limit, rest)
+        for i in range(end, 0, -1):
+            moved = _delay_before(p, route, starts, t, i, rest, fixed)
+            if moved is not None:
+                starts = moved
+                break
+        else:
+            return None
+    return None
+
+
+def _with_starts(p: RoutingProblem, route: Route, starts: list[int], t: np.ndarray) -> Route | None:
+    v = p.vehicles[route.vehicle]
+    last = p.nodes[route.nodes[-1]]
+    back = starts[-1] + last.duration + int(t[last.point, v.point])
+    if back > v.end or back - route.leave > v.max_work:
+        return None
+    return Route(vehicle=route.vehicle, nodes=route.nodes, starts=tuple(starts), leave=route.leave, back=back)
+
+
+def _first_overlong(p: RoutingProblem, route: Route, t: np.ndarray, limit: int, rest: int) -> int:
+    """Index of the first call that ends an over-long stretch (len(nodes)
+    when it is the way home)."""
+    here, clock, edge = start_point(p, route.vehicle), route.leave, route.leave
+    for i, (n, at) in enumerate(zip(route.nodes, route.starts, strict=True)):
+        node = p.nodes[n]
+        arrive = clock + int(t[here, node.point])
+        if at - arrive >= rest:
+            edge = at
+        if at + node.duration - edge > limit:
+            return i
+        clock, here = at + node.duration, node.point
+    return len(route.nodes)
+
+
+def _delay_before(
+    p: RoutingProblem,
+    route: Route,
+    starts: list[int],
+    t: np.ndarray,
+    i: int,
+    rest: int,
+    fixed: frozenset[int] | set[int],
+) -> list[int] | None:
+    """Starts with a gap of ``rest`` opened before call ``i`` (index into the
+    route; ``len(nodes)`` is not a call, so i is at most len - 1), later
+    calls pushed as far as they must; None if a window or a fixed call breaks."""
+    if i >= len(route.nodes):
+        return None
+    out = list(starts)
+    prev = p.nodes[route.nodes[i - 1]]
+    arrive = out[i - 1] + prev.duration + int(t[prev.point, p.nodes[route.nodes[i]].point])
+    for j in range(i, len(route.nodes)):
+        n = route.nodes[j]
+        node = p.nodes[n]
+        if j == i:
+            wanted = max(out[j], arrive + rest)
+        else:
+            before = p.nodes[route.nodes[j - 1]]
+            wanted = max(out[j], out[j - 1] + before.duration + int(t[before.point, node.point]))
+        if wanted == out[j]:
+            return out
+        if n in fixed or wanted > node.late:
+            return None
+        out[j] = wanted
+    return out
