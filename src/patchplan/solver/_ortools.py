@@ -105,6 +105,7 @@ def solve_routing(
     # gets what is left of it.
     left = time_limit_s - (time.perf_counter() - started)
     params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
+    _stop_at(model.routing, started + time_limit_s)
     if initial_routes is not None:
         if start is None:
             start = model.routing.ReadAssignmentFromRoutes(
@@ -133,6 +134,20 @@ def solve_routing(
         status=status,
         wall_s=time.perf_counter() - started,
     )
+
+
+def _stop_at(routing: pywrapcp.RoutingModel, deadline: float) -> None:
+    """A second guard on the time limit: at every solution found after
+    ``deadline`` the search is told to finish. OR-Tools checks its own limit
+    between neighbourhoods, and a search that keeps improving on a large day
+    can run past it; a Python watchdog thread cannot help (the solve holds
+    the interpreter lock), a solution callback can."""
+
+    def check() -> None:
+        if time.perf_counter() > deadline:
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(check)
 
 
 class _Model:
