@@ -27,7 +27,10 @@ What VROOM is given
   route (see :func:`break_windows`). VROOM takes a break after driving to the
   next place; a break after the last visit is rest at home, outside the
   round, and one before the first visit is moved home too (the carer leaves
-  later) when the round is then 6 hours or less.
+  later) when the round is then 6 hours or less. VROOM breaks are mandatory
+  on every vehicle it uses, so a round of 6 hours or less, which needs none,
+  still has its rest inside the window (free when it falls before or after
+  the round, a 20-minute gap otherwise): a small handicap for VROOM.
 - **Working limit** (``Shift.max_work_min`` shorter than the shift, e.g. a
   07:00-22:00 split shift with 8 hours of work): VROOM 1.15 has no limit on
   a route's duration, only ``max_travel_time`` (travel alone) and
@@ -38,6 +41,16 @@ What VROOM is given
   use the carer), and VROOM solves again from scratch. The narrowed window
   keeps the checker's ``shift_work`` rule, at the cost of choosing the window
   before the second search instead of inside it.
+
+Search
+------
+VROOM's objective: serve the most jobs, then least cost (travel minutes; the
+durations matrix is in minutes, so VROOM's "seconds" are our minutes). One
+thread by default. The time limit covers everything; inside it, exploration
+levels 1, 2, ... run in turn, each from scratch, keeping the best answer
+(see :data:`LEVELS` for why not one run at level 5). A run that ends before
+its timeout is deterministic; one cut by the timeout depends on the
+machine's speed and load (pyvroom has no seed or iteration limit).
 
 What VROOM is not given (left to patchplan)
 -------------------------------------------
@@ -91,9 +104,15 @@ from patchplan.core.model import (
 )
 from patchplan.geo.travel import default_travel
 
-#: VROOM's own search effort (1-5, 5 = its CLI default); the time limit stops it
-#: earlier on large days.
-EXPLORATION_LEVEL = 5
+#: VROOM exploration levels (1-5; 5 is its command line's default), tried in
+#: turn while time is left, keeping the best answer. One run at a high level
+#: with a short timeout is worse than a lower level run to the end: VROOM
+#: splits its timeout between the level's many searches and cannot stop its
+#: construction heuristics (measured, one thread, Colchester P010 day 1, 452
+#: jobs: level 5 with 2 s took 3.4 s for cost 3628, level 1 with 2 s took
+#: 2.1 s for 3111; Maldon P003 day 0, 261 jobs: level 1 finishes in 2.9 s at
+#: 1866, level 2 in 4.4 s at 1788, level 5 cut at 10 s 1836).
+LEVELS = (1, 2, 3, 4, 5)
 #: Share of the time limit the first pass gets when working limits need a second.
 FIRST_PASS_SHARE = 0.4
 
@@ -123,7 +142,11 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
         VROOM), ``double_ups_excluded``, ``links_excluded``, ``unassigned``
         (jobs VROOM left out), ``unassigned_total`` (including the excluded
         visits), ``wall_s``, ``vroom_cost`` (VROOM's summary cost: travel
-        minutes), ``passes``, ``narrowed_shifts``, ``vehicles``, ``breaks``.
+        minutes), ``vroom_duration``, ``vroom_waiting``, ``exploration_level``
+        (of the answer kept), ``vroom_runs`` (every VROOM run: level,
+        timeout, seconds taken, jobs left out, cost), ``passes``,
+        ``narrowed_shifts`` (shifts with a working limit), ``vehicles``,
+        ``breaks`` (VROOM breaks in the final pass).
 
     Raises
     ------
@@ -142,11 +165,10 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
     limited = [k for k, (_, sh) in enumerate(day_.shifts) if sh.work_limit < sh.length]
     passes = 1
     if limited:
-        first = day_.solve(windows, time_limit_s * FIRST_PASS_SHARE, threads)
+        first = day_.solve(windows, time_limit_s * FIRST_PASS_SHARE, threads, LEVELS[0])
         windows = day_.narrowed(windows, limited, first)
         passes = 2
-    remaining = max(0.1, time_limit_s - (time.perf_counter() - started))
-    answer = day_.solve(windows, remaining, threads)
+    answer = day_.escalate(windows, started + time_limit_s, threads)
     rounds, left_out = day_.rounds(answer)
     unassigned = day_.excluded + [day_.why_unassigned(v, windows) for v in left_out]
     roster = Roster(
@@ -156,7 +178,7 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
         meta=(
             ("days", str(day)),
             ("solver", f"vroom (pyvroom {version('pyvroom')})"),
-            ("exploration_level", str(EXPLORATION_LEVEL)),
+            ("exploration_level", str(answer["level"])),
             ("threads", str(threads)),
             ("time_limit_s", str(time_limit_s)),
             ("passes", str(passes)),
@@ -170,6 +192,8 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
         "unassigned": len(left_out),
         "unassigned_total": len(unassigned),
         "wall_s": round(time.perf_counter() - started, 3),
+        "exploration_level": answer["level"],
+        "vroom_runs": day_.runs,
         "vroom_cost": summary["cost"],
         "vroom_duration": summary["duration"],
         "vroom_waiting": summary["waiting_time"],
@@ -255,6 +279,8 @@ class _Day:
                 )
             else:
                 self.jobs.append(v)
+        #: Every VROOM run: level, timeout given, seconds taken, left out, cost.
+        self.runs: list[dict[str, Any]] = []
         self._points()
         self._skills()
 
@@ -345,15 +371,48 @@ class _Day:
             )
         return inp
 
-    def solve(self, windows: Sequence[tuple[int, int]], time_limit_s: float, threads: int) -> dict[str, Any]:
-        """VROOM's answer as its JSON dict (``summary``, ``routes``, ``unassigned``)."""
+    def solve(
+        self, windows: Sequence[tuple[int, int]], time_limit_s: float, threads: int, level: int
+    ) -> dict[str, Any]:
+        """VROOM's answer as its JSON dict (``summary``, ``routes``,
+        ``unassigned``) plus the ``level`` it ran at."""
         if not self.jobs or not self.shifts:
             empty = {"cost": 0, "duration": 0, "waiting_time": 0}
-            return {"summary": empty, "routes": [], "unassigned": [{"id": j + 1} for j in range(len(self.jobs))]}
-        solution = self.problem(windows).solve(
-            exploration_level=EXPLORATION_LEVEL, nb_threads=threads, timeout=timedelta(seconds=time_limit_s)
+            unassigned = [{"id": j + 1} for j in range(len(self.jobs))]
+            return {"summary": empty, "routes": [], "unassigned": unassigned, "level": level}
+        inp = self.problem(windows)
+        t0 = time.perf_counter()
+        solution = inp.solve(exploration_level=level, nb_threads=threads, timeout=timedelta(seconds=time_limit_s))
+        answer = {**solution.to_dict(), "level": level}
+        self.runs.append(
+            {
+                "level": level,
+                "timeout_s": round(time_limit_s, 2),
+                "took_s": round(time.perf_counter() - t0, 2),
+                "unassigned": len(answer["unassigned"]),
+                "cost": answer["summary"]["cost"],
+            }
         )
-        return solution.to_dict()
+        return answer
+
+    def escalate(self, windows: Sequence[tuple[int, int]], deadline: float, threads: int) -> dict[str, Any]:
+        """VROOM at :data:`LEVELS` in turn until the deadline, the best answer
+        (fewest jobs left out, then least cost). A level starts only if the
+        time left is at least what the previous level took and that one
+        finished before its timeout: a higher level searches more, so it
+        would only be cut short, and VROOM runs past short timeouts."""
+        best: dict[str, Any] | None = None
+        for level in LEVELS:
+            left = deadline - time.perf_counter()
+            if best is not None:
+                last = self.runs[-1]
+                if last["took_s"] >= last["timeout_s"] or left < last["took_s"]:
+                    break
+            answer = self.solve(windows, max(0.1, left), threads, level)
+            if best is None or _rank(answer) < _rank(best):
+                best = answer
+        assert best is not None
+        return best
 
     # -- working limits ----------------------------------------------------------------
     def narrowed(
@@ -485,6 +544,10 @@ class _Day:
         return Unassigned(
             visit_id=v.id, reason=Reason.UNREACHABLE_IN_WINDOW, detail="no suitable shift reaches it inside its window"
         )
+
+
+def _rank(answer: dict[str, Any]) -> tuple[int, int]:
+    return (len(answer["unassigned"]), answer["summary"]["cost"])
 
 
 def _kept(spans: Sequence[tuple[int, int]], x: int, limit: int) -> int:
