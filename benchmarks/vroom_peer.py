@@ -14,7 +14,8 @@ What VROOM is given
   back home no later than its end); one VROOM profile per travel mode, with
   the scenario's own (minutes, metres) matrices.
 - **Jobs**: one per single-carer visit: time window ``[early, late]`` for the
-  start, service = ``duration_min``. VROOM starts a job at arrival or at the
+  start (or, with ``windows="on_time"``, preferred time +- tolerance inside
+  it: VROOM has no soft windows), service = ``duration_min``. VROOM starts a job at arrival or at the
   window's opening, whichever is later, as the checker assumes.
 - **Skills** (VROOM skills are integers; a job needs all of its skills on the
   vehicle): one integer per care skill; one per carer gender, required by the
@@ -117,7 +118,9 @@ LEVELS = (1, 2, 3, 4, 5)
 FIRST_PASS_SHARE = 0.4
 
 
-def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, threads: int = 1) -> tuple[Roster, dict]:
+def vroom_roster(
+    s: Scenario, provider: str, day: int, time_limit_s: float, threads: int = 1, *, windows: str = "full"
+) -> tuple[Roster, dict]:
     """Plan one provider-day with VROOM, as a patchplan roster.
 
     Parameters
@@ -133,6 +136,10 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
         VROOM's timeout, shared between its passes (see the module docstring).
     threads
         VROOM's ``nb_threads``.
+    windows
+        ``"full"``: a job's window is the visit's ``[early, late]``;
+        ``"on_time"``: its preferred time +- tolerance inside that (the hard
+        window patchplan plans to first), for a comparison on punctuality.
 
     Returns
     -------
@@ -151,7 +158,8 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
     Raises
     ------
     ValueError
-        On an unknown provider, a day outside the scenario or a time limit <= 0.
+        On an unknown provider, a day outside the scenario, a time limit <= 0
+        or an unknown ``windows``.
     """
     started = time.perf_counter()
     if not s.has("provider", provider):
@@ -160,7 +168,9 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
         raise ValueError(f"day {day} is outside the scenario's {s.days} days")
     if time_limit_s <= 0:
         raise ValueError(f"time_limit_s={time_limit_s} must be > 0")
-    day_ = _Day(s, provider, day)
+    if windows not in ("full", "on_time"):
+        raise ValueError(f"windows={windows!r} must be 'full' or 'on_time'")
+    day_ = _Day(s, provider, day, on_time=windows == "on_time")
     windows = [(sh.start, sh.end) for _, sh in day_.shifts]
     limited = [k for k, (_, sh) in enumerate(day_.shifts) if sh.work_limit < sh.length]
     passes = 1
@@ -182,6 +192,7 @@ def vroom_roster(s: Scenario, provider: str, day: int, time_limit_s: float, thre
             ("threads", str(threads)),
             ("time_limit_s", str(time_limit_s)),
             ("passes", str(passes)),
+            ("windows", windows),
         ),
     )
     summary = answer["summary"]
@@ -246,7 +257,7 @@ class _Day:
     """One provider-day as VROOM input: vehicles, jobs, skills, matrices,
     and the conversion of VROOM's answer back to rounds."""
 
-    def __init__(self, s: Scenario, provider: str, day: int) -> None:
+    def __init__(self, s: Scenario, provider: str, day: int, *, on_time: bool = False) -> None:
         self.s, self.provider, self.day = s, provider, day
         self.carers = s.carers_of(provider)
         self.shifts: list[tuple[Carer, Shift]] = [
@@ -281,6 +292,7 @@ class _Day:
                 self.jobs.append(v)
         #: Every VROOM run: level, timeout given, seconds taken, left out, cost.
         self.runs: list[dict[str, Any]] = []
+        self.window = [_on_time(v) if on_time else (v.early, v.late) for v in self.jobs]
         self._points()
         self._skills()
 
@@ -366,7 +378,7 @@ class _Day:
                     location=self.at[j],
                     default_service=v.duration_min,
                     skills=self.job_skills[j],
-                    time_windows=[(v.early, v.late)],
+                    time_windows=[self.window[j]],
                 )
             )
         return inp
@@ -534,8 +546,9 @@ class _Day:
             c = self.shifts[k][0]
             t = self.minutes[c.mode]
             a, b = windows[k]
-            start = max(v.early, a + int(t[self.home[k], self.at[j]]))
-            if start <= v.late and start + v.duration_min + int(t[self.at[j], self.home[k]]) <= b:
+            early, late = self.window[j]
+            start = max(early, a + int(t[self.home[k], self.at[j]]))
+            if start <= late and start + v.duration_min + int(t[self.at[j], self.home[k]]) <= b:
                 return Unassigned(
                     visit_id=v.id,
                     reason=Reason.NO_TIME_LEFT,
@@ -544,6 +557,13 @@ class _Day:
         return Unassigned(
             visit_id=v.id, reason=Reason.UNREACHABLE_IN_WINDOW, detail="no suitable shift reaches it inside its window"
         )
+
+
+def _on_time(v: Visit) -> tuple[int, int]:
+    """The visit's preferred time +- tolerance, inside its window."""
+    if v.target is None:
+        return (v.early, v.late)
+    return (max(v.early, v.target - v.tolerance_min), min(v.late, v.target + v.tolerance_min))
 
 
 def _rank(answer: dict[str, Any]) -> tuple[int, int]:
@@ -584,10 +604,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", type=int, default=0, help="day index (default 0)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="VROOM seconds (default 10)")
     parser.add_argument("--threads", type=int, default=1, help="VROOM threads (default 1)")
+    parser.add_argument("--windows", choices=("full", "on_time"), default="full", help="job windows (default full)")
     args = parser.parse_args(argv)
     s = essex(district=args.district, seed=args.seed)
     pid = largest_provider(s, s.district_by_name(args.district).id)
-    roster, info = vroom_roster(s, pid, args.day, args.time_limit, args.threads)
+    roster, info = vroom_roster(s, pid, args.day, args.time_limit, args.threads, windows=args.windows)
     violations, k = check_and_score(s, roster)
     print(f"{args.district} seed {args.seed} provider {pid} day {args.day}, VROOM {args.time_limit:g} s:")
     for key, value in info.items():
