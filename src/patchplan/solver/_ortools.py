@@ -91,7 +91,7 @@ def solve_routing(
     params.log_search = log_search
     start = None
     if initial_routes is None:
-        from patchplan.solver.problem import greedy_routes
+        from patchplan.solver.construct import greedy_routes
 
         greedy = greedy_routes(p)
         start = model.routing.ReadAssignmentFromRoutes(
@@ -346,6 +346,8 @@ def solve_allocation(
 
 def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
     """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
+    if not problem.nodes or not problem.vehicles:
+        return not any(routes)
     model = _Model(problem)
     start = model.routing.ReadAssignmentFromRoutes(
         [[model.manager.NodeToIndex(n) for n in route] for route in routes], True
