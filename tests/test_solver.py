@@ -6,6 +6,8 @@ One profile; points on a line, travel minutes = distance between indices x 10.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from patchplan.core.errors import SolverError
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan, greedy_routes
 from patchplan.solver.problem import Node, Route, RoutingProblem, Sync, Vehicle, Weights
-from patchplan.solver.repair import repair_routes, trim_route
+from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
 
 def line(n: int, step: int = 10) -> np.ndarray:
@@ -170,3 +172,18 @@ def test_adapter_is_deterministic_under_a_solution_budget() -> None:
     a = _ortools.solve_routing(p, time_limit_s=5, solution_limit=30)
     b = _ortools.solve_routing(p, time_limit_s=5, solution_limit=30)
     assert a.routes == b.routes and a.objective == b.objective
+
+
+def test_route_elimination_saves_a_vehicle_when_every_call_fits_elsewhere() -> None:
+    """Three vehicles each with one call on a line; two carers have room for
+    all three calls, so one route goes and no call is lost."""
+    nodes = [node(f"n{i}", 1 + i, 0, 600, allowed=(0, 1, 2)) for i in range(3)]
+    p = problem(nodes, [vehicle("a"), vehicle("b"), vehicle("c")])
+    out = eliminate_routes(p, [[0], [1], [2]], deadline=time.perf_counter() + 5)
+    assert sorted(n for r in out for n in r) == [0, 1, 2]
+    assert sum(1 for r in out if r) == 1  # all three fit on one carer's round
+    tight = problem(
+        [node(f"n{i}", 1 + i, 100, 110, allowed=(0, 1, 2)) for i in range(3)],
+        [vehicle("a"), vehicle("b"), vehicle("c")],
+    )
+    assert eliminate_routes(tight, [[0], [1], [2]], deadline=time.perf_counter() + 5) == [[0], [1], [2]]

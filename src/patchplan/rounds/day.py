@@ -33,7 +33,7 @@ from patchplan.geo.travel import TravelModel
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
 from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
-from patchplan.solver.repair import repair_routes, trim_route
+from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
 log = logging.getLogger("patchplan")
 
@@ -424,17 +424,19 @@ class _DayBuilder:
         of travel."""
         if self.p.solution_limit is not None or self.initial or remaining < 1.0:
             return solution
+        started = time.perf_counter()
         routes: list[list[int]] = [[] for _ in self.shifts]
         for route in solution.routes:
             routes[route.vehicle] = list(route.nodes)
-        better = _ortools.solve_routing(
+        if self.p.vehicle_fixed_cost:
+            routes = eliminate_routes(problem, routes, time.perf_counter() + remaining * 0.3)
+        return _ortools.solve_routing(
             problem,
-            time_limit_s=remaining,
+            time_limit_s=max(0.05, remaining - (time.perf_counter() - started)),
             initial_routes=routes,
             first_solution=self.p.first_solution,
             metaheuristic=self.p.metaheuristic,
         )
-        return better
 
     def _from_plan(self) -> list[list[int]] | None:
         """Routes of the given plan as a feasible start: each carer's visits in

@@ -20,6 +20,9 @@ from patchplan.solver.problem import Route, RoutingProblem, RoutingSolution
 
 log = logging.getLogger("patchplan")
 
+#: Not an OR-Tools metaheuristic name: asks for its iterated local search.
+ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+
 #: Routing status codes (RoutingModel.status()) by name.
 _STATUS = {
     0: "not_solved",
@@ -85,7 +88,13 @@ def solve_routing(
     model = _Model(p)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
-    params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    if metaheuristic == ITERATED_LOCAL_SEARCH:
+        # OR-Tools 9.15's iterated local search: ruin and recreate, then a
+        # greedy descent, accepted by simulated annealing (its defaults).
+        params.use_iterated_local_search = True
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    else:
+        params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
     if solution_limit is not None:
         params.solution_limit = solution_limit
     params.log_search = log_search

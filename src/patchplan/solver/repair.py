@@ -162,3 +162,32 @@ def trim_route(p: RoutingProblem, k: int, route: list[int]) -> list[int]:
     while kept and schedule(p, k, kept, times) is None:
         kept.pop()
     return kept
+
+
+def eliminate_routes(p: RoutingProblem, routes: list[list[int]], deadline: float) -> list[list[int]]:
+    """Fewer vehicles for the same nodes: empty a short route and put its
+    nodes into the others where they fit cheapest; keep the change only if
+    every node found a place. Shortest routes are tried first, again and
+    again until none can go or ``deadline`` (a ``time.perf_counter()``
+    value) passes. Synchronised nodes are never moved (their partner's start
+    would have to move too), so a route holding one is never emptied.
+    Where a carer's fixed cost (a benchmark's fleet size) is the first goal,
+    OR-Tools' own moves rarely empty a whole route: this does."""
+    import time
+
+    synced = {n for s in p.syncs for n in (s.a, s.b)}
+    out = [list(r) for r in routes]
+    failed: set[int] = set()
+    while time.perf_counter() < deadline:
+        candidates = [k for k, r in enumerate(out) if r and k not in failed and not synced & set(r)]
+        if len(candidates) < 1 or sum(1 for r in out if r) < 2:
+            break
+        k = min(candidates, key=lambda j: (len(out[j]), j))
+        trial = [list(r) if j != k else [] for j, r in enumerate(out)]
+        repaired = repair_routes(p, trial, skip_vehicles={k})
+        served = {n for r in repaired for n in r}
+        if all(n in served for r in out for n in r):
+            out = repaired
+        else:
+            failed.add(k)
+    return out
