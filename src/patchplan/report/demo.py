@@ -101,7 +101,7 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     district_id = s.district_by_name(settings.district).id if settings.district else None
     provider = largest_provider(s, district_id)
     params = RoundsParams(team_cap=3, solution_limit=DETERMINISTIC_SOLUTIONS if settings.deterministic else None)
-    ours = plan_rounds(s, provider, params=params, time_limit_s=settings.rounds_time_s, seed=settings.seed)
+    ours = plan_rounds(s, provider, params=params, time_limit_s=settings.rounds_time_s, seed=settings.seed).roster
     sq = status_quo_for(s, provider)
     v_ours, k_ours = check_and_score(s, ours)
     v_sq, k_sq = check_and_score(s, sq)

@@ -20,6 +20,9 @@ from patchplan.solver.problem import Route, RoutingProblem, RoutingSolution
 
 log = logging.getLogger("patchplan")
 
+#: Not an OR-Tools metaheuristic name: asks for its iterated local search.
+ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+
 #: Routing status codes (RoutingModel.status()) by name.
 _STATUS = {
     0: "not_solved",
@@ -85,13 +88,19 @@ def solve_routing(
     model = _Model(p)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
-    params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    if metaheuristic == ITERATED_LOCAL_SEARCH:
+        # OR-Tools 9.15's iterated local search: ruin and recreate, then a
+        # greedy descent, accepted by simulated annealing (its defaults).
+        params.use_iterated_local_search = True
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    else:
+        params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
     if solution_limit is not None:
         params.solution_limit = solution_limit
     params.log_search = log_search
     start = None
     if initial_routes is None:
-        from patchplan.solver.problem import greedy_routes
+        from patchplan.solver.construct import greedy_routes
 
         greedy = greedy_routes(p)
         start = model.routing.ReadAssignmentFromRoutes(
@@ -105,6 +114,7 @@ def solve_routing(
     # gets what is left of it.
     left = time_limit_s - (time.perf_counter() - started)
     params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
+    _stop_at(model.routing, started + time_limit_s)
     if initial_routes is not None:
         if start is None:
             start = model.routing.ReadAssignmentFromRoutes(
@@ -133,6 +143,20 @@ def solve_routing(
         status=status,
         wall_s=time.perf_counter() - started,
     )
+
+
+def _stop_at(routing: pywrapcp.RoutingModel, deadline: float) -> None:
+    """A second guard on the time limit: at every solution found after
+    ``deadline`` the search is told to finish. OR-Tools checks its own limit
+    between neighbourhoods, and a search that keeps improving on a large day
+    can run past it; a Python watchdog thread cannot help (the solve holds
+    the interpreter lock), a solution callback can."""
+
+    def check() -> None:
+        if time.perf_counter() > deadline:
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(check)
 
 
 class _Model:
@@ -346,6 +370,8 @@ def solve_allocation(
 
 def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
     """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
+    if not problem.nodes or not problem.vehicles:
+        return not any(routes)
     model = _Model(problem)
     start = model.routing.ReadAssignmentFromRoutes(
         [[model.manager.NodeToIndex(n) for n in route] for route in routes], True
