@@ -271,6 +271,12 @@ PAYLOADS: Mapping[str, Payload] = {
             Key("unassigned_visits", "Visits left unassigned (= visits_unassigned)."),
             Key("violations", "Checker violations of the plan (0 for a correct plan)."),
             Key("runtime_s", "Seconds of planning."),
+            Key(
+                "start_served",
+                "Visits the plan's floor (the coordinator's rule or the greedy) served, beside what the plan serves.",
+                "without --template",
+            ),
+            Key("solver_status", "The solver statuses of the days, e.g. success,fail_timeout.", "without --template"),
             Key("changes_vs_template", "Visits whose carer differs from the template's.", "with --template"),
         ),
         kpis=True,
