@@ -31,7 +31,11 @@ def _flags(profile: Path) -> list[str]:
 def rendered_dom(page: Path, profile: Path, timeout: float = 180) -> str:
     """The DOM of ``page`` once Chromium has run it (no network needed)."""
     return subprocess.run(
-        ["chromium", *_flags(profile), "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=timeout
+        ["chromium", *_flags(profile), "--dump-dom", page.as_uri()],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     ).stdout
 
 
@@ -41,6 +45,7 @@ def screenshot(page: Path, profile: Path, name: str, height: int, timeout: float
     shot = ARTEFACTS / name
     subprocess.run(
         ["chromium", *_flags(profile), f"--screenshot={shot}", f"--window-size=1200,{height}", page.as_uri()],
+        check=False,
         capture_output=True,
         timeout=timeout,
     )

@@ -95,17 +95,17 @@ def _hhcrsp_text(
 def _tiny_hhcrsp(tmp_path: Path, **changes: object) -> Path:
     """Depot at (0, 0), patient 1 at (3, 4) needing s0, patient 2 at (3, 0)
     needing s0 and s1 (a precedence pair, gap 5..8), two carers."""
-    spec: dict = dict(
-        r=[[1, 1], [1, 0], [1, 1], [1, 1]],
-        ds=[2],
-        a=[[1, 0], [1, 1]],
-        x=[0.0, 3.0, 3.0, 0.0],
-        y=[0.0, 4.0, 0.0, 0.0],
-        mind=[0.0, 0.0, 5.0, 0.0],
-        maxd=[0.0, 0.0, 8.0, 0.0],
-        e=[0.0, 0.0, 0.0, 0.0],
-        l=[100.0, 2.0, 30.0, 100.0],
-    )
+    spec: dict = {
+        "r": [[1, 1], [1, 0], [1, 1], [1, 1]],
+        "ds": [2],
+        "a": [[1, 0], [1, 1]],
+        "x": [0.0, 3.0, 3.0, 0.0],
+        "y": [0.0, 4.0, 0.0, 0.0],
+        "mind": [0.0, 0.0, 5.0, 0.0],
+        "maxd": [0.0, 0.0, 8.0, 0.0],
+        "e": [0.0, 0.0, 0.0, 0.0],
+        "l": [100.0, 2.0, 30.0, 100.0],
+    }
     spec.update(changes)
     path = tmp_path / "tiny_hhcrsp.txt"
     path.write_text(_hhcrsp_text(**spec))

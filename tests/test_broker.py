@@ -6,11 +6,10 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from builders import PLANE, START, hm
 
 import patchplan as pp
 from patchplan.broker.brokerage import BrokerState, allocate, cascade_backlog, choose, shortlist
-
-from builders import PLANE, START, hm
 
 DAY = 0
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from builders import PLANE, carer, plane, starts, visit
 
 import patchplan as pp
-
-from builders import PLANE, carer, plane, starts, visit
 
 
 def _week(n_days: int = 3, team: dict[str, str] | None = None) -> pp.Scenario:
@@ -27,7 +26,9 @@ def _week(n_days: int = 3, team: dict[str, str] | None = None) -> pp.Scenario:
 
 
 def _plan(s: pp.Scenario, **params) -> pp.Roster:
-    roster = pp.plan_rounds(s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=100, **params), time_limit_s=5).roster
+    roster = pp.plan_rounds(
+        s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=100, **params), time_limit_s=5
+    ).roster
     assert pp.check(s, roster, travel=PLANE) == ()
     return roster
 

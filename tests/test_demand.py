@@ -21,10 +21,10 @@ from typer.testing import CliRunner
 
 import patchplan as pp
 from patchplan.broker import demand
-from patchplan.geo import geography as geo
 from patchplan.cli.demand import demand_app
 from patchplan.core.errors import DataQualityWarning, InputError
 from patchplan.core.model import RESPONSE_DAYS
+from patchplan.geo import geography as geo
 
 DATA = Path(__file__).parent / "data" / "demand"
 FEED_CSV = DATA / "feed.csv"
@@ -72,7 +72,7 @@ def backlog_csv(backlog: tuple[demand.DemandItem, ...], tmp_path_factory: pytest
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from browser import needs_chromium, rendered_dom, screenshot
 from typer.testing import CliRunner
 
-from browser import needs_chromium, rendered_dom, screenshot
 from patchplan.cli.app import app
 
 # The rounds time is a safety cap far above what the solution budgets need

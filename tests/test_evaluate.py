@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser import needs_chromium, rendered_dom, screenshot
 
 import patchplan as pp
-from browser import needs_chromium, rendered_dom, screenshot
 from patchplan.patches import evaluate as evaluate_module
 from patchplan.patches.evaluate import Levers, broker_design, build_design, evaluate, make_tasks, split_runs
 
@@ -22,7 +22,7 @@ def test_every_package_is_brokered_once(harlow: pp.Scenario) -> None:
     """Each placed or awaiting package is placed exactly once (or counted unplaced)."""
     for spec in ("today", "districts", "k=3"):
         design = build_design(harlow, spec)
-        placements, spot, unplaced = broker_design(harlow, design)
+        placements, _spot, unplaced = broker_design(harlow, design)
         live = [p for p in harlow.packages if p.status in ("placed", "awaiting")]
         placed_hours = sum(harlow.package(k).hours_week for k in placements)
         assert set(placements) <= {p.id for p in live}
@@ -44,7 +44,7 @@ def test_subcontract_share_goes_to_the_second_provider(harlow: pp.Scenario) -> N
     """A 30% subcontract share sends roughly that share to the second provider."""
     design = build_design(harlow, "districts", levers=Levers(subcontract_share=0.3))
     placements, _, _ = broker_design(harlow, design)
-    ((lead, second),) = design.leads.values()
+    ((_lead, second),) = design.leads.values()
     share = sum(1 for pid, _ in placements.values() if pid == second) / len(placements)
     assert second is not None and 0.15 < share < 0.45
 

@@ -28,7 +28,7 @@ def test_visit_window_before_start_is_rejected() -> None:
 )
 def test_visit_invariants(changes: dict, message: str) -> None:
     """Each broken visit field raises InputError naming the field."""
-    base = dict(id="v1", package_id="p", client_id="c", day=0, early=480, late=600, duration_min=30)
+    base = {"id": "v1", "package_id": "p", "client_id": "c", "day": 0, "early": 480, "late": 600, "duration_min": 30}
     with pytest.raises(pp.InputError, match=message):
         pp.Visit(**{**base, **changes})
 

@@ -17,15 +17,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import typer
+from builders import PLANE, hm
+from test_broker import _market
 from typer.testing import CliRunner
 
 import patchplan as pp
 from patchplan.broker import offers as offers_mod
-from patchplan.cli.offers import offers_app
 from patchplan.broker.offers import OfferStore
-
-from builders import PLANE, hm
-from test_broker import _market
+from patchplan.cli.offers import offers_app
 
 T0 = dt.datetime(2026, 11, 30, 9, 0)
 #: Each market package is one 30-minute Monday-morning call (0.5 h).

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from builders import PLANE, carer, hm, plane, solve, starts, visit
 
 import patchplan as pp
 from patchplan.rounds.replan import Cancel, CarerOff, NewVisit, Overrun, plan_from_template, replan
-
-from builders import PLANE, carer, hm, plane, solve, starts, visit
 
 
 def _day() -> tuple[pp.Scenario, pp.Roster]:

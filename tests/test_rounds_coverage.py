@@ -5,14 +5,13 @@ and the independent checker finds nothing wrong."""
 
 from __future__ import annotations
 
+from builders import PLANE, carer, plane, visit
 from hypothesis import HealthCheck, given, settings
+from test_rounds_property import scenarios
 
 import patchplan as pp
 from patchplan.rounds.day import drop_base
 from patchplan.rounds.statusquo import coordinator_day
-
-from builders import PLANE, carer, plane, visit
-from test_rounds_property import scenarios
 
 
 def _served(roster: pp.Roster) -> set[str]:

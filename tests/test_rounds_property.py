@@ -4,12 +4,11 @@ checker finds nothing wrong."""
 
 from __future__ import annotations
 
+from builders import PLANE, carer, plane, visit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import patchplan as pp
-
-from builders import PLANE, carer, plane, visit
 
 SKILLS = ("medication", "hoist")
 

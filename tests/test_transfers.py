@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from builders import PLANE, START, hm
 from typer.testing import CliRunner
 
 import patchplan as pp
 from patchplan.broker.brokerage import BrokerState, shortlist
+from patchplan.broker.transfers import Transfer, find_transfers
 from patchplan.cli.transfers import transfers_app
 from patchplan.rounds.statusquo import status_quo_roster
-from patchplan.broker.transfers import Transfer, find_transfers
-
-from builders import PLANE, START, hm
 
 #: Provider A works around x = 0, provider B around x = 100.
 HOMES = {"kA": ("A", (0, 0)), "kB": ("B", (100, 0))}

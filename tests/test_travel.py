@@ -86,7 +86,7 @@ def test_planar_rounds_up() -> None:
 class _FakeOSRM(BaseHTTPRequestHandler):
     """Answers /table with crow-fly seconds at 10 m/s, like OSRM's JSON."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path)
         coords = [tuple(map(float, c.split(","))) for c in path.path.split("/")[-1].split(";")]
         query = dict(kv.split("=") for kv in path.query.split("&"))

@@ -1135,8 +1135,8 @@ def data_folder(folder: str | Path | None = None) -> Path:
 
 
 __all__ = [
-    "BenchInstance",
     "BENCH_DATA_ENV",
+    "BenchInstance",
     "data_folder",
     "hhcrsp_objective",
     "read_hhcrsp",

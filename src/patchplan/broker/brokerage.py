@@ -630,7 +630,7 @@ def allocate(
     for pkg in pkgs:
         offers = [o for o in shortlist(s, pkg, state=state) if o.feasible]
         offers_of.append({o.provider_id: o for o in offers})
-        hours_min = int(round(pkg.hours_week * 60))
+        hours_min = round(pkg.hours_week * 60)
         weight = URGENCY_WEIGHT[pkg.urgency]
         opts = []
         for o in offers:
@@ -641,8 +641,7 @@ def allocate(
         options.append(opts)
     step("joint allocation")
     needs = [
-        {key: int(round(h * 60)) for key, h in state.need(pkg).items()}
-        or {(-1, "week"): int(round(pkg.hours_week * 60))}
+        {key: round(h * 60) for key, h in state.need(pkg).items()} or {(-1, "week"): round(pkg.hours_week * 60)}
         for pkg in pkgs
     ]
     capacity: dict[tuple[int, tuple[int, str]], int] = {}
@@ -699,14 +698,14 @@ def _preference_penalty(o: Offer, feasible: Sequence[Offer], policy: str) -> int
         return order.index(o) * 10
     if policy == "tiered":
         return (o.tier - min(x.tier for x in feasible)) * 10
-    return int(round((1 - weighted_score(o, feasible)) * 100))
+    return round((1 - weighted_score(o, feasible)) * 100)
 
 
 __all__ = [
+    "POLICIES",
     "Allocation",
     "BrokerState",
     "Offer",
-    "POLICIES",
     "Placement",
     "allocate",
     "backlog",

@@ -58,7 +58,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     CheckConstraint,
@@ -387,7 +387,7 @@ class OfferStore:
         """Release the database connections."""
         self.engine.dispose()
 
-    def __enter__(self) -> OfferStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -518,7 +518,7 @@ class OfferStore:
                         [{"package_id": p.id, "hours_week": p.hours_week, "urgency": p.urgency} for p in pkgs],
                     )
                     rows = [
-                        {"package_id": p.id, "weekday": wd, "band": band, "minutes": int(round(h * 60))}
+                        {"package_id": p.id, "weekday": wd, "band": band, "minutes": round(h * 60)}
                         for p in pkgs
                         for (wd, band), h in sorted(state.need(p).items())
                     ]
@@ -948,7 +948,7 @@ class OfferStore:
         if banded and need:
             return {k: m for k, m in need.items() if m > 0}
         hours = conn.execute(select(packages.c.hours_week).where(packages.c.package_id == package_id)).scalar() or 0.0
-        return {WEEK: int(round(hours * 60))}
+        return {WEEK: round(hours * 60)}
 
     def _move(self, conn: Connection, offer_id: int, expected: str, **values: object) -> None:
         """Compare-and-set an offer's status; InputError if someone got there first."""

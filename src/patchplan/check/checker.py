@@ -97,7 +97,7 @@ class _Checker:
 
     def _default_scope(self) -> set[str]:
         meta = dict(self.roster.meta)
-        if "days" in meta and meta["days"]:
+        if meta.get("days"):
             days = {int(d) for d in meta["days"].split(",")}
         else:
             days = {r.day for r in self.roster.rounds} | {self.s.visit(u.visit_id).day for u in self.roster.unassigned}

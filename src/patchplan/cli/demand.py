@@ -16,10 +16,10 @@ demand_app = typer.Typer(
     no_args_is_help=True,
 )
 
-from rich.table import Table  # noqa: E402
+from rich.table import Table
 
-from patchplan.cli.common import emit_json, err, job, out, parse_date  # noqa: E402
-from patchplan.core.errors import InputError  # noqa: E402
+from patchplan.cli.common import emit_json, err, job, out, parse_date
+from patchplan.core.errors import InputError
 
 SourceArg = Annotated[
     str,

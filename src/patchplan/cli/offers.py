@@ -25,10 +25,10 @@ offers_app = typer.Typer(
     no_args_is_help=True,
 )
 
-from rich.table import Table  # noqa: E402
+from rich.table import Table
 
-from patchplan.cli.common import emit_json, err, job, out  # noqa: E402
-from patchplan.core.errors import InputError  # noqa: E402
+from patchplan.cli.common import emit_json, err, job, out
+from patchplan.core.errors import InputError
 
 if TYPE_CHECKING:
     from patchplan.broker.brokerage import Offer

@@ -20,9 +20,9 @@ transfers_app = typer.Typer(
     no_args_is_help=True,
 )
 
-from rich.table import Table  # noqa: E402
+from rich.table import Table
 
-from patchplan.cli.common import emit_json, job, out  # noqa: E402
+from patchplan.cli.common import emit_json, job, out
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the moves as JSON on stdout.")]
 
@@ -38,8 +38,8 @@ def transfers(
     as_json: JsonOpt = False,
 ) -> None:
     """Package transfers and swaps between providers that cut carers' travel, best first."""
-    from patchplan.io.folder import read_scenario
     from patchplan.broker.transfers import find_transfers
+    from patchplan.io.folder import read_scenario
 
     started = time.perf_counter()
     s = read_scenario(scenario)

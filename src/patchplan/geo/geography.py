@@ -32,8 +32,10 @@ ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025.",
     "Contains Royal Mail data © Royal Mail copyright and database right 2025.",
     "Contains National Statistics data © Crown copyright and database right 2025.",
-    "Contains public sector information licensed under the Open Government Licence v3.0 "
-    "(English Indices of Deprivation 2019, MHCLG).",
+    (
+        "Contains public sector information licensed under the Open Government Licence v3.0 "
+        "(English Indices of Deprivation 2019, MHCLG)."
+    ),
     "MSOA names: House of Commons Library MSOA Names, Open Parliament Licence.",
     "OGL v3.0: https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
 )

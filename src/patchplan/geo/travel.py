@@ -327,7 +327,7 @@ class OSRMTravel:
             raise SolverError(f"OSRM server at {self.url} refused: {body.get('code')} {body.get('message', '')}")
         dur = np.array(body["durations"], dtype=object)
         dist = np.array(body["distances"], dtype=object)
-        if (dur == None).any() or (dist == None).any():  # noqa: E711 (element-wise)
+        if (dur == None).any() or (dist == None).any():
             raise SolverError("OSRM could not route between some points (null in /table)")
         return dur.astype(float), dist.astype(float)
 

@@ -422,7 +422,7 @@ def apply_levers(s: Scenario, levers: Levers, seed: int) -> Scenario:
     visits = []
     for v in s.visits:
         if v.package_id in chosen:
-            minutes = max(15, int(round(v.duration_min * REABLEMENT_FACTOR / 5)) * 5)
+            minutes = max(15, round(v.duration_min * REABLEMENT_FACTOR / 5) * 5)
             window = v.late - v.early
             visits.append(
                 dataclasses.replace(v, duration_min=minutes, late=v.early + window + (v.duration_min - minutes))

@@ -22,8 +22,8 @@ from typing import Any
 
 import folium
 
-from patchplan.report import pages as rp
 from patchplan.core.model import Roster, Scenario
+from patchplan.report import pages as rp
 
 log = logging.getLogger("patchplan")
 
@@ -66,12 +66,12 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     """Run the demo and write its report into ``out``."""
     from patchplan.broker.brokerage import BrokerState, allocate, backlog, cascade_backlog
     from patchplan.check.checker import check_and_score
-    from patchplan.patches.evaluate import build_design, evaluate
-    from patchplan.io.folder import write_roster, write_scenario
     from patchplan.core.params import RoundsParams
-    from patchplan.rounds.plan import largest_provider, plan_rounds
     from patchplan.essex.facts import facts
     from patchplan.essex.generator import essex
+    from patchplan.io.folder import write_roster, write_scenario
+    from patchplan.patches.evaluate import build_design, evaluate
+    from patchplan.rounds.plan import largest_provider, plan_rounds
     from patchplan.rounds.statusquo import status_quo_for
 
     step = progress or (lambda _n: None)
@@ -381,9 +381,9 @@ def _report(
 
     # -- assumptions --------------------------------------------------------------
     page.heading("Assumptions and parameters", anchor="assumptions")
-    from patchplan.patches.evaluate import CO2_KG_PER_KM, MILEAGE_GBP_PER_KM, TRAVEL_PAY_GBP_PER_H
     from patchplan.core.params import RoundsParams
     from patchplan.geo.travel import TravelParams
+    from patchplan.patches.evaluate import CO2_KG_PER_KM, MILEAGE_GBP_PER_KM, TRAVEL_PAY_GBP_PER_H
 
     modes = TravelParams().modes
     assumptions = [

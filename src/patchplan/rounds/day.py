@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from patchplan.core.errors import SolverError
 from patchplan.core.model import (
     DAY_MIN,
     MODES,
@@ -27,7 +28,6 @@ from patchplan.core.model import (
     Unassigned,
     Visit,
 )
-from patchplan.core.errors import SolverError
 from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
 from patchplan.solver import _ortools, timing

@@ -20,12 +20,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from patchplan.core.errors import InputError
-from patchplan.core.model import Round, Roster, Scenario, Unassigned, Visit
+from patchplan.core.model import Roster, Round, Scenario, Unassigned, Visit
 from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel, default_travel
-from patchplan.rounds.day import VehicleStart as VehicleStart
-from patchplan.rounds.day import _DayBuilder
-from patchplan.rounds.day import night_shift as night_shift
+from patchplan.rounds.day import (
+    VehicleStart,  # noqa: F401 - re-exported for rounds.replan
+    _DayBuilder,
+    night_shift,  # noqa: F401 - re-exported
+)
 from patchplan.rounds.teams import _Teams
 
 log = logging.getLogger("patchplan")
@@ -260,9 +262,9 @@ def largest_provider(s: Scenario, district: str | None = None) -> str:
     """The provider with the most placed hours (in a district, if given)."""
     hours: dict[str, float] = defaultdict(float)
     for p in s.packages:
-        if p.status == "placed" and p.provider_id and not s.provider(p.provider_id).spot:
-            if district is None or s.client(p.client_id).district_id == district:
-                hours[p.provider_id] += p.hours_week
+        framework = p.status == "placed" and p.provider_id and not s.provider(p.provider_id).spot
+        if framework and (district is None or s.client(p.client_id).district_id == district):
+            hours[p.provider_id] += p.hours_week
     if not hours:
         raise InputError("no framework provider has placed packages here")
     return max(sorted(hours), key=lambda k: hours[k])

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from patchplan.core.model import Client, Reason, Round, Roster, Scenario, Stop, Unassigned, Visit
+from patchplan.core.model import Client, Reason, Roster, Round, Scenario, Stop, Unassigned, Visit
 from patchplan.geo.travel import GeodesicTravel, default_travel
 
 #: A familiar carer wins if they can start within this many minutes of the soonest.
