@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from patchplan.geo import geography as geo
 from patchplan.core.errors import DataQualityWarning, InputError, ProblemCollector
 from patchplan.core.model import (
     BAND_NAMES,
@@ -54,7 +55,6 @@ from patchplan.core.model import (
     Scenario,
     band_minutes,
 )
-from patchplan.geo import geography as geo
 
 log = logging.getLogger("patchplan")
 
@@ -398,7 +398,7 @@ def _read_url(url: str, places: _Places) -> tuple[DemandItem, ...]:
     shown = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # no query (tokens)
     request = urllib.request.Request(url, headers={"Accept": "text/csv, application/json;q=0.9, */*;q=0.1"})
     try:
-        with urllib.request.urlopen(request, timeout=URL_TIMEOUT_S) as response:
+        with urllib.request.urlopen(request, timeout=URL_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
             data = response.read(MAX_URL_BYTES + 1)
             ctype = response.headers.get_content_type()
             charset = response.headers.get_content_charset() or "utf-8"
@@ -566,7 +566,7 @@ class _Row:
         value = self.rec.get(column)
         if value is None:
             return None
-        if isinstance(value, (bool, list, dict)):
+        if isinstance(value, bool) or isinstance(value, (list, dict)):
             self.bad(column, _short(value), "expected a single value")
             return None
         text = str(value) if not isinstance(value, str) else value

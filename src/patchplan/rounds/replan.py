@@ -23,10 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from patchplan.core.errors import InputError
-from patchplan.core.model import DAY_MIN, Reason, Roster, Round, Scenario, Stop, Unassigned, Visit
+from patchplan.core.model import DAY_MIN, Reason, Round, Roster, Scenario, Stop, Unassigned, Visit
 from patchplan.core.params import RoundsParams
-from patchplan.geo.travel import TravelModel, default_travel
 from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
+from patchplan.geo.travel import TravelModel, default_travel
 
 
 @dataclass(frozen=True, slots=True)
