@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -50,35 +50,39 @@ def job(fn: F) -> F:
                 result = fn(*args, **kwargs)
             except InputError as exc:
                 _show_warnings(caught)
-                _fail(2, "error", str(exc), as_json)
+                err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+                _json_error(as_json, 2, str(exc))
+                raise typer.Exit(2) from None
             except SolverError as exc:
                 _show_warnings(caught)
-                _fail(3, "solver could not run", str(exc), as_json)
+                err.print(f"[bold red]solver could not run:[/] {_escape(str(exc))}")
+                _json_error(as_json, 3, str(exc))
+                raise typer.Exit(3) from None
             except PatchplanError as exc:
-                _fail(1, "error", str(exc), as_json)
+                err.print(f"[bold red]error:[/] {_escape(str(exc))}")
+                _json_error(as_json, 1, str(exc))
+                raise typer.Exit(1) from None
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
-            except Exception as exc:  # the user gets a message, not a traceback
+            except Exception as exc:
                 log.debug("internal error", exc_info=True)
-                _fail(
-                    1,
-                    "internal error",
-                    f"{type(exc).__name__}: {exc}",
-                    as_json,
-                    hint="This is a bug in patchplan; please report it with the command you ran.",
+                err.print(
+                    f"[bold red]internal error:[/] {type(exc).__name__}: {_escape(str(exc))}\n"
+                    "This is a bug in patchplan; please report it with the command you ran."
                 )
+                _json_error(as_json, 1, f"{type(exc).__name__}: {exc}")
+                raise typer.Exit(1) from None
         _show_warnings(caught)
         return result
 
     return wrapper  # type: ignore[return-value]
 
 
-def _fail(code: int, label: str, message: str, as_json: bool, hint: str = "") -> NoReturn:
-    """Report an error on stderr (and, under ``--json``, on stdout) and exit with ``code``."""
-    err.print(f"[bold red]{label}:[/] {_escape(message)}" + (f"\n{hint}" if hint else ""))
+def _json_error(as_json: bool, code: int, message: str) -> None:
+    """Under ``--json``, the error document on stdout: exactly ``{"code": N, "error": "..."}``."""
     if as_json:
-        emit_json({"code": code, "error": message})
-    raise typer.Exit(code) from None
+        sys.stdout.write(json.dumps({"code": code, "error": message}, indent=2) + "\n")
+        sys.stdout.flush()
 
 
 def _escape(text: str) -> str:
