@@ -20,15 +20,16 @@ def test_defaults_put_travel_first() -> None:
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
-        ({"travel_weight": -1}, "travel_weight=-1"),  # a negative weight
-        ({"time_limit_s": 0}, "time_limit_s=0"),  # no time at all
-        ({"solution_limit": -5}, "solution_limit=-5"),  # a negative budget
+        ({"travel_weight": -1}, ("travel_weight", "-1")),  # a negative weight
+        ({"time_limit_s": 0}, ("time_limit_s", "0")),  # no time at all
+        ({"solution_limit": -5}, ("solution_limit", "-5")),  # a negative budget
     ],
 )
-def test_bad_values_are_input_errors(changes: dict[str, object], named: str) -> None:
+def test_bad_values_are_input_errors(changes: dict[str, object], named: tuple[str, str]) -> None:
     """A bad value is an InputError naming the parameter and the value."""
-    with pytest.raises(InputError, match=named):
+    with pytest.raises(InputError) as caught:
         RoundsParams(**changes)  # type: ignore[arg-type]
+    assert all(part in str(caught.value) for part in named)
 
 
 def test_from_toml_table_or_flat(tmp_path: Path) -> None:
@@ -47,11 +48,12 @@ def test_from_toml_errors_name_the_file(tmp_path: Path) -> None:
     unknown.write_text("[rounds]\ntravel_wieght = 7\n", encoding="utf-8")
     broken = tmp_path / "b.toml"
     broken.write_text("[rounds\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"u.toml: unknown rounds parameters \['travel_wieght'\]"):
+    with pytest.raises(InputError) as caught:
         RoundsParams.from_toml(unknown)
-    with pytest.raises(InputError, match="b.toml: cannot read parameters"):
+    assert "u.toml" in str(caught.value) and "travel_wieght" in str(caught.value)
+    with pytest.raises(InputError, match=r"b\.toml: "):
         RoundsParams.from_toml(broken)
-    with pytest.raises(InputError, match="nothing.toml: cannot read parameters"):
+    with pytest.raises(InputError, match="nothing.toml"):
         RoundsParams.from_toml(tmp_path / "nothing.toml")
 
 
