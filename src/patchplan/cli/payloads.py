@@ -492,8 +492,8 @@ def output_format_markdown() -> str:
         lines.append(f"| `{rule.value}` | {info.meaning} | {fields} | {info.amount or '-'} |")
     lines += ["", "## KPIs", "", "| KPI | unit | definition |", "|---|---|---|"]
     for name in kpi_names():
-        info = KPI_INFO[name]
-        lines.append(f"| `{name}` | {info.unit} | {info.definition} |")
+        kpi = KPI_INFO[name]
+        lines.append(f"| `{name}` | {kpi.unit} | {kpi.definition} |")
     lines += [
         "",
         "## Charter rules",

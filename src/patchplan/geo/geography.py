@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -136,8 +137,9 @@ def essex() -> Geography:
     return Geography(districts=districts, areas=areas, graph=graph, postcodes=postcodes)
 
 
-def _area(row: object) -> Area:
-    r = row  # a namedtuple from itertuples
+def _area(row: Any) -> Area:
+    """An area from one row of the embedded LSOA table."""
+    r = row  # a namedtuple from itertuples (its fields are the table's columns)
     return Area(
         id=r.lsoa21cd,
         name=r.lsoa21nm,
