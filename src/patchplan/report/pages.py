@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import folium
 from branca.element import Element, Figure
@@ -48,8 +48,9 @@ class _Map(folium.Map):
     """A folium map that needs only Leaflet (no jQuery, Bootstrap or icon
     fonts from CDNs), so the page can inline everything it uses."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", _LEAFLET_JS)]
-    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", _LEAFLET_CSS)]
+    # folium's own attributes of the same names, overridden per class as folium does.
+    default_js = [("leaflet", _LEAFLET_JS)]  # noqa: RUF012
+    default_css = [("leaflet_css", _LEAFLET_CSS)]  # noqa: RUF012
 
 
 def new_map(center: tuple[float, float], zoom: int = 10, *, tiles: bool = True) -> folium.Map:
