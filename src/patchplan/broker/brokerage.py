@@ -554,20 +554,28 @@ def cascade_backlog(
             )
             continue
         state.take(pick.provider_id, pkg)
-        placements.append(
-            Placement(
-                package_id=pkg.id,
-                provider_id=pick.provider_id,
-                hours_week=pkg.hours_week,
-                rule=f"{policy}: {pick.reason}",
-                reason=pick.reason,
-                added_travel_min_week=pick.added_travel_min_week or 0,
-                spot=pick.tier == SPOT_TIER,
-            )
-        )
+        placements.append(_placed(pkg, pick, policy))
+    return _allocation(s, policy, "one at a time", placements, started)
+
+
+def _placed(pkg: Package, offer: Offer, rule: str) -> Placement:
+    """A package placed with the provider of ``offer`` under ``rule`` (the policy, and how it was applied)."""
+    return Placement(
+        package_id=pkg.id,
+        provider_id=offer.provider_id,
+        hours_week=pkg.hours_week,
+        rule=f"{rule}: {offer.reason}",
+        reason=offer.reason,
+        added_travel_min_week=offer.added_travel_min_week or 0,
+        spot=offer.tier == SPOT_TIER,
+    )
+
+
+def _allocation(s: Scenario, policy: str, method: str, placements: list[Placement], started: float) -> Allocation:
+    """The allocation made, timed from ``started``, with the shortages behind what stayed unplaced."""
     return Allocation(
         policy=policy,
-        method="one at a time",
+        method=method,
         placements=tuple(placements),
         runtime_s=round(time.perf_counter() - started, 3),
         shortages=_shortages(s, [p for p in placements if p.provider_id is None]),
@@ -670,25 +678,8 @@ def allocate(
                 )
             )
             continue
-        o = offers[providers[pick]]
-        placements.append(
-            Placement(
-                package_id=pkg.id,
-                provider_id=o.provider_id,
-                hours_week=pkg.hours_week,
-                rule=f"joint {policy}: {o.reason}",
-                reason=o.reason,
-                added_travel_min_week=o.added_travel_min_week or 0,
-                spot=o.tier == SPOT_TIER,
-            )
-        )
-    return Allocation(
-        policy=policy,
-        method="joint (CP-SAT)",
-        placements=tuple(placements),
-        runtime_s=round(time.perf_counter() - started, 3),
-        shortages=_shortages(s, [p for p in placements if p.provider_id is None]),
-    )
+        placements.append(_placed(pkg, offers[providers[pick]], f"joint {policy}"))
+    return _allocation(s, policy, "joint (CP-SAT)", placements, started)
 
 
 def _preference_penalty(o: Offer, feasible: Sequence[Offer], policy: str) -> int:
