@@ -292,6 +292,10 @@ class _DayBuilder:
             "metaheuristic": p.metaheuristic,
         }
         try:
+            if p.threads >= 2 and routes is not None and limit >= 2.0:
+                return _ortools.solve_routing_twice(
+                    problem, initial_routes=routes, second_metaheuristic=p.second_metaheuristic, **settings
+                )
             return _ortools.solve_routing(problem, initial_routes=routes, **settings)
         except SolverError:
             if routes is None:
