@@ -543,19 +543,16 @@ def cascade_backlog(
         offers = shortlist(s, pkg, state=state)
         pick = choose(offers, policy)
         if pick is None:
-            placements.append(
-                Placement(
-                    package_id=pkg.id,
-                    provider_id=None,
-                    hours_week=pkg.hours_week,
-                    rule=policy,
-                    reason=_why_unplaced(offers),
-                )
-            )
+            placements.append(_unplaced(pkg, policy, _why_unplaced(offers)))
             continue
         state.take(pick.provider_id, pkg)
         placements.append(_placed(pkg, pick, policy))
     return _allocation(s, policy, "one at a time", placements, started)
+
+
+def _unplaced(pkg: Package, rule: str, reason: str) -> Placement:
+    """A package no provider takes under ``rule``, and why."""
+    return Placement(package_id=pkg.id, provider_id=None, hours_week=pkg.hours_week, rule=rule, reason=reason)
 
 
 def _placed(pkg: Package, offer: Offer, rule: str) -> Placement:
@@ -666,17 +663,12 @@ def allocate(
     placements = []
     for pkg, pick, offers in zip(pkgs, chosen, offers_of, strict=True):
         if pick is None:
-            placements.append(
-                Placement(
-                    package_id=pkg.id,
-                    provider_id=None,
-                    hours_week=pkg.hours_week,
-                    rule=f"joint {policy}",
-                    reason=_why_unplaced(shortlist(s, pkg, state=state))
-                    if not offers
-                    else "capacity went to more hours or more urgent packages",
-                )
+            why = (
+                _why_unplaced(shortlist(s, pkg, state=state))
+                if not offers
+                else "capacity went to more hours or more urgent packages"
             )
+            placements.append(_unplaced(pkg, f"joint {policy}", why))
             continue
         placements.append(_placed(pkg, offers[providers[pick]], f"joint {policy}"))
     return _allocation(s, policy, "joint (CP-SAT)", placements, started)
