@@ -16,12 +16,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patchplan import __version__
 from patchplan.cli.payloads import COMPARE_KPIS
-from patchplan.cli.common import JsonOpt, SeedOpt, _escape, emit_json, err, job, out, parse_date, progress_steps
+from patchplan.cli.common import (
+    JsonOpt,
+    SeedOpt,
+    _escape,
+    emit_json,
+    err,
+    job,
+    out,
+    parse_date,
+    progress_bar,
+    progress_steps,
+)
 from patchplan.core.errors import InputError
 
 app = typer.Typer(
@@ -727,16 +738,7 @@ def patches_compare(
     levers = Levers(reablement_share=reablement, walking=walking, micro_enterprise=micro, subcontract_share=subcontract)
     built = [build_design(s, spec, levers=levers, seed=seed) for spec in designs]
     results = []
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(disable=as_json) as bar:
         for d in built:
             task = bar.add_task(f"design {d.name}", total=None)
             results.append(

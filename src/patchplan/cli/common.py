@@ -103,12 +103,8 @@ def emit_json(payload: Any) -> None:
     sys.stdout.flush()
 
 
-@contextmanager
-def progress_steps(steps: list[str], quiet: bool = False) -> Iterator[Callable[[str], None]]:
-    """A progress bar over named steps; yields ``advance(step_name)``."""
-    if quiet:
-        yield lambda _name: None
-        return
+def progress_bar(*, disable: bool = False) -> Progress:
+    """A progress bar on stderr: spinner, what is running, bar, done/total, elapsed and remaining time."""
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -117,7 +113,16 @@ def progress_steps(steps: list[str], quiet: bool = False) -> Iterator[Callable[[
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    return Progress(*columns, console=err, transient=False, disable=disable)
+
+
+@contextmanager
+def progress_steps(steps: list[str], quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """A progress bar over named steps; yields ``advance(step_name)``."""
+    if quiet:
+        yield lambda _name: None
+        return
+    with progress_bar() as bar:
         task = bar.add_task(steps[0] if steps else "", total=len(steps))
         done = {"n": 0}
 
