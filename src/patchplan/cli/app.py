@@ -21,18 +21,8 @@ from rich.table import Table
 
 from patchplan import __version__
 from patchplan.cli.payloads import COMPARE_KPIS
-from patchplan.cli.common import (
-    JsonOpt,
-    SeedOpt,
-    _escape,
-    emit_json,
-    err,
-    job,
-    out,
-    parse_date,
-    progress_bar,
-    progress_steps,
-)
+from patchplan.cli.common import progress_bar
+from patchplan.cli.common import JsonOpt, SeedOpt, _escape, emit_json, err, job, out, parse_date, progress_steps
 from patchplan.core.errors import InputError
 
 app = typer.Typer(
