@@ -9,6 +9,7 @@ the literature does (real-valued distances, not our rounded integers).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from patchplan.bench.formats import (
     read_solomon,
     solomon_distance,
 )
-from patchplan.check.checker import check
+from patchplan.check.checker import Violation, check
+from patchplan.core.model import Roster
 from patchplan.core.params import RoundsParams
 from patchplan.rounds.plan import plan_rounds
 
@@ -61,53 +63,48 @@ def hhcrsp_params(time_limit_s: float) -> RoundsParams:
 def run_solomon(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -> dict[str, Any]:
     """Solve one Solomon VRPTW instance; the literature's headline numbers."""
     inst = read_solomon(path)
-    started = time.perf_counter()
-    roster = plan_rounds(
-        inst.scenario,
-        PROVIDER_ID,
-        travel=inst.travel,
-        params=solomon_params(time_limit_s, inst),
-        seed=seed,
-        capacity=inst.capacity,
-    ).roster
-    runtime = time.perf_counter() - started
-    violations = check(inst.scenario, roster, travel=inst.travel, capacity=inst.capacity)
+    roster, violations, runtime = _solve_and_check(inst, solomon_params(time_limit_s, inst), seed)
     distance = solomon_distance(inst, roster)
-    return {
-        "instance": inst.name,
-        "vehicles": len(roster.rounds),
-        "distance": round(distance, 2),
-        "objective": round(distance, 2),
-        "total_tardiness": 0.0,
-        "max_tardiness": 0.0,
-        "runtime_s": round(runtime, 2),
-        "feasible": not violations and not roster.unassigned,
-        "unassigned": len(roster.unassigned),
-        "violations": len(violations),
-    }
+    score = {"distance": distance, "objective": distance, "total_tardiness": 0.0, "max_tardiness": 0.0}
+    return _result(inst, roster, violations, runtime, score, digits=2)
 
 
 def run_hhcrsp(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -> dict[str, Any]:
     """Solve one Mankowska et al. (2014) HHCRSP instance."""
     inst = read_hhcrsp(path)
+    roster, violations, runtime = _solve_and_check(inst, hhcrsp_params(time_limit_s), seed)
+    return _result(inst, roster, violations, runtime, hhcrsp_objective(inst, roster), digits=3)
+
+
+def _solve_and_check(
+    inst: BenchInstance, params: RoundsParams, seed: int
+) -> tuple[Roster, tuple[Violation, ...], float]:
+    """The planned roster, the independent checker's violations of it and the planning time (s)."""
     started = time.perf_counter()
     roster = plan_rounds(
-        inst.scenario,
-        PROVIDER_ID,
-        travel=inst.travel,
-        params=hhcrsp_params(time_limit_s),
-        seed=seed,
+        inst.scenario, PROVIDER_ID, travel=inst.travel, params=params, seed=seed, capacity=inst.capacity
     ).roster
     runtime = time.perf_counter() - started
-    violations = check(inst.scenario, roster, travel=inst.travel)
-    score = hhcrsp_objective(inst, roster)
+    return roster, check(inst.scenario, roster, travel=inst.travel, capacity=inst.capacity), runtime
+
+
+def _result(
+    inst: BenchInstance,
+    roster: Roster,
+    violations: tuple[Violation, ...],
+    runtime: float,
+    score: Mapping[str, float],
+    *,
+    digits: int,
+) -> dict[str, Any]:
+    """The headline numbers the literature reports, the instance's own metrics rounded to ``digits``."""
     return {
         "instance": inst.name,
         "vehicles": len(roster.rounds),
-        "distance": round(score["distance"], 3),
-        "objective": round(score["objective"], 3),
-        "total_tardiness": round(score["total_tardiness"], 3),
-        "max_tardiness": round(score["max_tardiness"], 3),
+        "distance": round(score["distance"], digits),
+        "objective": round(score["objective"], digits),
+        "total_tardiness": round(score["total_tardiness"], digits),
+        "max_tardiness": round(score["max_tardiness"], digits),
         "runtime_s": round(runtime, 2),
         "feasible": not violations and not roster.unassigned,
         "unassigned": len(roster.unassigned),
