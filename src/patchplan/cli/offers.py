@@ -117,13 +117,10 @@ def offers_offer(
     from patchplan.io.folder import read_scenario
 
     s = read_scenario(scenario)
-    store = _store(db)
-    try:
+    with _store(db) as store:
         if store.seed(s, source=str(scenario.resolve()), actor=_actor(broker)):
             err.print(f"Seeded the offers store from {scenario} ({len(s.providers)} providers).")
         rec = store.offer(package, provider, _actor(broker), ttl_hours, policy=policy, force=force)
-    finally:
-        store.close()
     if as_json:
         emit_json(rec.as_dict())
         return
@@ -139,11 +136,8 @@ def offers_accept(
     offer_id: OfferArg, db: DbOpt = DEFAULT_DB, broker: ActorOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Record that the provider accepted an offer."""
-    store = _store(db)
-    try:
+    with _store(db) as store:
         rec = store.accept(offer_id, _actor(broker))
-    finally:
-        store.close()
     if as_json:
         emit_json(rec.as_dict())
         return
@@ -164,13 +158,10 @@ def offers_decline(
     as_json: JsonOpt = False,
 ) -> None:
     """Record that the provider declined, and print the next provider to offer it to."""
-    store = _store(db)
-    try:
+    with _store(db) as store:
         _attach_scenario(store, scenario)
         nxt = store.decline(offer_id, _actor(broker), reason)
         rec = store.get(offer_id)
-    finally:
-        store.close()
     if as_json:
         emit_json({"offer": rec.as_dict(), "next_provider": None if nxt is None else nxt.as_dict()})
         return
@@ -190,11 +181,8 @@ def offers_decline(
 @job
 def offers_place(offer_id: OfferArg, db: DbOpt = DEFAULT_DB, broker: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Place an accepted offer: book the package's hours with the provider."""
-    store = _store(db)
-    try:
+    with _store(db) as store:
         rec = store.place(offer_id, _actor(broker))
-    finally:
-        store.close()
     if as_json:
         emit_json(rec.as_dict())
         return
@@ -218,11 +206,8 @@ def offers_expire(
             when = dt.datetime.fromisoformat(now)
         except ValueError:
             raise InputError(f"--now {now!r}: expected a time YYYY-MM-DDTHH:MM") from None
-    store = _store(db)
-    try:
+    with _store(db) as store:
         done = store.expire(when, actor=_actor(broker) if broker else "system")
-    finally:
-        store.close()
     if as_json:
         emit_json({"expired": done})
         return
@@ -238,11 +223,8 @@ def offers_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Offers, oldest first."""
-    store = _store(db)
-    try:
+    with _store(db) as store:
         recs = store.offers(package, status)
-    finally:
-        store.close()
     if as_json:
         emit_json([r.as_dict() for r in recs])
         return
@@ -272,11 +254,8 @@ def offers_audit(
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail: who did what, to which package and provider, when (UTC)."""
-    store = _store(db)
-    try:
+    with _store(db) as store:
         rows = store.audit(package)
-    finally:
-        store.close()
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return
