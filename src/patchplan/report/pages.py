@@ -186,6 +186,24 @@ def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, t
 # ---------------------------------------------------------------------------
 # Patch designs side by side
 # ---------------------------------------------------------------------------
+#: The charts of the designs compared: series (name -> headline key), title, y label, alt text.
+_DESIGN_CHARTS: tuple[tuple[dict[str, str], str, str, str], ...] = (
+    ({"travel hours": "travel_hours_week"}, "Carer travel a week", "hours", "travel per design"),
+    (
+        {"distinct carers": "distinct_carers_per_client_mean"},
+        "Continuity: distinct carers per client a week",
+        "carers",
+        "continuity per design",
+    ),
+    (
+        {"unplaced": "unplaced_hours", "spot": "spot_hours"},
+        "Unmet and spot-market hours a week",
+        "hours",
+        "unmet hours per design",
+    ),
+)
+
+
 def patches_report(
     scenario: Any,
     designs: Sequence[Any],
@@ -225,33 +243,9 @@ def patches_report(
     page.table(rows, caption="Headline KPIs per design (a week)")
     page.heading("Charts")
     labels = [h["design"] for h in heads]
-    page.chart(
-        bar_chart(
-            labels,
-            {"travel hours": [h["travel_hours_week"] for h in heads]},
-            title="Carer travel a week",
-            ylabel="hours",
-        ),
-        "travel per design",
-    )
-    page.chart(
-        bar_chart(
-            labels,
-            {"distinct carers": [h["distinct_carers_per_client_mean"] for h in heads]},
-            title="Continuity: distinct carers per client a week",
-            ylabel="carers",
-        ),
-        "continuity per design",
-    )
-    page.chart(
-        bar_chart(
-            labels,
-            {"unplaced": [h["unplaced_hours"] for h in heads], "spot": [h["spot_hours"] for h in heads]},
-            title="Unmet and spot-market hours a week",
-            ylabel="hours",
-        ),
-        "unmet hours per design",
-    )
+    for series, title, ylabel, alt in _DESIGN_CHARTS:
+        values = {name: [h[key] for h in heads] for name, key in series.items()}
+        page.chart(bar_chart(labels, values, title=title, ylabel=ylabel), alt)
     demand = pt.demand_hours(scenario)
     for design, result in zip(designs, results, strict=True):
         page.heading(f"Design: {design.name}", anchor=f"design-{design.name}")
