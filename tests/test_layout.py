@@ -114,3 +114,11 @@ def test_no_import_circle() -> None:
     for n in sorted(graph):
         if n not in state:
             visit(n)
+
+
+def test_readme_layout_shows_every_module() -> None:
+    """The README's layout section names every package and module of the tree."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout") :].split("\n## ", 1)[0]
+    missing = [_key(p) for p in _modules() if p.name not in layout or f"{p.parent.name}/" not in layout]
+    assert not missing, f"README layout does not show: {missing}"
