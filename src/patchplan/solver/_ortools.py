@@ -198,7 +198,7 @@ def solve_routing_twice(
         )
         try:
             theirs = other.result(timeout=max(1.0, time_limit_s - (time.perf_counter() - started) + 1.0))
-        except Exception:  # noqa: BLE001 - the second search is a bonus; the first answer stands
+        except Exception:  # the second search is a bonus; the first answer stands
             log.debug("second search failed", exc_info=True)
             return mine
     return theirs if theirs.objective < mine.objective else mine
