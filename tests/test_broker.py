@@ -264,3 +264,16 @@ def test_shortlist_unknown_package(tiny: pp.Scenario) -> None:
     """An unknown package id is bad input."""
     with pytest.raises(pp.InputError, match="unknown package 'NOPE'"):
         shortlist(tiny, "NOPE")
+
+
+def test_shortages_tie_in_name_order() -> None:
+    """Equal shortages are listed by name, not in a set's order (which changes between runs)."""
+    from builders import carer, plane, visit
+
+    from patchplan.broker.brokerage import Placement, _shortages
+
+    calls = [visit("A", "a", "08:00", "08:30"), visit("B", "a", "12:30", "13:00"), visit("C", "a", "19:30", "20:00")]
+    s = plane({"a": (0, 10)}, calls, [carer("k1")])
+    unplaced = [Placement(package_id="PK-a", provider_id=None, hours_week=1.5, rule="cascade", reason="none")]
+    bands = [line.split(" / ")[3].split(":")[0] for line in _shortages(s, unplaced)]
+    assert bands == ["evening", "midday", "morning"]

@@ -599,7 +599,8 @@ def _shortages(s: Scenario, unplaced: Sequence[Placement]) -> tuple[str, ...]:
             short[(names.get(client.district_id, client.district_id), pkg.service_type, client.cohort, band)] += hours
     return tuple(
         f"{d} / {st} / {co} / {band}: {h:.1f} h a week unplaced"
-        for (d, st, co, band), h in sorted(short.items(), key=lambda kv: -kv[1])
+        # Ties in the order of their names: the bands come from a set, whose order varies between runs.
+        for (d, st, co, band), h in sorted(short.items(), key=lambda kv: (-kv[1], kv[0]))
     )
 
 
