@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from patchplan.core.errors import InputError, ProblemCollector
+from patchplan.core.events import Cancel, CarerOff, NewVisit, Overrun
 from patchplan.core.model import (
     DAY_MIN,
     Scenario,
@@ -47,8 +48,6 @@ def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
     InputError
         Naming the row, column and value of every problem.
     """
-    from patchplan.rounds.replan import Cancel, CarerOff, NewVisit, Overrun
-
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file")

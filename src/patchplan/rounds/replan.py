@@ -23,44 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from patchplan.core.errors import InputError
-from patchplan.core.model import DAY_MIN, Reason, Round, Roster, Scenario, Stop, Unassigned, Visit
+
+# The event types live with the model; re-exported so `from patchplan.rounds.replan import Cancel` keeps working.
+from patchplan.core.events import Cancel, CarerOff, Event, NewVisit, Overrun
+from patchplan.core.model import DAY_MIN, Reason, Roster, Round, Scenario, Stop, Unassigned, Visit
 from patchplan.core.params import RoundsParams
-from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
 from patchplan.geo.travel import TravelModel, default_travel
-
-
-@dataclass(frozen=True, slots=True)
-class CarerOff:
-    """A carer stops working at ``at`` (minutes from the horizon start)."""
-
-    carer_id: str
-    at: int
-
-
-@dataclass(frozen=True, slots=True)
-class Overrun:
-    """A visit that has started takes ``minutes`` longer than planned."""
-
-    visit_id: str
-    minutes: int
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    """A visit will not happen (e.g. the client is in hospital)."""
-
-    visit_id: str
-    why: str = "client not at home"
-
-
-@dataclass(frozen=True, slots=True)
-class NewVisit:
-    """An urgent visit for one of the provider's placed packages."""
-
-    visit: Visit
-
-
-Event = CarerOff | Overrun | Cancel | NewVisit
+from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
 
 
 @dataclass(frozen=True, slots=True)
