@@ -39,7 +39,7 @@ from patchplan.core.model import (
     VisitLink,
 )
 from patchplan.geo import geography as geo
-from patchplan.io.cells import _BAD, _hhmm, _ok
+from patchplan.io.cells import _BAD, _ok, hhmm
 from patchplan.io.schema import SPEC_BY_NAME
 from patchplan.io.tables import _Reader
 
@@ -505,8 +505,8 @@ class _Builder:
                 self.r.problems.add(
                     **where,
                     column="latest",
-                    value=_hhmm(row["latest"]),
-                    message=f"window ends before it starts ({_hhmm(row['earliest'])})",
+                    value=hhmm(row["latest"]),
+                    message=f"window ends before it starts ({hhmm(row['earliest'])})",
                 )
                 continue
             if row["latest"] - row["earliest"] < row["duration_min"]:
@@ -514,7 +514,7 @@ class _Builder:
                     **where,
                     column="duration_min",
                     value=row["duration_min"],
-                    message=f"visit is longer than its window {_hhmm(row['earliest'])}-{_hhmm(row['latest'])} "
+                    message=f"visit is longer than its window {hhmm(row['earliest'])}-{hhmm(row['latest'])} "
                     f"({row['latest'] - row['earliest']} min)",
                 )
                 continue
@@ -523,9 +523,9 @@ class _Builder:
                 self.r.problems.add(
                     **where,
                     column="preferred",
-                    value=_hhmm(row["preferred"]),
-                    message=f"preferred start is outside the window {_hhmm(row['earliest'])}-{_hhmm(latest_start)} "
-                    f"in which the visit can start (it must end by {_hhmm(row['latest'])})",
+                    value=hhmm(row["preferred"]),
+                    message=f"preferred start is outside the window {hhmm(row['earliest'])}-{hhmm(latest_start)} "
+                    f"in which the visit can start (it must end by {hhmm(row['latest'])})",
                 )
                 continue
             pkg = packages.get(row["package_id"])
@@ -632,9 +632,9 @@ class _Builder:
                     file=name,
                     row=row["_row"],
                     column="end",
-                    value=_hhmm(row["end"]),
-                    message=f"shift ends {'before' if row['end'] < row['start'] else 'when'} it starts ({_hhmm(row['start'])})"
-                    + f"; for a shift past midnight write the end as {_hhmm(late)}",
+                    value=hhmm(row["end"]),
+                    message=f"shift ends {'before' if row['end'] < row['start'] else 'when'} it starts ({hhmm(row['start'])})"
+                    + f"; for a shift past midnight write the end as {hhmm(late)}",
                 )
                 continue
             base = day * DAY_MIN

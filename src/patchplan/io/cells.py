@@ -84,22 +84,40 @@ def _p_float(text: str, col: Column) -> float:
     return value
 
 
-def _p_date(text: str, col: Column) -> dt.date:
+def parse_date(text: str) -> dt.date:
+    """A date ``YYYY-MM-DD`` (a spreadsheet's ``YYYY-MM-DD 00:00:00`` too); ValueError says what was expected."""
     day, _, clock = text.partition("T" if "T" in text else " ")
     if not _DATE.match(day) or (clock and not _CLOCK.match(clock)):
-        raise ValueError(f"expected {_expect(col)}")
+        raise ValueError("expected a date YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(day)
     except ValueError:
-        raise ValueError(f"expected {_expect(col)}; there is no such day") from None
+        raise ValueError("expected a date YYYY-MM-DD; there is no such day") from None
+
+
+def clock_minutes(text: str) -> int | None:
+    """``HH:MM`` (hours may pass 23: ``25:30`` is 01:30 the next day) as minutes, or None."""
+    match = _TIME.match(text)
+    if not match:
+        return None
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def hhmm(minutes: int) -> str:
+    """The clock every writer uses: minutes after midnight as ``HH:MM`` (``25:30`` past midnight)."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _p_date(text: str, col: Column) -> dt.date:
+    return parse_date(text)
 
 
 def _p_time(text: str, col: Column) -> int:
     """Minutes after midnight of the row's date."""
-    match = _TIME.match(text)
-    if not match:
+    minutes = clock_minutes(text)
+    if minutes is None:
         raise ValueError(f"expected {_expect(col)}")
-    return int(match.group(1)) * 60 + int(match.group(2))
+    return minutes
 
 
 def _p_list(text: str, col: Column) -> frozenset[str]:
@@ -135,7 +153,3 @@ _PARSERS: dict[str, Callable[[str, Column], Any]] = {
 
 def _ok(row: dict[str, Any]) -> bool:
     return all(v is not _BAD for v in row.values())
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"

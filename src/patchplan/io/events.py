@@ -15,7 +15,7 @@ from patchplan.core.model import (
     Scenario,
     Visit,
 )
-from patchplan.io.cells import _TIME
+from patchplan.io.cells import clock_minutes
 
 # ---------------------------------------------------------------------------
 # Re-planning events
@@ -65,9 +65,9 @@ def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
             if "T" in text:
                 when = dt.datetime.fromisoformat(text)
                 return scenario.day_of(when.date()) * DAY_MIN + when.hour * 60 + when.minute
-            match = _TIME.match(text)
-            if match:
-                return int(match.group(1)) * 60 + int(match.group(2))
+            minutes = clock_minutes(text)
+            if minutes is not None:
+                return minutes
         except (ValueError, InputError):
             pass
         problems.add(file=p.name, row=row_no, column=column, value=text, message="expected HH:MM or YYYY-MM-DDTHH:MM")

@@ -6,14 +6,25 @@
 New code imports from :mod:`patchplan.io`.
 """
 
-from patchplan.io.cells import _PARSERS as _PARSERS
-from patchplan.io.docs import input_format_markdown as input_format_markdown
-from patchplan.io.events import read_events as read_events
-from patchplan.io.roster import read_roster as read_roster
-from patchplan.io.roster import write_roster as write_roster
-from patchplan.io.scenario import read_scenario as read_scenario
-from patchplan.io.scenario import write_scenario as write_scenario
-from patchplan.io.tables import TABLE_SUFFIXES as TABLE_SUFFIXES
+from patchplan.io.cells import _PARSERS
+from patchplan.io.docs import input_format_markdown
+from patchplan.io.events import read_events
+from patchplan.io.roster import read_roster
+from patchplan.io.roster import write_roster
+from patchplan.io.scenario import read_scenario
+from patchplan.io.scenario import write_scenario
+from patchplan.io.tables import TABLE_SUFFIXES
+
+__all__ = [
+    "TABLE_SUFFIXES",
+    "_PARSERS",
+    "input_format_markdown",
+    "read_events",
+    "read_roster",
+    "read_scenario",
+    "write_roster",
+    "write_scenario",
+]
 
 if __name__ == "__main__":  # pragma: no cover
     print(input_format_markdown(), end="")

@@ -13,7 +13,7 @@ from patchplan.core.model import (
     Scenario,
 )
 from patchplan.io.build import _read_roster_tables
-from patchplan.io.cells import _hhmm
+from patchplan.io.cells import hhmm
 from patchplan.io.schema import SPEC_BY_NAME
 from patchplan.io.tables import _Reader, _with_row, _write
 
@@ -61,10 +61,10 @@ def write_roster(roster: Roster, scenario: Scenario, folder: str | Path) -> Path
                     "carer_id": rnd.carer_id,
                     "date": date,
                     "visit_id": s.visit_id,
-                    "start": _hhmm(s.start - base),
+                    "start": hhmm(s.start - base),
                     "seq": seq,
-                    "arrival": _hhmm(s.arrival - base),
-                    "end": _hhmm(s.end - base),
+                    "arrival": hhmm(s.arrival - base),
+                    "end": hhmm(s.end - base),
                     "travel_min": s.travel_min,
                     "travel_m": s.travel_m,
                 }
@@ -73,8 +73,8 @@ def write_roster(roster: Roster, scenario: Scenario, folder: str | Path) -> Path
             {
                 "carer_id": rnd.carer_id,
                 "date": date,
-                "leave": _hhmm(rnd.leave - base),
-                "back": _hhmm(rnd.back - base),
+                "leave": hhmm(rnd.leave - base),
+                "back": hhmm(rnd.back - base),
                 "return_min": rnd.return_min,
                 "return_m": rnd.return_m,
             }

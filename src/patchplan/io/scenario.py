@@ -33,7 +33,7 @@ from patchplan.core.model import (
     Visit,
 )
 from patchplan.io.build import _Builder
-from patchplan.io.cells import _hhmm
+from patchplan.io.cells import hhmm
 from patchplan.io.roster import write_roster
 from patchplan.io.schema import SPECS
 from patchplan.io.tables import TABLE_SUFFIXES, _Reader, _with_row, _write
@@ -458,8 +458,8 @@ def _tables(s: Scenario) -> dict[str, list[dict[str, Any]]]:
         {
             "carer_id": sh.carer_id,
             "date": s.date(sh.day).isoformat(),
-            "start": _hhmm(sh.start - sh.day * DAY_MIN),
-            "end": _hhmm(sh.end - sh.day * DAY_MIN),
+            "start": hhmm(sh.start - sh.day * DAY_MIN),
+            "end": hhmm(sh.end - sh.day * DAY_MIN),
             "max_work_min": "" if sh.max_work_min is None else sh.max_work_min,
         }
         for sh in s.shifts
@@ -480,10 +480,10 @@ def _visit_row(s: Scenario, v: Visit) -> dict[str, Any]:
         "package_id": v.package_id,
         "client_id": v.client_id,
         "date": s.date(v.day).isoformat(),
-        "earliest": _hhmm(v.early - base),
-        "latest": _hhmm(v.late + v.duration_min - base),
+        "earliest": hhmm(v.early - base),
+        "latest": hhmm(v.late + v.duration_min - base),
         "duration_min": v.duration_min,
-        "preferred": "" if v.target is None else _hhmm(v.target - base),
+        "preferred": "" if v.target is None else hhmm(v.target - base),
         "tolerance_min": v.tolerance_min,
         "carers_required": v.carers_required,
         "skills": _list(v.skills),
