@@ -94,7 +94,7 @@ def band_minutes(start: int, end: int) -> dict[str, int]:
 class _Checks:
     """Collects field problems of one object and raises them together."""
 
-    __slots__ = ("entity", "ident", "file", "problems")
+    __slots__ = ("entity", "file", "ident", "problems")
 
     def __init__(self, entity: str, ident: object, file: str) -> None:
         self.entity, self.ident, self.file = entity, ident, file

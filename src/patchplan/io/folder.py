@@ -9,10 +9,8 @@ New code imports from :mod:`patchplan.io`.
 from patchplan.io.cells import _PARSERS
 from patchplan.io.docs import input_format_markdown
 from patchplan.io.events import read_events
-from patchplan.io.roster import read_roster
-from patchplan.io.roster import write_roster
-from patchplan.io.scenario import read_scenario
-from patchplan.io.scenario import write_scenario
+from patchplan.io.roster import read_roster, write_roster
+from patchplan.io.scenario import read_scenario, write_scenario
 from patchplan.io.tables import TABLE_SUFFIXES
 
 __all__ = [
