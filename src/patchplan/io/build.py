@@ -40,7 +40,7 @@ from patchplan.core.model import (
 )
 from patchplan.geo import geography as geo
 from patchplan.io.cells import _BAD, _ok, hhmm
-from patchplan.io.schema import SPEC_BY_NAME
+from patchplan.io.schema import SPEC_BY_NAME, column_of
 from patchplan.io.tables import _Reader
 
 
@@ -68,7 +68,7 @@ class _Builder:
             return factory()
         except InputError as exc:
             for p in exc.problems:
-                column = _FIELD_TO_COLUMN.get(p.column, p.column)
+                column = p.column or column_of(p.entity, p.field)
                 self.r.problems.add(file=name, row=row["_row"], column=column, value=p.value, message=p.message)
         except (ValueError, TypeError) as exc:
             self.r.problems.add(file=name, row=row["_row"], message=str(exc))
@@ -633,8 +633,8 @@ class _Builder:
                     row=row["_row"],
                     column="end",
                     value=hhmm(row["end"]),
-                    message=f"shift ends {'before' if row['end'] < row['start'] else 'when'} it starts ({hhmm(row['start'])})"
-                    + f"; for a shift past midnight write the end as {hhmm(late)}",
+                    message=f"shift ends {'before' if row['end'] < row['start'] else 'when'} it starts "
+                    f"({hhmm(row['start'])}); for a shift past midnight write the end as {hhmm(late)}",
                 )
                 continue
             base = day * DAY_MIN
@@ -689,10 +689,6 @@ class _Builder:
 
 def _band_key(cap: BandCapacity) -> tuple[int, str]:
     return (cap.weekday, BAND_NAMES.index(cap.band))
-
-
-#: Model field names that differ from the file's column names.
-_FIELD_TO_COLUMN = {"early": "earliest", "late": "latest", "target": "preferred", "start": "start_date"}
 
 
 def _read_roster_tables(

@@ -16,6 +16,7 @@ from patchplan.core.model import (
     Visit,
 )
 from patchplan.io.cells import clock_minutes
+from patchplan.io.schema import column_of
 
 # ---------------------------------------------------------------------------
 # Re-planning events
@@ -132,7 +133,9 @@ def read_events(path: str | Path, scenario: Scenario) -> list[Any]:
                 )
             except InputError as exc:
                 for q in exc.problems:
-                    problems.add(file=p.name, row=row_no, column=q.column, value=q.value, message=q.message)
+                    problems.add(
+                        file=p.name, row=row_no, column=column_of(q.entity, q.field), value=q.value, message=q.message
+                    )
                 continue
             events.append(NewVisit(visit))
         else:

@@ -41,6 +41,7 @@ from patchplan.core.model import (
 )
 from patchplan.geo import geography as geo
 from patchplan.io.cells import clock_minutes, hhmm, parse_date
+from patchplan.io.schema import column_of
 
 log = logging.getLogger("patchplan")
 
@@ -515,7 +516,7 @@ class _Row:
             )
         except InputError as exc:  # the checks above should have caught it
             for p in exc.problems:
-                self.bad(p.column, p.value, p.message)
+                self.bad(column_of(p.entity, p.field), p.value, p.message)
             return None
         return DemandItem(
             package=package, client=client, calls=tuple(calls), district_name=places.names.get(district, district)

@@ -20,8 +20,6 @@ import networkx as nx
 from patchplan.core.errors import InputError, Problem, ProblemCollector
 from patchplan.core.model import Patch, Scenario
 from patchplan.geo import geography as geo
-
-log = logging.getLogger("patchplan")
 from patchplan.patches.partition import SIMPLIFY_DEG, _named, check_design, demand_hours, design_scope
 
 log = logging.getLogger("patchplan")

@@ -40,7 +40,7 @@ def read_roster(path: str | Path, scenario: Scenario) -> Roster:
     problems.raise_if_any()
     from patchplan.core.model import roster_reference_problems
 
-    found = roster_reference_problems(scenario, roster, "roster.csv")
+    found = roster_reference_problems(scenario, roster)
     if found:
         raise InputError([_with_row(q, reader) for q in found])
     return roster

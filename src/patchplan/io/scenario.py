@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import tomllib
 import warnings
 from collections import defaultdict
@@ -35,7 +34,7 @@ from patchplan.core.model import (
 from patchplan.io.build import _Builder
 from patchplan.io.cells import hhmm
 from patchplan.io.roster import write_roster
-from patchplan.io.schema import SPECS
+from patchplan.io.schema import ENTITY_FILES, SPECS
 from patchplan.io.tables import TABLE_SUFFIXES, _Reader, _with_row, _write
 
 log = logging.getLogger("patchplan")
@@ -96,32 +95,15 @@ def read_scenario(path: str | Path, *, geocode_online: bool = False) -> Scenario
     return scenario
 
 
-#: The file each kind of id lives in (the model's cross-reference messages
-#: end "unknown <kind>").
-_KIND_FILES = {
-    "district": "districts.csv",
-    "area": "areas.csv",
-    "client": "clients.csv",
-    "package": "packages.csv",
-    "visit": "visits.csv",
-    "provider": "providers.csv",
-    "branch": "branches.csv",
-    "carer": "carers.csv",
-    "patch": "patches.csv",
-}
-_UNKNOWN = re.compile(r"unknown (\w+)$")
-
-
 def _follows_from_reported(p: Problem, reader: _Reader, troubled: set[str]) -> bool:
     """Whether a model-level problem is only a consequence of a row problem
     already reported (so reporting it too would mislead)."""
-    if p.message.startswith("duplicate "):  # the reader reports these with rows
+    if p.field == "id" and p.message.startswith("duplicate "):  # the reader reports these with rows
         return True
-    match = _UNKNOWN.search(p.message)
-    if match and match.group(1) in _KIND_FILES:
-        target = _KIND_FILES[match.group(1)]
+    if p.refers in ENTITY_FILES:  # a reference to a row that was reported or could not be read
+        target = ENTITY_FILES[p.refers]
         return target in reader.broken or str(p.value) in reader.ids[target]
-    if "carers but provider" in p.message:  # counts carers that may have been dropped
+    if (p.entity, p.field) == ("visit", "carers_required"):  # counts carers that may have been dropped
         return "carers.csv" in troubled or "carers.csv" in reader.broken
     return False
 

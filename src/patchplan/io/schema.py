@@ -1,6 +1,6 @@
 """The scenario folder's files and columns, in one place.
 
-:mod:`patchplan.io.folder` reads and writes by these specs, and
+:mod:`patchplan.io` reads and writes by these specs, and
 ``docs/input-format.md`` is generated from them (a test keeps the two
 equal), so the documentation cannot drift from the code.
 """
@@ -422,3 +422,48 @@ ROSTER_SPECS: tuple[FileSpec, ...] = (
 )
 
 SPEC_BY_NAME = {s.name: s for s in SPECS + ROSTER_SPECS}
+
+#: The file each model entity is read from: the model reports problems by
+#: entity, record and field, and io places them (see :func:`column_of`).
+ENTITY_FILES = {
+    "district": "districts.csv",
+    "area": "areas.csv",
+    "client": "clients.csv",
+    "client_carer": "client_carers.csv",
+    "package": "packages.csv",
+    "visit": "visits.csv",
+    "link": "visit_links.csv",
+    "provider": "providers.csv",
+    "branch": "branches.csv",
+    "lot": "framework.csv",
+    "carer": "carers.csv",
+    "shift": "shifts.csv",
+    "patch": "patches.csv",
+    "roster_stop": "roster.csv",
+    "unassigned": "unassigned.csv",
+}
+
+#: Model field names that differ from the column they are read from.
+FIELD_COLUMNS = {
+    ("visit", "early"): "earliest",
+    ("visit", "late"): "latest",
+    ("visit", "target"): "preferred",
+    ("package", "start"): "start_date",
+    ("lot", "providers"): "provider_id",
+    ("patch", "area_ids"): "area_id",
+}
+#: Fields named the same way by every entity that has them.
+_ANY_ENTITY_COLUMNS = {"district_id": "district", "day": "date"}
+
+
+def file_of(entity: str) -> str:
+    """The file an entity is read from (``status_quo.roster_stop`` -> ``status_quo/roster.csv``); "" if none."""
+    within, _, kind = entity.rpartition(".")
+    name = ENTITY_FILES.get(kind, "")
+    return f"{within}/{name}" if within and name else name
+
+
+def column_of(entity: str, field: str) -> str:
+    """The column a model field is read from."""
+    kind = entity.rpartition(".")[2]
+    return FIELD_COLUMNS.get((kind, field)) or _ANY_ENTITY_COLUMNS.get(field, field)

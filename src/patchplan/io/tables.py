@@ -9,6 +9,7 @@ column and value; a file that cannot be used is reported once.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io as _io
 import warnings
@@ -20,7 +21,7 @@ import pandas as pd
 
 from patchplan.core.errors import DataQualityWarning, Problem, ProblemCollector
 from patchplan.io.cells import _BAD, _PARSERS, _expect
-from patchplan.io.schema import FileSpec
+from patchplan.io.schema import FileSpec, column_of, file_of
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
 
@@ -258,10 +259,12 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_row(p: Problem, reader: _Reader) -> Problem:
-    row = reader.rows.get(p.file, {}).get(p.key or "")
-    if row is None or p.row is not None:
-        return p
-    return Problem(file=p.file, row=row, column=p.column, value=p.value, message=p.message, key=p.key)
+    """A problem placed on its file, row and column: the model names entity,
+    record and field (:func:`patchplan.io.schema.file_of`, ``column_of``)."""
+    file = p.file or file_of(p.entity)
+    column = p.column or (column_of(p.entity, p.field) if p.field else "")
+    row = p.row if p.row is not None else reader.rows.get(file, {}).get(p.key or "")
+    return dataclasses.replace(p, file=file, row=row, column=column)
 
 
 def _write(path: Path, rows: list[dict[str, Any]], spec: FileSpec) -> None:
