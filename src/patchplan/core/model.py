@@ -794,8 +794,8 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
     for c in s.clients:
         ref("area", c.area_id, "client", "area_id", f"client '{c.id}'", c.id)
         ref("district", c.district_id, "client", "district_id", f"client '{c.id}'", c.id)
-        for carer in sorted(c.preferred_carers | c.prohibited_carers | c.known_carers):
-            ref("carer", carer, "client_carer", "carer_id", f"client '{c.id}'", f"{c.id}|{carer}")
+        for carer_id in sorted(c.preferred_carers | c.prohibited_carers | c.known_carers):
+            ref("carer", carer_id, "client_carer", "carer_id", f"client '{c.id}'", f"{c.id}|{carer_id}")
     visit_packages = {v.package_id for v in s.visits}
     for p in s.packages:
         ref("client", p.client_id, "package", "client_id", f"package '{p.id}'", p.id)

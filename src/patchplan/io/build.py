@@ -59,7 +59,7 @@ class _Builder:
     def rows(self, name: str) -> list[dict[str, Any]]:
         return self.r.table(SPEC_BY_NAME[name], self.start) or []
 
-    def make(self, name: str, row: dict[str, Any], key: str, factory: Callable[[], Any]) -> Any:
+    def make(self, name: str, row: dict[str, Any], key: str, factory: Callable[..., Any]) -> Any:
         """Build one object; its invariant failures become row problems."""
         self.r.rows[name].setdefault(key, row["_row"])
         if not _ok(row):
@@ -687,7 +687,7 @@ class _Builder:
         return out
 
 
-def _band_key(cap: BandCapacity) -> tuple[int, str]:
+def _band_key(cap: BandCapacity) -> tuple[int, int]:
     return (cap.weekday, BAND_NAMES.index(cap.band))
 
 
