@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from patchplan.cli.options import check_options
 from patchplan.core.errors import DataQualityWarning, InputError, PatchplanError, SolverError
 
 out = Console()
@@ -42,6 +43,7 @@ def job(fn: F) -> F:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
             try:
+                check_options(fn.__name__, kwargs)  # every option, before any work starts
                 result = fn(*args, **kwargs)
             except InputError as exc:
                 _show_warnings(caught)
@@ -56,7 +58,7 @@ def job(fn: F) -> F:
                 raise typer.Exit(1) from None
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
-            except Exception as exc:  # noqa: BLE001 - the user gets a message, not a traceback
+            except Exception as exc:
                 log.debug("internal error", exc_info=True)
                 err.print(
                     f"[bold red]internal error:[/] {type(exc).__name__}: {_escape(str(exc))}\n"
