@@ -180,7 +180,7 @@ def test_messages_say_value_and_what_is_allowed(tmp_path: Path) -> None:
         (["replan", str(TINY), str(TINY), "--events", str(A_FILE), "--now", "2026-11-23T09:00+01:00"], "offset"),
         (["replan", str(TINY), str(TINY), "--events", str(A_FILE), "--now", "2026-11-23"], "no time of day"),
         (["check", str(TINY), str(TINY), "--floor", "nan"], "option --floor 'nan'"),
-        (["offers", "list", "--db", "offers.db"], "expected a database URL"),
+        (["offers", "list", "--db", "offers.db"], "is not a database URL"),
         (["offers", "list", "--db", f"sqlite:///{TINY}"], "names a folder"),
         (["rounds", str(TINY), "--day", "23/11/2026"], "expected a date YYYY-MM-DD"),
     ],

@@ -496,7 +496,7 @@ def replan_cmd(
     except ValueError:
         raise InputError(f"--now {now!r}: expected YYYY-MM-DDTHH:MM") from None
     minute = s.day_of(moment.date()) * 24 * 60 + moment.hour * 60 + moment.minute
-    evs = read_events(events, s)
+    evs = read_events(events, s, day=minute // (24 * 60), roster=r)
     result = replan(s, r, evs, now=minute, time_limit_s=time_limit)
     violations, kpis = check_and_score(result.scenario, result.roster)
     moves = [{"visit_id": m.visit_id, "from": list(m.before), "to": list(m.after)} for m in result.moves]

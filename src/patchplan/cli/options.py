@@ -168,7 +168,7 @@ def _database(text: str) -> str | None:
     """An SQLAlchemy URL; for SQLite, a file that is not a folder."""
     match = re.fullmatch(r"([a-z][a-z0-9+]*)://(.*)", text, re.DOTALL)
     if not match:
-        return "expected a database URL such as sqlite:///offers.db or postgresql://host/db"
+        return "is not a database URL; expected one such as sqlite:///offers.db or postgresql://host/db"
     if match.group(1) == "sqlite" and match.group(2).startswith("/"):
         path = Path(match.group(2)[1:])
         if path.is_dir():

@@ -467,3 +467,72 @@ def column_of(entity: str, field: str) -> str:
     """The column a model field is read from."""
     kind = entity.rpartition(".")[2]
     return FIELD_COLUMNS.get((kind, field)) or _ANY_ENTITY_COLUMNS.get(field, field)
+
+
+#: Re-planning events (``patchplan replan --events``): one row per event;
+#: which columns a row uses depends on its ``type``.
+EVENTS_SPEC = FileSpec(
+    "events.csv",
+    "Events for `patchplan replan`: one row per event. A row fills the columns its `type` uses and leaves "
+    "the others empty (a filled column the type does not use is an error, so nothing is silently ignored). "
+    "Times are `HH:MM` on the re-planned day (the day of `--now`; hours past 23 mean the next morning, "
+    "as visits.csv writes a night call) or `YYYY-MM-DDTHH:MM`, which must fall on the re-planned day.",
+    (
+        Column("type", "enum", "what happened", choices=("carer_off", "overrun", "cancel", "new_visit")),
+        Column("carer_id", "id", "carer_off: the carer who stops working", required=False, nullable=True),
+        Column(
+            "visit_id",
+            "id",
+            "overrun, cancel: the visit (on the re-planned day); new_visit: a new id",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "time",
+            "text",
+            "carer_off: when the carer stops; new_visit: the day (optional)",
+            required=False,
+            nullable=True,
+            unit="HH:MM",
+        ),
+        Column(
+            "minutes",
+            "int",
+            "overrun: how much longer the visit takes (> 0)",
+            required=False,
+            nullable=True,
+            unit="minutes",
+            minimum=1,
+        ),
+        Column("reason", "text", "cancel: e.g. hospital (shown in the unassigned list)", required=False, nullable=True),
+        Column(
+            "package_id", "id", "new_visit: a package placed with the roster's provider", required=False, nullable=True
+        ),
+        Column("earliest", "text", "new_visit: earliest start", required=False, nullable=True, unit="HH:MM"),
+        Column("latest", "text", "new_visit: latest finish", required=False, nullable=True, unit="HH:MM"),
+        Column(
+            "duration_min",
+            "int",
+            "new_visit: length of the visit",
+            required=False,
+            nullable=True,
+            unit="minutes",
+            minimum=1,
+        ),
+    ),
+)
+
+#: The columns each event type uses (besides ``type``).
+EVENT_COLUMNS = {
+    "carer_off": ("carer_id", "time"),
+    "overrun": ("visit_id", "minutes"),
+    "cancel": ("visit_id", "reason"),
+    "new_visit": ("visit_id", "package_id", "time", "earliest", "latest", "duration_min"),
+}
+#: The columns an event type cannot do without.
+EVENT_REQUIRED = {
+    "carer_off": ("carer_id", "time"),
+    "overrun": ("visit_id", "minutes"),
+    "cancel": ("visit_id",),
+    "new_visit": ("visit_id", "package_id", "earliest", "latest", "duration_min"),
+}
