@@ -487,6 +487,12 @@ class Carer:
             "must be >= 0",
         )
         c.require(self.max_hours_week > 0, "max_hours_week", self.max_hours_week, "must be > 0")
+        c.require(
+            self.contracted_hours_week <= self.max_hours_week,
+            "contracted_hours_week",
+            self.contracted_hours_week,
+            f"is above max_hours_week ({self.max_hours_week:g}): no rota can honour both",
+        )
         c.done()
 
 

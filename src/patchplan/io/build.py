@@ -509,6 +509,14 @@ class _Builder:
                     message=f"window ends before it starts ({hhmm(row['earliest'])})",
                 )
                 continue
+            if row["latest"] - row["earliest"] > DAY_MIN:  # e.g. a latest of 300:00; a visit is within a day
+                self.r.problems.add(
+                    **where,
+                    column="latest",
+                    value=hhmm(row["latest"]),
+                    message=f"the window {hhmm(row['earliest'])}-{hhmm(row['latest'])} is longer than a day",
+                )
+                continue
             if row["latest"] - row["earliest"] < row["duration_min"]:
                 self.r.problems.add(
                     **where,
@@ -571,7 +579,24 @@ class _Builder:
             )
             if link:
                 out.append(link)
+        self._contradictions(out)
         return out
+
+    def _contradictions(self, links: list[VisitLink]) -> None:
+        """Links whose gaps no schedule can meet together (a cycle whose gaps
+        add up to less than nothing), reported once on the cycle's first row."""
+        cycle = contradictory_cycle(links)
+        if not cycle:
+            return
+        first = cycle[0]
+        path = "; ".join(f"{link.first}->{link.second} [{link.min_gap}, {link.max_gap}]" for link in cycle)
+        self.r.problems.add(
+            file="visit_links.csv",
+            row=self.r.rows["visit_links.csv"].get(f"{first.first}|{first.second}"),
+            column="min_gap",
+            value=path,
+            message="these links contradict each other: no schedule can meet all their gaps (a cycle)",
+        )
 
     def carers(self, areas: dict[str, Area]) -> list[Carer]:
         name = "carers.csv"
@@ -771,3 +796,40 @@ def _read_roster_tables(
             reader.problems.add(file="meta.toml", message=f"is not valid TOML: {exc}")
     provider = dict(meta).get("provider_id") or None
     return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), provider_id=provider, meta=meta)
+
+
+def contradictory_cycle(links: list[VisitLink]) -> list[VisitLink]:
+    """Links forming a cycle no schedule can meet, or [] (Bellman-Ford on the difference constraints).
+
+    A link says ``min_gap <= start(second) - start(first) <= max_gap``: an
+    edge first -> second of weight max_gap and second -> first of weight
+    -min_gap; the constraints contradict each other exactly when some cycle
+    has negative total weight.
+    """
+    edges = [(lk.first, lk.second, lk.max_gap, lk) for lk in links]
+    edges += [(lk.second, lk.first, -lk.min_gap, lk) for lk in links]
+    nodes = sorted({e[0] for e in edges} | {e[1] for e in edges})
+    if not nodes:
+        return []
+    dist = dict.fromkeys(nodes, 0)
+    pred: dict[str, tuple[str, VisitLink]] = {}
+    changed = None
+    for _ in range(len(nodes)):
+        changed = None
+        for a, b, w, lk in edges:
+            if dist[a] + w < dist[b]:
+                dist[b], pred[b], changed = dist[a] + w, (a, lk), b
+        if changed is None:
+            return []
+    node = changed
+    for _ in range(len(nodes)):  # walk back onto the cycle itself
+        node = pred[node][0]  # type: ignore[index]
+    cycle, at = [], node
+    while True:
+        a, lk = pred[at]  # type: ignore[index]
+        if lk not in cycle:
+            cycle.append(lk)
+        at = a
+        if at == node:
+            break
+    return list(reversed(cycle))

@@ -50,9 +50,14 @@ def _expect(col: Column) -> str:
     }[col.kind]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _p_id(text: str, col: Column) -> str:
     if text != text.strip():
         raise ValueError("has spaces around it; ids must match exactly")
+    if _CONTROL.search(text):  # a tab or an invisible character: two ids that look equal would differ
+        raise ValueError("holds a control character (e.g. a tab or an invisible character); ids must be plain text")
     return text
 
 

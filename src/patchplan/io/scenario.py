@@ -70,6 +70,8 @@ def read_scenario(path: str | Path, *, geocode_online: bool = False) -> Scenario
     problems = ProblemCollector()
     meta = _read_toml(folder / "scenario.toml", problems)
     problems.raise_if_any()
+    _check_geography_tables(folder, meta["geography"], problems)
+    problems.raise_if_any()  # without its area tables, every location would be reported as unknown
     _warn_unread_files(folder, meta["geography"])
     reader = _Reader(folder, problems)
     built = _Builder(reader, meta, geocode_online=geocode_online).build()
@@ -106,6 +108,19 @@ def _follows_from_reported(p: Problem, reader: _Reader, troubled: set[str]) -> b
     if (p.entity, p.field) == ("visit", "carers_required"):  # counts carers that may have been dropped
         return "carers.csv" in troubled or "carers.csv" in reader.broken
     return False
+
+
+def _check_geography_tables(folder: Path, geography: str, problems: ProblemCollector) -> None:
+    """A custom geography needs its own districts and areas: say so once, not once per location."""
+    if geography != "custom":
+        return
+    for stem in ("districts", "areas"):
+        if not any((folder / f"{stem}{suffix}").is_file() for suffix in TABLE_SUFFIXES):
+            problems.add(
+                file=f"{stem}.csv",
+                message=f'is missing: scenario.toml says geography = "custom", which reads the areas from '
+                f'districts.csv and areas.csv (or use geography = "essex" for the embedded Essex areas)',
+            )
 
 
 def _warn_unread_files(folder: Path, geography: str) -> None:

@@ -7,6 +7,7 @@ equal), so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from patchplan.core.model import (
@@ -42,6 +43,8 @@ class Column:
     unit: str = ""
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    #: Largest value that makes sense (and that the solver can represent).
+    maximum: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +424,55 @@ ROSTER_SPECS: tuple[FileSpec, ...] = (
     ),
 )
 
+#: Upper bounds, beyond which a value is a typo (a package of more hours than a
+#: week has) or too large for the solver's integer times and costs. Times
+#: (HH:MM) end before 48:00: the next morning at the latest.
+_MAXIMA: dict[tuple[str, str], float] = {
+    ("providers.csv", "rate_gbp_h"): 1_000,
+    ("providers.csv", "capacity_hours_week"): 1_000_000,
+    ("provider_capacity.csv", "hours"): 1_000_000,
+    ("framework.csv", "rank"): 1_000,
+    ("client_carers.csv", "visits"): 1_000_000,
+    ("packages.csv", "hours_week"): 168,
+    ("visits.csv", "duration_min"): 1_440,
+    ("visits.csv", "tolerance_min"): 1_440,
+    ("visits.csv", "load"): 1_000_000,
+    ("visit_links.csv", "min_gap"): 10_080,
+    ("visit_links.csv", "max_gap"): 10_080,
+    ("carers.csv", "contracted_hours_week"): 168,
+    ("carers.csv", "max_hours_week"): 168,
+    ("shifts.csv", "max_work_min"): 1_440,
+    ("roster.csv", "seq"): 1_000_000,
+    ("roster.csv", "travel_min"): 1_440,
+    ("roster.csv", "travel_m"): 1_000_000,
+    ("rounds.csv", "return_min"): 1_440,
+    ("rounds.csv", "return_m"): 1_000_000,
+    ("areas.csv", "area_km2"): 100_000,
+    ("areas.csv", "pop_total"): 100_000_000,
+    ("areas.csv", "pop_16_64"): 100_000_000,
+    ("areas.csv", "pop_65_plus"): 100_000_000,
+    ("areas.csv", "health_decile"): 10,
+}
+#: Least value of the gap columns (a link may run backwards, within a week).
+_MINIMA: dict[tuple[str, str], float] = {
+    ("visit_links.csv", "min_gap"): -10_080,
+    ("visit_links.csv", "max_gap"): -10_080,
+}
+#: The latest time any HH:MM cell may give, in minutes: 47:59.
+MAX_TIME_MIN = 2 * 24 * 60 - 1
+
+
+def _bounded(spec: FileSpec) -> FileSpec:
+    columns = []
+    for col in spec.columns:
+        key = (spec.name, col.name)
+        high = MAX_TIME_MIN if col.kind == "time" else _MAXIMA.get(key, col.maximum)
+        columns.append(dataclasses.replace(col, maximum=high, minimum=_MINIMA.get(key, col.minimum)))
+    return dataclasses.replace(spec, columns=tuple(columns))
+
+
+SPECS = tuple(_bounded(s) for s in SPECS)
+ROSTER_SPECS = tuple(_bounded(s) for s in ROSTER_SPECS)
 SPEC_BY_NAME = {s.name: s for s in SPECS + ROSTER_SPECS}
 
 #: The file each model entity is read from: the model reports problems by

@@ -9,6 +9,7 @@ column and value; a file that cannot be used is reported once.
 from __future__ import annotations
 
 import csv
+import os
 import dataclasses
 import datetime as dt
 import io as _io
@@ -21,7 +22,7 @@ import pandas as pd
 
 from patchplan.core.errors import DataQualityWarning, Problem, ProblemCollector
 from patchplan.io.cells import _BAD, _PARSERS, _expect
-from patchplan.io.schema import FileSpec, column_of, file_of
+from patchplan.io.schema import Column, FileSpec, column_of, file_of
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
 
@@ -48,7 +49,7 @@ class _Reader:
         """Typed rows of a file (each with ``_row``), or None when absent."""
         path = self._find(spec)
         if path is None:
-            if spec.required:
+            if spec.required and spec.name not in self.broken:
                 self.broken.add(spec.name)
                 self.problems.add(
                     file=spec.name,
@@ -65,6 +66,20 @@ class _Reader:
 
     def _find(self, spec: FileSpec) -> Path | None:
         stem = spec.name.removesuffix(".csv")
+        for suffix in TABLE_SUFFIXES:
+            link = self.folder / f"{stem}{suffix}"
+            if link.is_symlink() and not link.exists():  # not "missing": it is there, pointing nowhere
+                try:
+                    target = os.readlink(link)
+                except OSError:
+                    target = "?"
+                self.broken.add(spec.name)
+                self.problems.add(
+                    file=link.name,
+                    value=target,
+                    message="is a broken or looping link (it points to a file that does not exist, or to itself)",
+                )
+                return None
         found = [self.folder / f"{stem}{s}" for s in TABLE_SUFFIXES if (self.folder / f"{stem}{s}").is_file()]
         if len(found) > 1:
             self.problems.add(
@@ -211,6 +226,9 @@ class _Reader:
                             message=f"must be >= {col.minimum:g}",
                         )
                         value = _BAD
+                    elif col.maximum is not None and value > col.maximum:
+                        self.problems.add(file=name, row=number, column=col.name, value=text, message=_too_large(col))
+                        value = _BAD
                 row[col.name] = value
             out.append(row)
         return out
@@ -256,6 +274,16 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
         return str(x)
 
     return frame.map(cell)
+
+
+def _too_large(col: Column) -> str:
+    if col.kind == "time":
+        return "expected a time before 48:00 (hours past 23 are the next morning; no later)"
+    if (col.unit, col.maximum) == ("hours", 168):
+        return "must be <= 168 (the hours in a week)"
+    if (col.unit, col.maximum) == ("minutes", 1_440):
+        return "must be <= 1440 (the minutes in a day)"
+    return f"must be <= {col.maximum:,g}"
 
 
 def _with_row(p: Problem, reader: _Reader) -> Problem:
