@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from patchplan import __version__
 from patchplan.cli.common import JsonOpt, SeedOpt, _escape, emit_json, err, job, out, parse_date, progress_steps
-from patchplan.core.errors import InputError
+from patchplan.core.errors import DataQualityWarning, InputError
 
 app = typer.Typer(
     help="patchplan: plan home care for a council and its providers (broker, rounds, patches).",
@@ -246,6 +247,12 @@ def rounds(
     if week is not None:
         first = s.day_of(parse_date(week, "--week"))
         days = [d for d in range(first, first + 7) if d < s.days]
+        if len(days) < 7:  # a shorter plan than asked for must say so, not look like a week
+            warnings.warn(
+                f"--week {week}: planned {len(days)} of 7 days; the scenario's horizon ends on {s.date(s.days - 1)}",
+                DataQualityWarning,
+                stacklevel=1,
+            )
         params = params.replace(team_cap=3 if team_cap is None else team_cap)
     elif team_cap is not None:
         params = params.replace(team_cap=team_cap)
@@ -297,6 +304,7 @@ def rounds(
     runtime = time.perf_counter() - started
     violations, kpis = check_and_score(s, roster)
     headline: dict[str, Any] = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
+    headline.update(days_planned=n_days, days_requested=7 if week is not None else n_days)
     if s.status_quo is not None:
         sq = _status_quo_of(s, pid, days)
         _, sq_kpis = check_and_score(s, sq)

@@ -28,6 +28,8 @@ from patchplan.core.model import (
     DAY_MIN,
     WEEKDAYS,
     Location,
+    Lot,
+    Package,
     Scenario,
     Visit,
 )
@@ -118,8 +120,8 @@ def _check_geography_tables(folder: Path, geography: str, problems: ProblemColle
         if not any((folder / f"{stem}{suffix}").is_file() for suffix in TABLE_SUFFIXES):
             problems.add(
                 file=f"{stem}.csv",
-                message=f'is missing: scenario.toml says geography = "custom", which reads the areas from '
-                f'districts.csv and areas.csv (or use geography = "essex" for the embedded Essex areas)',
+                message='is missing: scenario.toml says geography = "custom", which reads the areas from '
+                'districts.csv and areas.csv (or use geography = "essex" for the embedded Essex areas)',
             )
 
 
@@ -289,6 +291,50 @@ def _warn_quality(s: Scenario) -> None:
     empty = [lot.key for lot in s.framework.lots if not lot.providers]
     if empty:
         warnings.warn(f"{len(empty)} framework lots list no provider", DataQualityWarning, stacklevel=3)
+    for message in _surprises(s):
+        warnings.warn(message, DataQualityWarning, stacklevel=3)
+
+
+def _surprises(s: Scenario) -> list[str]:
+    """Legal but surprising data, one message per kind (first example named, no personal data beyond ids)."""
+    out = []
+    blocked = []
+    for p in s.packages:
+        if p.status != "placed" or p.provider_id is None or not s.visits_of_package(p.id):
+            continue
+        staff = {c.id for c in s.carers_of(p.provider_id)}
+        if staff and staff <= s.client(p.client_id).prohibited_carers:
+            blocked.append(p.client_id)
+    if blocked:
+        out.append(
+            f"{len(blocked)} client(s) have prohibited every carer of their provider, so none of their visits "
+            f"can be planned (first: client {blocked[0]!r}; see client_carers.csv)"
+        )
+    idle = []
+    for provider in s.providers:
+        carers = {c.id for c in s.carers_of(provider.id)}
+        worked = {sh.day for sh in s.shifts if sh.carer_id in carers}
+        needed = {v.day for v in s.visits_of_provider(provider.id, range(s.days))}
+        idle += [(provider.id, d) for d in sorted(needed - worked)]
+    if idle:
+        pid, day = idle[0]
+        out.append(
+            f"{len(idle)} provider-day(s) have visits but no carer on shift (first: provider {pid!r} on "
+            f"{s.date(day)}); those visits will be unassigned"
+        )
+    unlisted = [p.id for p in s.packages if p.status == "awaiting" and s.framework.lots and _lot_of(s, p) is None]
+    if unlisted:
+        out.append(
+            f"{len(unlisted)} awaiting package(s) fall in no framework lot with a ranked list, so only spot "
+            f"providers can be offered them (first: package {unlisted[0]!r}; see framework.csv)"
+        )
+    return out
+
+
+def _lot_of(s: Scenario, p: Package) -> Lot | None:
+    client = s.client(p.client_id)
+    lot = s.framework.lot(client.district_id, p.service_type, client.cohort)
+    return lot if lot is not None and lot.providers else None
 
 
 # ---------------------------------------------------------------------------
