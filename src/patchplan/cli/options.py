@@ -283,4 +283,4 @@ def check_options(command: str, values: Mapping[str, Any], names: Mapping[str, s
 
 def _shown(value: object) -> str:
     text = str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+    return repr(text if len(text) <= 60 else "..." + text[-57:])  # a path's end says most
