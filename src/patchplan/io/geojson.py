@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from patchplan.core.errors import InputError, Problem, ProblemCollector
+from patchplan.core.errors import DataQualityWarning, InputError, Problem, ProblemCollector
 from patchplan.core.model import Patch, Scenario
 from patchplan.geo import geography as geo
 from patchplan.patches.partition import SIMPLIFY_DEG, _named, check_design, demand_hours, design_scope
@@ -329,13 +331,14 @@ def _from_polygons(
     from shapely import STRtree
     from shapely.errors import GEOSException
     from shapely.geometry import Point, shape
-    from shapely.validation import make_valid
+    from shapely.validation import explain_validity, make_valid
 
     bad = ProblemCollector()
     shapes: list[Any] = []
     ids: list[str | None] = []
     names: list[str | None] = []
     leads: list[str | None] = []
+    grid = _british_national_grid(file, features, bad)
     for i, (f, p) in enumerate(zip(features, props, strict=True)):
         geom = f.get("geometry")
         if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
@@ -346,9 +349,17 @@ def _from_polygons(
                 message=f"feature {i}: needs a Polygon or MultiPolygon geometry (or an lsoa21cd property)",
             )
             continue
+        if grid:
+            geom = _to_wgs84(geom)
         try:
             g = shape(geom)
-            g = g if g.is_valid else make_valid(g)
+            if not g.is_valid:  # a self-crossing ring: repaired, but never silently
+                warnings.warn(
+                    f"{file}: feature {i}: invalid polygon ({explain_validity(g)}); repaired before use",
+                    DataQualityWarning,
+                    stacklevel=3,
+                )
+                g = make_valid(g)
         except (GEOSException, ValueError, TypeError, IndexError, AttributeError) as exc:
             bad.add(
                 file=file, column="geometry", value=geom.get("type"), message=f"feature {i}: bad coordinates ({exc})"
@@ -374,14 +385,27 @@ def _from_polygons(
     bad.raise_if_any()
     tree = STRtree(shapes)
     assign: dict[str, int] = {}
+    inside = 0
     for a in scope:
         c = scenario.area(a).centroid
         pt = Point(c.lon, c.lat)
         hits = tree.query(pt, predicate="intersects")
         if len(hits):
             assign[a] = int(min(hits))
+            inside += 1
         else:
             assign[a] = int(tree.nearest(pt))
+    if scope and not inside:  # every area "nearest" to one polygon would make a one-patch county
+        raise InputError(
+            [
+                Problem(
+                    file=file,
+                    column="geometry",
+                    message=f"no polygon holds any of the {len(scope)} areas being partitioned: the polygons lie "
+                    "elsewhere (are the coordinates longitude/latitude, and in the scenario's districts?)",
+                )
+            ]
+        )
     groups: dict[int, set[str]] = defaultdict(set)
     for a, j in assign.items():
         groups[j].add(a)
@@ -437,3 +461,70 @@ def _repair(scenario: Scenario, groups: dict[int, set[str]], hours: Mapping[str,
             changed = True
             break
     return groups
+
+
+#: British National Grid (EPSG:27700) eastings and northings, in metres.
+_BNG_X, _BNG_Y = (0.0, 700_000.0), (0.0, 1_300_000.0)
+
+
+def _vertices(coords: object) -> list[tuple[object, object]]:
+    """Every (x, y) of a GeoJSON coordinates array, however deeply nested."""
+    if isinstance(coords, (list, tuple)) and len(coords) >= 2 and not isinstance(coords[0], (list, tuple)):
+        return [(coords[0], coords[1])]
+    if isinstance(coords, (list, tuple)):
+        return [v for c in coords for v in _vertices(c)]
+    return []
+
+
+def _british_national_grid(file: str, features: list[Any], bad: ProblemCollector) -> bool:
+    """Whether the polygons are in British National Grid metres (then they are converted).
+
+    Checks every vertex is a finite number; coordinates outside longitude and
+    latitude ranges that fit the National Grid are taken as EPSG:27700 (the
+    usual export of a council's GIS); any others are refused with the reason.
+    """
+    xs, ys = [], []
+    for i, f in enumerate(features):
+        geom = f.get("geometry") if isinstance(f, dict) else None
+        if not isinstance(geom, dict):
+            continue
+        for k, (x, y) in enumerate(_vertices(geom.get("coordinates"))):
+            ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y))
+            if not ok:
+                bad.add(
+                    file=file,
+                    column="geometry",
+                    value=f"[{x}, {y}]",
+                    message=f"feature {i}: vertex {k} is not a pair of finite numbers (NaN or infinite)",
+                )
+                return False
+            xs.append(float(x))  # type: ignore[arg-type]
+            ys.append(float(y))  # type: ignore[arg-type]
+    if not xs or (max(map(abs, xs)) <= 180 and max(map(abs, ys)) <= 90):
+        return False
+    if _BNG_X[0] <= min(xs) and max(xs) <= _BNG_X[1] and _BNG_Y[0] <= min(ys) and max(ys) <= _BNG_Y[1]:
+        log.info("%s: coordinates read as British National Grid metres (EPSG:27700) and converted", file)
+        return True
+    bad.add(
+        file=file,
+        column="geometry",
+        value=f"x {min(xs):g}..{max(xs):g}, y {min(ys):g}..{max(ys):g}",
+        message="coordinates are neither longitude/latitude degrees (RFC 7946) nor British National Grid metres; "
+        "export the layer as WGS84 (EPSG:4326)",
+    )
+    return False
+
+
+def _to_wgs84(geom: dict[str, Any]) -> dict[str, Any]:
+    """A geometry's British National Grid coordinates as longitude/latitude."""
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+    def convert(coords: Any) -> Any:
+        if coords and not isinstance(coords[0], (list, tuple)):
+            lon, lat = to_wgs84.transform(coords[0], coords[1])
+            return [lon, lat]
+        return [convert(c) for c in coords]
+
+    return {**geom, "coordinates": convert(geom["coordinates"])}
