@@ -327,8 +327,9 @@ def _csv_records(text: str, file: str, problems: ProblemCollector) -> list[tuple
             problems.add(
                 file=file,
                 row=number,
-                value=len(cells),
-                message=f"has {len(cells)} fields but the header has {len(header)}",
+                value=",".join(cells),
+                message=f"has {len(cells)} fields but the header has {len(header)}"
+                + (" (a value with a comma that is not in quotes?)" if len(cells) > len(header) else ""),
             )
             continue
         out.append((number, {h: c for h, c in zip(header, cells, strict=True) if h}))
