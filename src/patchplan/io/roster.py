@@ -23,7 +23,7 @@ from patchplan.io.tables import _Reader, _with_row, _write
 # ---------------------------------------------------------------------------
 def read_roster(path: str | Path, scenario: Scenario) -> Roster:
     """Read a roster folder (roster.csv [, rounds.csv, unassigned.csv]) or a
-    single roster.csv.
+    single roster file (only that file is read, whatever its name).
 
     Raises
     ------
@@ -35,7 +35,8 @@ def read_roster(path: str | Path, scenario: Scenario) -> Roster:
         raise InputError(f"{p}: no such file or folder")
     folder = p if p.is_dir() else p.parent
     problems = ProblemCollector()
-    reader = _Reader(folder, problems)
+    # A file named on the command line is the roster read: never its siblings.
+    reader = _Reader(folder, problems, only=None if p.is_dir() else {"roster.csv": p})
     roster = _read_roster_tables(reader, scenario.start, scenario.days, scenario._index["visit"], prefix="")
     problems.raise_if_any()
     from patchplan.core.model import roster_reference_problems

@@ -33,8 +33,13 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls")
 class _Reader:
     """Reads the tables of one folder, collecting problems and rows."""
 
-    def __init__(self, folder: Path, problems: ProblemCollector, prefix: str = "") -> None:
+    def __init__(
+        self, folder: Path, problems: ProblemCollector, prefix: str = "", only: dict[str, Path] | None = None
+    ) -> None:
         self.folder = folder
+        #: When set, exactly these files are read (spec name -> path) and no
+        #: other table is looked for: a file named by the user is the one read.
+        self.only = only
         self.problems: ProblemCollector = _Prefixed(problems, prefix) if prefix else problems
         #: file -> record key -> row number, to place model-level problems.
         self.rows: dict[str, dict[str, int]] = defaultdict(dict)
@@ -65,6 +70,8 @@ class _Reader:
         return self._typed_rows(frame, numbers, spec, path.name)
 
     def _find(self, spec: FileSpec) -> Path | None:
+        if self.only is not None:
+            return self.only.get(spec.name)
         stem = spec.name.removesuffix(".csv")
         for suffix in TABLE_SUFFIXES:
             link = self.folder / f"{stem}{suffix}"
