@@ -196,3 +196,38 @@ def _problem(name: str, value: object) -> tuple[str, object, str] | None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         return name, value, f"expected a whole number from {low:g} to {high:g}"
     return None
+
+
+#: One line per parameter, for docs/input-format.md.
+PARAM_HELP = {
+    "travel_weight": "cost of one minute of travel",
+    "late_weight": "cost of one minute past the preferred start (beyond its tolerance)",
+    "early_weight": "cost of one minute before the preferred start (beyond its tolerance)",
+    "span_weight": "cost of one minute a carer is out of home (trims idle waiting)",
+    "balance_weight": "cost per visit a carer takes above the fair share (0 = off)",
+    "drop_penalty": "cost of leaving a visit out (far above any travel it could save)",
+    "drop_per_care_minute": "extra cost of leaving a visit out, per minute of care (longer visits kept first)",
+    "break_after_min": "minutes of work after which a break is due (Working Time Regulations: 360)",
+    "break_min": "length of that break, minutes",
+    "time_limit_s": "wall-clock seconds for the whole call (split across provider-days)",
+    "solution_limit": "stop each provider-day after this many solutions (deterministic; empty = no limit)",
+    "first_solution": "OR-Tools first-solution strategy",
+    "metaheuristic": "OR-Tools local-search metaheuristic",
+    "vehicle_fixed_cost": "cost of using a carer at all (0 for care; benchmarks that minimise vehicles set it high)",
+    "team_cap": "most distinct carers a client should see over a multi-day plan (0 = no continuity rule)",
+    "cap_hard": "never go beyond team_cap (the visit is left unassigned instead)",
+    "prefer_known": "start each client's team from the carers who know them",
+    "teams_mode": "neighbourhood teams: each client is served only by the carers of one team",
+}
+
+
+def allowed(name: str) -> str:
+    """What a parameter accepts, in words (for docs and messages)."""
+    if name in _CHOICES:
+        return "one of " + ", ".join(f"`{c}`" for c in _CHOICES[name])
+    if name not in _LIMITS:
+        return "true or false"
+    low, high = _LIMITS[name]
+    if name in _FLOATS:
+        return f"a number > {low:g} and <= {high:,g}"
+    return f"a whole number from {low:,g} to {high:,g}" + (" (or absent)" if name in _OPTIONAL else "")

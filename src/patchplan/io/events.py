@@ -160,12 +160,7 @@ class _Events:
 
     def overrun(self, row: dict[str, Any]) -> Overrun | None:
         vid = self._visit_today(row)
-        if vid is None:
-            return None
-        if row["minutes"] > DAY_MIN:
-            self.bad(row, "minutes", row["minutes"], f"expected at most {DAY_MIN} minutes")
-            return None
-        return Overrun(vid, row["minutes"])
+        return None if vid is None else Overrun(vid, row["minutes"])
 
     def cancel(self, row: dict[str, Any]) -> Cancel | None:
         vid = self._visit_today(row)

@@ -555,6 +555,7 @@ EVENTS_SPEC = FileSpec(
             nullable=True,
             unit="minutes",
             minimum=1,
+            maximum=1440,
         ),
         Column("reason", "text", "cancel: e.g. hospital (shown in the unassigned list)", required=False, nullable=True),
         Column(
@@ -570,6 +571,7 @@ EVENTS_SPEC = FileSpec(
             nullable=True,
             unit="minutes",
             minimum=1,
+            maximum=1440,
         ),
     ),
 )
