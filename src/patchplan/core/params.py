@@ -52,6 +52,10 @@ class RoundsParams:
     solution_limit: int | None = None
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    #: 2: every search also runs, on the second core, from the same start
+    #: with ``second_metaheuristic``; the better plan is kept.
+    threads: int = 1
+    second_metaheuristic: str = "ITERATED_LOCAL_SEARCH"
     #: Cost of using a carer at all (0 for care: carers on shift are paid
     #: anyway; benchmarks that minimise vehicles set it high).
     vehicle_fixed_cost: int = 0
@@ -152,6 +156,8 @@ METAHEURISTICS = (
     "SIMULATED_ANNEALING",
     "TABU_SEARCH",
     "GENERIC_TABU_SEARCH",
+    # Not an OR-Tools enum name: the adapter's iterated local search (ruin and recreate).
+    "ITERATED_LOCAL_SEARCH",
 )
 
 #: Upper bounds: each weight times the minutes of a day's plan must stay far
@@ -171,8 +177,13 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "solution_limit": (1, 10**7),
     "vehicle_fixed_cost": (0, 10**12),
     "team_cap": (0, 100),
+    "threads": (1, 2),
 }
-_CHOICES = {"first_solution": FIRST_SOLUTIONS, "metaheuristic": METAHEURISTICS}
+_CHOICES = {
+    "first_solution": FIRST_SOLUTIONS,
+    "metaheuristic": METAHEURISTICS,
+    "second_metaheuristic": METAHEURISTICS,
+}
 _FLOATS = {"time_limit_s"}
 _OPTIONAL = {"solution_limit"}
 
@@ -212,7 +223,9 @@ PARAM_HELP = {
     "time_limit_s": "wall-clock seconds for the whole call (split across provider-days)",
     "solution_limit": "stop each provider-day after this many solutions (deterministic; empty = no limit)",
     "first_solution": "OR-Tools first-solution strategy",
-    "metaheuristic": "OR-Tools local-search metaheuristic",
+    "metaheuristic": "OR-Tools local-search metaheuristic (or ITERATED_LOCAL_SEARCH: ruin and recreate)",
+    "threads": "2: every search also runs on the second core with second_metaheuristic; the better plan is kept",
+    "second_metaheuristic": "the metaheuristic of that second search",
     "vehicle_fixed_cost": "cost of using a carer at all (0 for care; benchmarks that minimise vehicles set it high)",
     "team_cap": "most distinct carers a client should see over a multi-day plan (0 = no continuity rule)",
     "cap_hard": "never go beyond team_cap (the visit is left unassigned instead)",
