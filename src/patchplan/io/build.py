@@ -7,6 +7,7 @@ are resolved here or left to the model's cross-checks.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -261,27 +262,27 @@ class _Builder:
                 rows=self.r.rows,
             )
         settings = tuple(sorted(self.meta["settings"].items()))
-        return dict(
-            name=self.meta["name"],
-            start=self.start,
-            days=self.days,
-            seed=self.meta["seed"],
-            geography=self.geography,
-            districts=districts,
-            areas=areas,
-            clients=tuple(clients),
-            packages=tuple(packages),
-            visits=tuple(visits),
-            links=tuple(links),
-            providers=tuple(providers),
-            branches=tuple(branches),
-            framework=framework,
-            carers=tuple(carers),
-            shifts=tuple(shifts),
-            patches=tuple(patches),
-            status_quo=status_quo,
-            settings=settings,
-        )
+        return {
+            "name": self.meta["name"],
+            "start": self.start,
+            "days": self.days,
+            "seed": self.meta["seed"],
+            "geography": self.geography,
+            "districts": districts,
+            "areas": areas,
+            "clients": tuple(clients),
+            "packages": tuple(packages),
+            "visits": tuple(visits),
+            "links": tuple(links),
+            "providers": tuple(providers),
+            "branches": tuple(branches),
+            "framework": framework,
+            "carers": tuple(carers),
+            "shifts": tuple(shifts),
+            "patches": tuple(patches),
+            "status_quo": status_quo,
+            "settings": settings,
+        }
 
     def providers(self) -> list[Provider]:
         name = "providers.csv"
@@ -367,7 +368,7 @@ class _Builder:
         out = []
         for key, entries in sorted(lots.items()):
             entries.sort()
-            for (r1, _, _), (r2, _, row2) in zip(entries, entries[1:]):
+            for (r1, _, _), (r2, _, row2) in itertools.pairwise(entries):
                 if r1 == r2:
                     self.r.problems.add(
                         file=name, row=row2, column="rank", value=r2, message=f"rank used twice in lot {key}"

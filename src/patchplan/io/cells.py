@@ -9,6 +9,7 @@ Readers add the file, row and column. :data:`BAD` marks a cell already reported.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -84,7 +85,7 @@ def _p_float(text: str, col: Column) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"expected {_expect(col)}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"expected {_expect(col)}")
     return value
 

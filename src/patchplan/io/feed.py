@@ -397,7 +397,7 @@ class _Row:
         value = self.rec.get(column)
         if value is None:
             return None
-        if isinstance(value, bool) or isinstance(value, (list, dict)):
+        if isinstance(value, (bool, list, dict)):
             self.bad(column, _short(value), "expected a single value")
             return None
         text = str(value) if not isinstance(value, str) else value

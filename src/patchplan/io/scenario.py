@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import tomllib
 import warnings
 from collections import defaultdict
@@ -260,7 +261,7 @@ def _check_travel(table: object, problems: ProblemCollector) -> None:
                 )
                 continue
             low, expected = limits[key]
-            number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
             if not number or value < low or (key.endswith("_kmh") and value <= 0) or value == float("inf"):
                 problems.add(file="scenario.toml", column=f"{where}.{key}", value=value, message=f"expected {expected}")
 

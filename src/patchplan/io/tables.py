@@ -9,10 +9,11 @@ column and value; a file that cannot be used is reported once.
 from __future__ import annotations
 
 import csv
-import os
 import dataclasses
 import datetime as dt
 import io as _io
+import math
+import os
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -110,7 +111,7 @@ class _Reader:
         except _FileProblem as exc:
             self.problems.add(file=name, row=exc.row, value=exc.value, message=str(exc))
             return None
-        except Exception as exc:  # any reader failure is a bad file, not a crash
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, not a crash
             self.problems.add(file=name, message=f"cannot be read as a table: {type(exc).__name__}: {exc}")
             return None
         frame.columns = [str(c).strip() for c in frame.columns]
@@ -158,7 +159,7 @@ class _Reader:
         records: list[list[str]] = []
         try:
             for record in reader:
-                records.append(record)
+                records.append(record)  # noqa: PERF402 - one by one: a csv.Error needs the row it stopped at
         except csv.Error as exc:
             raise _FileProblem(f"malformed CSV: {exc}", row=len(records) + 1) from None
         header = [h.strip() for h in records[0]] if records else []
@@ -268,7 +269,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Parquet/Excel cells as the text a CSV would hold."""
 
     def cell(x: object) -> str:
-        if x is None or (isinstance(x, float) and x != x):
+        if x is None or (isinstance(x, float) and math.isnan(x)):
             return ""
         if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
             return repr(x)
