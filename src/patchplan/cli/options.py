@@ -160,7 +160,7 @@ def _floor(text: str) -> str | None:
     try:
         value = float(text.lstrip("£"))
     except ValueError:
-        return f"expected one of {', '.join(names)} or pounds an hour (e.g. 12.60)"
+        return f"unknown pay floor; expected one of {', '.join(names)} or pounds an hour (e.g. 12.60)"
     return None if math.isfinite(value) and 0 < value <= 1000 else "expected pounds an hour > 0 and <= 1,000"
 
 
