@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from patchplan.cli.app import app
-from patchplan.cli.options import Number, PathKind, rule_for
+from patchplan.cli.options import Number, PathKind, Text, rule_for
 
 TINY = Path(__file__).parent / "data" / "tiny"
 A_FILE = TINY / "visits.csv"
@@ -214,6 +214,28 @@ _VALUES = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20).map(str),
     st.sampled_from(["", "1e400", "-0", "0x10", "1_000", "٣"]),
 )
+
+
+_TEXT = [
+    (path, flag)
+    for path, cmd in COMMANDS
+    for _, flag, base, _ in _params(cmd)
+    if base is str
+    and isinstance(rule_for(inspect.unwrap(cmd.callback).__name__, flag), Text)
+    and path not in (["demo"], ["scenario", "essex"])
+]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=st.sampled_from(_TEXT), value=st.one_of(st.text(max_size=30), st.sampled_from(["2026-11-30T09:00"])))
+def test_random_text_option_values_exit_0_or_2(case: tuple[list[str], str], value: str, tmp_path: Path) -> None:
+    """Random text for dates, --now, --scheduler, --db, --floor, choices: exit 0 or 2, never 1."""
+    path, flag = case
+    cmd = {tuple(p): c for p, c in COMMANDS}[tuple(path)]
+    argv = _argv(path, cmd, tmp_path, flag, value)
+    argv = [str(tmp_path) if a == str(TINY) else a for a in argv]
+    result = runner.invoke(app, argv)
+    assert result.exit_code in (0, 2), (argv, result.exit_code, result.output)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
