@@ -115,13 +115,18 @@ class Text:
     """A text value checked by a function returning what is wrong (or None)."""
 
     check: Callable[[str], str | None]
+    #: What is allowed, in words (docs/input-format.md).
+    doc: str = ""
 
     def problem(self, value: object) -> str | None:
         return self.check(str(value))
 
+    def allowed(self) -> str:
+        return self.doc
+
 
 def choice(*allowed: str) -> Text:
-    return Text(lambda v: None if v in allowed else f"expected one of {', '.join(allowed)}")
+    return Text(lambda v: None if v in allowed else f"expected one of {', '.join(allowed)}", " or ".join(allowed))
 
 
 def _date(text: str) -> str | None:
@@ -143,6 +148,15 @@ def _moment(text: str) -> str | None:
     if "T" not in text and " " not in text:
         return "has no time of day; expected YYYY-MM-DDTHH:MM"
     return None
+
+
+def _utc_moment(text: str) -> str | None:
+    """YYYY-MM-DDTHH:MM in UTC, or with an offset (converted to UTC by the command)."""
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return "expected YYYY-MM-DDTHH:MM (UTC, or with an offset such as +01:00)"
+    return None if ("T" in text or " " in text) else "has no time of day; expected YYYY-MM-DDTHH:MM"
 
 
 def _scheduler(text: str) -> str | None:
@@ -190,7 +204,7 @@ RULES: dict[str, Any] = {
     "--seconds-per-visit": Number(0, 600, low_open=True, unit="of seconds"),
     "--scale": Number(0, 5, low_open=True),
     "--backlog": Number(0, 100_000, whole=True),
-    "--team-cap": Number(1, 100, whole=True),
+    "--team-cap": Number(0, 100, whole=True),  # 0: no continuity rule, as in RoundsParams
     "--k": Number(1, 1_000, whole=True),
     "--hours": Number(0, 1_000_000, low_open=True, unit="of hours"),
     "--tolerance": SHARE,
@@ -202,19 +216,23 @@ RULES: dict[str, Any] = {
     "--mode": choice("full", "fast"),
     "--level": choice("msoa", "sector", "district"),
     "--policy": choice("cascade", "tiered", "weighted"),
-    "--scheduler": Text(_scheduler),
-    "--floor": Text(_floor),
-    "--day": Text(_date),
-    "--week": Text(_date),
-    "--today": Text(_date),
-    "--now": Text(_moment),
+    "--scheduler": Text(
+        _scheduler, "a Dask scheduler address: tcp://host:port (tls://, ws://, inproc:// too) or host:port"
+    ),
+    "--floor": Text(
+        _floor, "national_living_wage, real_living_wage, london_living_wage or pounds an hour (> 0, <= 1,000)"
+    ),
+    "--day": Text(_date, "a date YYYY-MM-DD in the scenario's horizon"),
+    "--week": Text(_date, "a date YYYY-MM-DD in the horizon (fewer than 7 days left: the output says so)"),
+    "--today": Text(_date, "a date YYYY-MM-DD"),
+    "--now": Text(_moment, "YYYY-MM-DDTHH:MM, local clock time, no time-zone offset"),
     "--out": PathKind("out_folder"),
     "--params": PathKind("file"),
     "--events": PathKind("file"),
     "--template": PathKind("existing"),
     "--template-scenario": PathKind("scenario"),
     "--scenario": PathKind("scenario"),
-    "--db": Text(_database),
+    "--db": Text(_database, "a database URL (sqlite:///file.db, postgresql://...); for SQLite a file, not a folder"),
     "scenario": PathKind("scenario"),
     "folder": PathKind("scenario"),
     "roster": PathKind("existing"),
@@ -226,7 +244,8 @@ RULES: dict[str, Any] = {
 #: Where a flag means something else in one command (by the command function's name).
 COMMAND_RULES: dict[str, dict[str, Any]] = {
     "patches_design": {"--out": PathKind("out_file")},
-    "demand_publish": {"--k": Number(2, 1_000, whole=True)},
+    # Offer deadlines are instants: an offset is legitimate there, and converted to UTC.
+    "offers_expire": {"--now": Text(_utc_moment, "YYYY-MM-DDTHH:MM in UTC, or with an offset (converted to UTC)")},
 }
 
 
