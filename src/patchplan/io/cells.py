@@ -67,27 +67,37 @@ def _p_text(text: str, col: Column) -> str:
 
 
 def _p_int(text: str, col: Column) -> int:
-    match = _INT.match(text)
-    if not match:
-        raise ValueError(f"expected {_expect(col)}")
-    if len(match.group(1).lstrip("0")) > 10 or int(match.group(1)) > _MAX_INT:
-        raise ValueError(f"is too large; expected {_expect(col)} up to {_MAX_INT:,}")
-    value = int(text.split(".")[0])
+    value = parse_whole(text)
     if col.choices and str(value) not in col.choices:
         raise ValueError(f"expected one of {', '.join(col.choices)}")
     return value
 
 
-def _p_float(text: str, col: Column) -> float:
+def parse_number(text: str) -> float:
+    """A finite number as a spreadsheet writes it (no ``1_000``, NaN or infinity); ValueError otherwise."""
     if "_" in text:  # Python's float() accepts 1_000; a spreadsheet does not
-        raise ValueError(f"expected {_expect(col)}")
+        raise ValueError("expected a number")
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected {_expect(col)}") from None
+        raise ValueError("expected a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"expected {_expect(col)}")
+        raise ValueError("expected a number")
     return value
+
+
+def parse_whole(text: str) -> int:
+    """A whole number (``7`` or ``7.0``) up to a billion; ValueError otherwise."""
+    match = _INT.match(text)
+    if not match:
+        raise ValueError("expected a whole number")
+    if len(match.group(1).lstrip("0")) > 10 or int(match.group(1)) > _MAX_INT:
+        raise ValueError(f"is too large; expected a whole number up to {_MAX_INT:,}")
+    return int(text.split(".")[0])
+
+
+def _p_float(text: str, col: Column) -> float:
+    return parse_number(text)
 
 
 def parse_date(text: str) -> dt.date:

@@ -136,34 +136,17 @@ def _checks() -> list[str]:
         "",
         "| option or argument | allowed |",
         "|---|---|",
-        *(
-            f"| `{name}` | {rule.allowed() if hasattr(rule, 'allowed') else _TEXT_RULES.get(name, 'checked')} |"
-            for name, rule in sorted(RULES.items())
-        ),
+        *(f"| `{name}` | {rule.allowed()} |" for name, rule in sorted(RULES.items())),
         "",
         "Where one flag means something else in one command: "
         + "; ".join(
-            f"`{cmd.replace('_', ' ')} {flag}`: {rule.allowed() if hasattr(rule, 'allowed') else 'checked'}"
+            f"`{cmd.replace('_', ' ')} {flag}`: {rule.allowed()}"
             for cmd, table in sorted(COMMAND_RULES.items())
             for flag, rule in sorted(table.items())
         )
         + ".",
     ]
 
-
-_TEXT_RULES = {
-    "--day": "a date YYYY-MM-DD in the scenario's horizon",
-    "--week": "a date YYYY-MM-DD in the scenario's horizon (fewer than 7 days left: the output says so)",
-    "--today": "a date YYYY-MM-DD",
-    "--now": "YYYY-MM-DDTHH:MM, local clock time, no time-zone offset",
-    "--scheduler": "a Dask scheduler address: tcp://host:port (tls://, ws://, inproc:// too) or host:port",
-    "--floor": "national_living_wage, real_living_wage, london_living_wage or pounds an hour (> 0, <= 1,000)",
-    "--db": "a database URL (sqlite:///file.db, postgresql://...); for SQLite, a file, not a folder",
-    "--format": "csv or parquet",
-    "--mode": "full or fast",
-    "--level": "msoa, sector or district",
-    "--policy": "cascade, tiered or weighted",
-}
 
 _ROSTER_TEXT = (
     "A roster is a folder (`roster.csv`, optional `rounds.csv`, `unassigned.csv`, `meta.toml`) as "

@@ -40,7 +40,7 @@ from patchplan.core.model import (
     Scenario,
 )
 from patchplan.geo import geography as geo
-from patchplan.io.cells import clock_minutes, hhmm, parse_date
+from patchplan.io.cells import clock_minutes, hhmm, parse_date, parse_number, parse_whole
 from patchplan.io.schema import column_of
 
 log = logging.getLogger("patchplan")
@@ -69,7 +69,6 @@ CALL_KEYS = ("weekday", "earliest", "latest", "duration_min", "carers_required",
 MAX_URL_BYTES = 64 * 1024 * 1024
 URL_TIMEOUT_S = 30.0
 
-_INT = re.compile(r"^[0-9]+$", re.ASCII)
 _DURATION = re.compile(r"^([0-9]+)(?:[xX]([0-9]+))?$", re.ASCII)
 _CARERS = re.compile(r"^[xX]([0-9]+)$", re.ASCII)
 _DAY_NAMES = {name: i for i, name in enumerate(WEEKDAYS)} | {
@@ -444,17 +443,11 @@ class _Row:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             self.bad(column, _short(value), "expected a number")
             return None
-        if isinstance(value, str):
-            try:
-                number = float(value.strip()) if "_" not in value else math.nan
-            except ValueError:
-                number = math.nan
-        else:
-            number = float(value)
-        if not math.isfinite(number):
+        try:
+            return parse_number(value.strip() if isinstance(value, str) else repr(float(value)))
+        except (ValueError, OverflowError):  # OverflowError: a JSON integer past a float's range
             self.bad(column, value, "expected a number")
             return None
-        return number
 
     # -- the package ------------------------------------------------------
     def item(self, places: _Places, seen: dict[str, str]) -> DemandItem | None:
@@ -744,8 +737,13 @@ def _call_from_object(call: object) -> list[WeeklyCall]:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, str) and _INT.match(value.strip()):
-            return int(value.strip())
+        if isinstance(value, str):
+            try:
+                whole = parse_whole(value.strip())
+            except ValueError:
+                raise _CallError("expected a whole number", key, _short(value)) from None
+            if whole >= 0:
+                return whole
         raise _CallError("expected a whole number", key, _short(value))
 
     weekday = call["weekday"]
