@@ -240,3 +240,35 @@ def test_random_geojson_exit_0_or_2(coords: list, kind: str | None, tmp_path: Pa
         assert exc.problems and all(p.file for p in exc.problems)
     else:
         assert patches
+
+
+_FEED_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", "CM0 7RH", "Maldon", "personal_care", "older_people", "2026-11-02", "02/11/2026",
+                     "daily 07:00-09:00 45", "mon-fri 25:00-09:00 45x3", "nan", "1e400", "\x00"]),
+    st.lists(st.dictionaries(st.sampled_from(["weekday", "earliest", "latest", "duration_min", "x"]),
+                             st.sampled_from(["mon", "07:00", "09:00", "45", -1, None]), max_size=4), max_size=2),
+)  # fmt: skip
+_FEED_KEYS = st.sampled_from(
+    ["package_id", "client_id", "postcode", "lat", "lon", "district", "service_type", "cohort", "urgency",
+     "received", "start_date", "hours_week", "visits", "other"]
+)  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.dictionaries(_FEED_KEYS, _FEED_VALUES, max_size=14), max_size=3))
+def test_random_feed_records_never_crash(records: list[dict], tmp_path: Path) -> None:
+    """Random JSON feed records: demand items or an InputError naming file and row, never a crash."""
+    from patchplan.io.feed import read_feed
+
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps({"packages": records}), encoding="utf-8")
+    try:
+        items = read_feed(path)
+    except pp.InputError as exc:
+        assert all(p.file for p in exc.problems)
+    else:
+        assert len(items) <= len(records)
