@@ -63,7 +63,7 @@ def job(fn: F) -> F:
                 raise typer.Exit(1) from None
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the user gets a message, not a traceback
                 log.debug("internal error", exc_info=True)
                 err.print(
                     f"[bold red]internal error:[/] {type(exc).__name__}: {_escape(str(exc))}\n"
