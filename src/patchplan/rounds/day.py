@@ -32,6 +32,7 @@ from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
+from patchplan.solver.pairs import improve_pairs
 from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -262,7 +263,8 @@ class _DayBuilder:
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
                 remaining = time_limit_s - (time.perf_counter() - started) - lag
-                best.offer(self._improve(problem, best.solution, remaining))
+                # Linked pairs get the last tenth (see _improve_pairs).
+                best.offer(self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)))
                 break
             remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
@@ -278,8 +280,26 @@ class _DayBuilder:
             solution = self._search(problem, routes, limit)
             best.offer(solution)
             lag = max(lag, solution.wall_s - limit)
+        self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
         return best.solution
+
+    def _improve_pairs(self, best: _Best, deadline: float) -> None:
+        """Linked pairs re-inserted together (:mod:`patchplan.solver.pairs`)
+        with what is left of the budget, when the day has any."""
+        problem = self._last_problem
+        if not problem.syncs or time.perf_counter() > deadline or self.p.solution_limit is not None:
+            return
+        routes = improve_pairs(problem, best.solution.routes, self._last_times, deadline, best.protected)
+        best.offer(
+            RoutingSolution(
+                routes=tuple(routes),
+                dropped=best.solution.dropped,
+                objective=best.solution.objective,
+                status=best.solution.status,
+                wall_s=best.solution.wall_s,
+            )
+        )
 
     def _search(self, problem: RoutingProblem, routes: Sequence[Sequence[int]] | None, limit: float) -> RoutingSolution:
         """One OR-Tools search from ``routes`` (from its own start when
