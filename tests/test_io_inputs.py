@@ -218,6 +218,7 @@ _NUMBERS = st.one_of(
 )
 
 
+@pytest.mark.filterwarnings("ignore::patchplan.core.errors.DataQualityWarning")  # random data: surprising
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     coords=st.lists(st.lists(st.tuples(_NUMBERS, _NUMBERS), min_size=0, max_size=6), min_size=1, max_size=3),
@@ -258,6 +259,7 @@ _FEED_KEYS = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.filterwarnings("ignore::patchplan.core.errors.DataQualityWarning")  # random data: surprising
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(st.dictionaries(_FEED_KEYS, _FEED_VALUES, max_size=14), max_size=3))
 def test_random_feed_records_never_crash(records: list[dict], tmp_path: Path) -> None:
