@@ -87,10 +87,11 @@ def replan(
         raise InputError("replan needs a provider's roster (its provider_id is empty)")
     s = _with_new_visits(scenario, [e.visit for e in events if isinstance(e, NewVisit)], roster.provider_id)
     day = now // DAY_MIN
-    covered = sorted({r.day for r in roster.rounds})
+    planned = {s.visit(u.visit_id).day for u in roster.unassigned if s.has("visit", u.visit_id)}
+    covered = sorted({r.day for r in roster.rounds} | planned)
     if day not in covered:  # re-planning a day the roster never planned would invent a plan, not repair one
         shown = ", ".join(str(s.date(d)) for d in covered[:7]) or "no day"
-        raise InputError(f"now is on {s.date(day)}, a day the roster does not cover (it has rounds on {shown})")
+        raise InputError(f"now is on {s.date(day)}, a day the roster does not cover (it plans {shown})")
     off = {e.carer_id: e.at for e in events if isinstance(e, CarerOff)}
     overrun = {e.visit_id: e.minutes for e in events if isinstance(e, Overrun)}
     cancelled = {e.visit_id: e.why for e in events if isinstance(e, Cancel)}
