@@ -61,7 +61,8 @@ def input_format_markdown() -> str:
         ),
         (
             "| [travel.MODE] | table | overrides of the default travel model per mode "
-            "(`car`, `walk`, `bike`, `public`): `circuity`, `urban_kmh`, `rural_kmh`, `access_min` |"
+            "(`car`, `walk`, `bike`, `public`): `circuity` (1 to 5), `urban_kmh` and `rural_kmh` (1 to 200), "
+            "`access_min` (0 to 120) |"
         ),
         "",
         "Other tables (e.g. `[generator]`) are kept and written back unchanged.",

@@ -226,11 +226,13 @@ def _check_travel(table: object, problems: ProblemCollector) -> None:
     """``[travel.<mode>]`` tables: known modes and keys, sensible numbers."""
     from patchplan.core.model import MODES
 
+    # Upper and lower bounds keep travel times inside what the solver can
+    # represent: a speed of 1e-300 km/h would make every trip overflow.
     limits = {
-        "circuity": (1.0, "a number >= 1"),
-        "urban_kmh": (0.0, "a speed > 0"),
-        "rural_kmh": (0.0, "a speed > 0"),
-        "access_min": (0.0, "minutes >= 0"),
+        "circuity": (1.0, 5.0, "a number from 1 to 5"),
+        "urban_kmh": (1.0, 200.0, "a speed from 1 to 200 km/h"),
+        "rural_kmh": (1.0, 200.0, "a speed from 1 to 200 km/h"),
+        "access_min": (0.0, 120.0, "minutes from 0 to 120"),
     }
     if not isinstance(table, dict):
         problems.add(
@@ -260,9 +262,9 @@ def _check_travel(table: object, problems: ProblemCollector) -> None:
                     message=f"unknown key; expected one of {', '.join(limits)}",
                 )
                 continue
-            low, expected = limits[key]
-            number = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-            if not number or value < low or (key.endswith("_kmh") and value <= 0) or value == float("inf"):
+            low, high, expected = limits[key]
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if not number or not low <= value <= high:
                 problems.add(file="scenario.toml", column=f"{where}.{key}", value=value, message=f"expected {expected}")
 
 
