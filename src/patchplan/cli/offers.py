@@ -206,6 +206,8 @@ def offers_expire(
             when = dt.datetime.fromisoformat(now)
         except ValueError:
             raise InputError(f"--now {now!r}: expected a time YYYY-MM-DDTHH:MM") from None
+        if when.tzinfo is not None:  # the store keeps UTC clock times
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
     with _store(db) as store:
         done = store.expire(when, actor=_actor(broker) if broker else "system")
     if as_json:
