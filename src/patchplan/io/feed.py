@@ -227,7 +227,7 @@ def _read_url(url: str, places: _Places) -> tuple[DemandItem, ...]:
     shown = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # no query (tokens)
     request = urllib.request.Request(url, headers={"Accept": "text/csv, application/json;q=0.9, */*;q=0.1"})
     try:
-        with urllib.request.urlopen(request, timeout=URL_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(request, timeout=URL_TIMEOUT_S) as response:
             data = response.read(MAX_URL_BYTES + 1)
             ctype = response.headers.get_content_type()
             charset = response.headers.get_content_charset() or "utf-8"

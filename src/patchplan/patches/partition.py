@@ -960,7 +960,7 @@ def patch_names(
                 lat, lon = _centre_point(scenario, groups[i], hours)
                 east = (lon - o_lon) * math.cos(math.radians(o_lat))
                 bearing = math.degrees(math.atan2(east, lat - o_lat)) % 360
-                names[i] = f"{nb} {_COMPASS[int(round(bearing / 45)) % 8]}"
+                names[i] = f"{nb} {_COMPASS[round(bearing / 45) % 8]}"
     counts: dict[str, int] = defaultdict(int)
     for i, name in enumerate(names):
         counts[name] += 1
