@@ -43,6 +43,11 @@ class Payload:
     compare_kpis: bool = False
 
 
+#: The key every object payload carries besides its own (lists do not).
+WARNINGS_KEY = Key(
+    "warnings", "The data-quality warnings raised (legal but surprising data), as the terminal shows them."
+)
+
 #: Every key of the error document printed on stdout when a command fails under ``--json``.
 ERROR_KEYS = (
     Key("code", "The exit code: 1 internal error, 2 bad input, 3 the solver could not run."),
@@ -268,6 +273,10 @@ PAYLOADS: Mapping[str, Payload] = {
         keys=(
             Key("provider", "The provider planned."),
             Key("days", "Days planned, comma-separated day numbers (0 first)."),
+            Key("days_planned", "How many days were planned."),
+            Key(
+                "days_requested", "How many were asked for (7 with --week; fewer planned when the scenario ends first)."
+            ),
             Key("unassigned_visits", "Visits left unassigned (= visits_unassigned)."),
             Key("violations", "Checker violations of the plan (0 for a correct plan)."),
             Key("runtime_s", "Seconds of planning."),
@@ -446,7 +455,7 @@ def payload_keys(command: str) -> tuple[set[str], set[str]]:
     """(keys always there, keys sometimes there) of a command's object payload."""
     p = PAYLOADS[command]
     keys = p.keys if p.shape == "object" else OBJECTS[p.shape.removeprefix("list of ")]
-    always = {k.name for k in keys if not k.when}
+    always = {k.name for k in keys if not k.when} | ({WARNINGS_KEY.name} if p.shape == "object" else set())
     sometimes = {k.name for k in keys if k.when}
     if p.kpis:
         always |= set(kpi_names())
@@ -521,7 +530,10 @@ def output_format_markdown() -> str:
         "",
         "## --json payloads",
         "",
-        "Keys in the order printed. `kpis` means the object also holds every KPI above, by its name.",
+        (
+            "Keys in the order printed. Every object payload (not the lists) also ends with "
+            f"`{WARNINGS_KEY.name}`: {WARNINGS_KEY.meaning[0].lower()}{WARNINGS_KEY.meaning[1:]}"
+        ),
     ]
     for command, p in PAYLOADS.items():
         lines += ["", f"### `patchplan {command} --json`" if "bench" not in command else f"### `patchplan {command}`"]
