@@ -100,3 +100,59 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
+
+
+@functools.cache
+def _hash() -> str:
+    from patchplan.service.auth import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def direct_session(app, username: str, role: str, provider_id: str | None = None) -> tuple[str, str]:
+    """A user (added if missing, with a hash computed once) and a live session, written
+    straight to the tables: (cookie token, CSRF token). For tests that need many
+    signed-in users without paying an argon2 verification per login."""
+    import datetime as dt
+    import secrets
+
+    from sqlalchemy import select
+
+    from patchplan.service.auth import digest
+    from patchplan.service.db import sessions, users
+
+    store = app.state.ctx.store
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    with store.tx() as conn:
+        row = conn.execute(select(users.c.id).where(users.c.username == username)).first()
+        if row is None:
+            user_id = conn.execute(
+                users.insert().values(
+                    username=username,
+                    role=role,
+                    provider_id=provider_id,
+                    password_hash=_hash(),
+                    active=1,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+        else:
+            user_id = row.id
+        conn.execute(
+            sessions.insert().values(
+                token_hash=digest(token),
+                user_id=user_id,
+                csrf=csrf,
+                created_at=now,
+                expires_at=now + dt.timedelta(hours=1),
+            )
+        )
+    return token, csrf
+
+
+def client_for(app, token: str) -> TestClient:
+    """A client carrying a session cookie."""
+    client = TestClient(app)
+    client.cookies.set("patchplan_session", token)
+    return client

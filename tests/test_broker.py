@@ -268,7 +268,7 @@ def test_shortlist_unknown_package(tiny: pp.Scenario) -> None:
 
 
 def test_fit_names_the_carer_and_agrees_with_the_shortlist() -> None:
-    """"Can we fit it?": each call's added travel and carer; the total is the shortlist's added travel."""
+    """ "Can we fit it?": each call's added travel and carer; the total is the shortlist's added travel."""
     s = _market()
     state = BrokerState(s, travel=PLANE)
     (call,) = fit(s, "PK-n", "A", state=state)
