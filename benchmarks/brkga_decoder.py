@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     for veh, r in routes.items():
         print(f"  {veh}: {' '.join(r)}")
 
-    roster = plan_rounds(inst.scenario, "BENCH", travel=inst.travel, params=hhcrsp_params(args.time_limit))
+    roster = plan_rounds(inst.scenario, "BENCH", travel=inst.travel, params=hhcrsp_params(args.time_limit)).roster
     ours = hhcrsp_objective(inst, roster)
     print(
         f"patchplan ({args.time_limit:g} s): objective {ours['objective']:.3f} (distance {ours['distance']:.3f}, "

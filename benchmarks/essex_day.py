@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         for limit in args.time_limits:
             load_before = _common.load()[0]
             t0, cpu0 = time.perf_counter(), time.process_time()
-            roster = plan_rounds(s, pid, [args.day], time_limit_s=limit, seed=args.solver_seed)
+            roster = plan_rounds(s, pid, [args.day], time_limit_s=limit, seed=args.solver_seed).roster
             runtime, cpu = time.perf_counter() - t0, time.process_time() - cpu0
             row = {
                 **base,

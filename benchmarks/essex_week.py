@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             roster = _status_quo_of(s, pid, days)
             runtime = None
         else:
-            roster = plan_rounds(s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed)
+            roster = plan_rounds(s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed).roster
             runtime = round(time.perf_counter() - t0, 1)
         row = {
             **base,

@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         day = args.day
         now = day * DAY_MIN + hh * 60 + mm
         t0 = time.perf_counter()
-        roster = plan_rounds(s, pid, [day], time_limit_s=args.plan_time, seed=0)
+        roster = plan_rounds(s, pid, [day], time_limit_s=args.plan_time, seed=0).roster
         base_check = day_row(s, roster, day)
         visits_day = len(s.visits_of_provider(pid, [day]))
         per_carer = Counter(r.carer_id for r in roster.rounds for _ in r.stops)
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                     s_lit = s.replace(
                         shifts=tuple(sh for sh in s.shifts if not (sh.carer_id == sick and sh.day == day))
                     )
-                    lit = plan_rounds(s_lit, pid, [day], visits=remaining, time_limit_s=limit, seed=0)
+                    lit = plan_rounds(s_lit, pid, [day], visits=remaining, time_limit_s=limit, seed=0).roster
                     checked = day_row(s_lit, lit, day, scope={v.id for v in remaining})
                     runtime = time.perf_counter() - t0
                     after = {**{v: x for v, x in before.items() if x[1] < now}, **starts_of(lit, day)}

@@ -187,7 +187,7 @@ def solve(s: pp.Scenario, **kwargs: Any) -> pp.Roster:
     """Plan with a deterministic budget; every test checks the result."""
     kwargs.setdefault("time_limit_s", 5)
     params = pp.RoundsParams(solution_limit=kwargs.pop("solution_limit", 200))
-    roster = pp.plan_rounds(s, "P", travel=PLANE, params=params, **kwargs)
+    roster = pp.plan_rounds(s, "P", travel=PLANE, params=params, **kwargs).roster
     violations = pp.check(s, roster, travel=PLANE, capacity=kwargs.get("capacity"))
     assert violations == (), [str(v) for v in violations]
     return roster

@@ -27,7 +27,7 @@ def _week(n_days: int = 3, team: dict[str, str] | None = None) -> pp.Scenario:
 
 
 def _plan(s: pp.Scenario, **params) -> pp.Roster:
-    roster = pp.plan_rounds(s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=100, **params), time_limit_s=5)
+    roster = pp.plan_rounds(s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=100, **params), time_limit_s=5).roster
     assert pp.check(s, roster, travel=PLANE) == ()
     return roster
 

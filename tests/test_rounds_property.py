@@ -60,7 +60,7 @@ def scenarios(draw: st.DrawFn) -> pp.Scenario:
 @given(scenarios())
 def test_every_visit_served_or_explained(s: pp.Scenario) -> None:
     """Served exactly as often as required or unassigned with a reason; no violation."""
-    roster = pp.plan_rounds(s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=50), time_limit_s=5)
+    roster = pp.plan_rounds(s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=50), time_limit_s=5).roster
     assert pp.check(s, roster, travel=PLANE) == ()
     served = roster.assignments()
     unassigned = {u.visit_id: u for u in roster.unassigned}

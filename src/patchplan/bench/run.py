@@ -69,7 +69,7 @@ def run_solomon(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) 
         params=solomon_params(time_limit_s, inst),
         seed=seed,
         capacity=inst.capacity,
-    )
+    ).roster
     runtime = time.perf_counter() - started
     violations = check(inst.scenario, roster, travel=inst.travel, capacity=inst.capacity)
     distance = solomon_distance(inst, roster)
@@ -97,7 +97,7 @@ def run_hhcrsp(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -
         travel=inst.travel,
         params=hhcrsp_params(time_limit_s),
         seed=seed,
-    )
+    ).roster
     runtime = time.perf_counter() - started
     violations = check(inst.scenario, roster, travel=inst.travel)
     score = hhcrsp_objective(inst, roster)

@@ -285,7 +285,7 @@ def rounds(
             )
             bar.update(task, completed=n_days)
         else:
-            roster = plan_rounds(
+            planned = plan_rounds(
                 s,
                 pid,
                 days,
@@ -294,9 +294,13 @@ def rounds(
                 seed=seed,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+            roster = planned.roster
     runtime = time.perf_counter() - started
     violations, kpis = check_and_score(s, roster)
     headline: dict[str, Any] = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
+    if template is None:
+        # What the floor (the coordinator's rule or the greedy) served beside what the plan serves.
+        headline.update(start_served=planned.start_served, solver_status=planned.status)
     if s.status_quo is not None:
         sq = _status_quo_of(s, pid, days)
         _, sq_kpis = check_and_score(s, sq)

@@ -46,6 +46,10 @@ class RoundsParams:
     solution_limit: int | None = None
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    #: 2: every search also runs, on the second core, from the same start
+    #: with ``second_metaheuristic``; the better plan is kept.
+    threads: int = 1
+    second_metaheuristic: str = "ITERATED_LOCAL_SEARCH"
     #: Cost of using a carer at all (0 for care: carers on shift are paid
     #: anyway; benchmarks that minimise vehicles set it high).
     vehicle_fixed_cost: int = 0

@@ -754,7 +754,7 @@ def run_task(task: Task) -> TaskResult:
         roster = dataclasses.replace(status_quo_roster(s), provider_id=task.provider_id)
     else:
         params = RoundsParams(team_cap=3, solution_limit=task.solution_limit)
-        roster = plan_rounds(s, task.provider_id, params=params, time_limit_s=task.time_limit_s, seed=task.seed)
+        roster = plan_rounds(s, task.provider_id, params=params, time_limit_s=task.time_limit_s, seed=task.seed).roster
     violations, k = check_and_score(s, roster)
     km = k.travel_km
     walk_km = (

@@ -69,7 +69,8 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     from patchplan.patches.evaluate import build_design, evaluate
     from patchplan.io.folder import write_roster, write_scenario
     from patchplan.core.params import RoundsParams
-    from patchplan.rounds.plan import largest_provider, plan_rounds
+    from patchplan.rounds.job import plan_and_score
+    from patchplan.rounds.plan import largest_provider
     from patchplan.essex.generator import essex, facts
     from patchplan.rounds.statusquo import status_quo_for
 
@@ -100,9 +101,9 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
     district_id = s.district_by_name(settings.district).id if settings.district else None
     provider = largest_provider(s, district_id)
     params = RoundsParams(team_cap=3, solution_limit=DETERMINISTIC_SOLUTIONS if settings.deterministic else None)
-    ours = plan_rounds(s, provider, params=params, time_limit_s=settings.rounds_time_s, seed=settings.seed)
-    sq = status_quo_for(s, provider)
-    v_ours, k_ours = check_and_score(s, ours)
+    report = plan_and_score(s, provider, None, params=params, time_limit_s=settings.rounds_time_s, seed=settings.seed)
+    ours, sq = report.roster, report.status_quo or status_quo_for(s, provider)
+    v_ours, k_ours = report.violations, report.kpis
     v_sq, k_sq = check_and_score(s, sq)
     write_roster(ours, s, folder / "rosters" / "patchplan")
     write_roster(sq, s, folder / "rosters" / "status_quo")

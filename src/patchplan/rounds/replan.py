@@ -324,7 +324,7 @@ def plan_from_template(
         seed=seed,
         travel=travel,
         preferred=preferred,
-    )
+    ).roster
     after = roster.assignments()
     moves = tuple(
         Move(visit_id=vid, before=tuple(sorted(want)), after=tuple(sorted(after.get(vid, []))))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -55,6 +55,26 @@ def status_quo_roster(s: Scenario, travel: GeodesicTravel | None = None) -> Rost
         rounds += r
         unassigned += u
     return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), meta=(("made_by", "status quo greedy rule"),))
+
+
+def coordinator_day(
+    s: Scenario,
+    provider: str,
+    day: int,
+    visits: Iterable[Visit],
+    travel: object,
+    week_left: Mapping[str, int],
+) -> list[Round] | None:
+    """The coordinator's rounds for one provider-day, from a given state
+    (each carer's weekly minutes left): the floor the rounds engine never
+    falls below. None when ``travel`` cannot be asked point-to-many (the
+    rule needs :meth:`GeodesicTravel.from_point`)."""
+    if not hasattr(travel, "from_point"):
+        return None
+    week = _Week(s, provider, travel)  # type: ignore[arg-type]
+    week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
+    rounds, _ = week.day(day, sorted((v for v in visits if v.day == day), key=lambda v: (v.preferred, v.id)))
+    return rounds
 
 
 class _Week:

@@ -20,6 +20,9 @@ from patchplan.solver.problem import Route, RoutingProblem, RoutingSolution
 
 log = logging.getLogger("patchplan")
 
+#: Not an OR-Tools metaheuristic name: asks for its iterated local search.
+ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+
 #: Routing status codes (RoutingModel.status()) by name.
 _STATUS = {
     0: "not_solved",
@@ -85,13 +88,26 @@ def solve_routing(
     model = _Model(p)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
-    params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    if metaheuristic == ITERATED_LOCAL_SEARCH:
+        # OR-Tools 9.15's iterated local search: ruin and recreate, then a
+        # greedy descent, accepted by simulated annealing (its defaults).
+        params.use_iterated_local_search = True
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        # OR-Tools ships no default ruin: SISR (string removals, Christiaens &
+        # Vanden Berghe 2020, what PyVRP-class solvers use), with its
+        # published settings (strings up to 10, 10 calls removed on average).
+        ruin = params.iterated_local_search_parameters.ruin_recreate_parameters.ruin_strategies.add()
+        ruin.sisr.max_removed_sequence_size = 10
+        ruin.sisr.avg_num_removed_visits = 10
+        ruin.sisr.bypass_factor = 0.01
+    else:
+        params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
     if solution_limit is not None:
         params.solution_limit = solution_limit
     params.log_search = log_search
     start = None
     if initial_routes is None:
-        from patchplan.solver.problem import greedy_routes
+        from patchplan.solver.construct import greedy_routes
 
         greedy = greedy_routes(p)
         start = model.routing.ReadAssignmentFromRoutes(
@@ -105,6 +121,7 @@ def solve_routing(
     # gets what is left of it.
     left = time_limit_s - (time.perf_counter() - started)
     params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
+    _stop_at(model.routing, started + time_limit_s)
     if initial_routes is not None:
         if start is None:
             start = model.routing.ReadAssignmentFromRoutes(
@@ -133,6 +150,58 @@ def solve_routing(
         status=status,
         wall_s=time.perf_counter() - started,
     )
+
+
+def _stop_at(routing: pywrapcp.RoutingModel, deadline: float) -> None:
+    """A second guard on the time limit: at every solution found after
+    ``deadline`` the search is told to finish. OR-Tools checks its own limit
+    between neighbourhoods, and a search that keeps improving on a large day
+    can run past it; a Python watchdog thread cannot help (the solve holds
+    the interpreter lock), a solution callback can."""
+
+    def check() -> None:
+        if time.perf_counter() > deadline:
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(check)
+
+
+def solve_routing_twice(
+    problem: RoutingProblem,
+    *,
+    time_limit_s: float,
+    initial_routes: Sequence[Sequence[int]],
+    second_metaheuristic: str,
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    **settings: object,
+) -> RoutingSolution:
+    """Two searches from the same start at once, one in a child process on
+    the second core with ``second_metaheuristic``; the lower objective wins
+    (the parent's on a tie, so a solution budget stays deterministic). The
+    child is forked (the model is rebuilt there: OR-Tools objects do not
+    cross processes), and it gets the same wall-clock limit."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+        other = pool.submit(
+            solve_routing,
+            problem,
+            time_limit_s=time_limit_s,
+            initial_routes=initial_routes,
+            metaheuristic=second_metaheuristic,
+            **settings,
+        )
+        mine = solve_routing(
+            problem, time_limit_s=time_limit_s, initial_routes=initial_routes, metaheuristic=metaheuristic, **settings
+        )
+        try:
+            theirs = other.result(timeout=max(1.0, time_limit_s - (time.perf_counter() - started) + 1.0))
+        except Exception:  # noqa: BLE001 - the second search is a bonus; the first answer stands
+            log.debug("second search failed", exc_info=True)
+            return mine
+    return theirs if theirs.objective < mine.objective else mine
 
 
 class _Model:
@@ -346,6 +415,8 @@ def solve_allocation(
 
 def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
     """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
+    if not problem.nodes or not problem.vehicles:
+        return not any(routes)
     model = _Model(problem)
     start = model.routing.ReadAssignmentFromRoutes(
         [[model.manager.NodeToIndex(n) for n in route] for route in routes], True

@@ -1,0 +1,864 @@
+"""One provider-day: the domain turned into a routing problem (carer shifts
+become vehicles, visit copies become nodes, a double-up two synchronised
+nodes), the search passes, and the answer read back as rounds with a reason
+for every visit left out."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from patchplan.core.model import (
+    DAY_MIN,
+    MODES,
+    Carer,
+    Location,
+    Reason,
+    Round,
+    Scenario,
+    Shift,
+    Stop,
+    Unassigned,
+    Visit,
+)
+from patchplan.core.errors import SolverError
+from patchplan.core.params import RoundsParams
+from patchplan.geo.travel import TravelModel
+from patchplan.solver import _ortools, timing
+from patchplan.solver.construct import greedy_plan
+from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
+from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
+
+log = logging.getLogger("patchplan")
+
+
+def night_shift(shift: Shift) -> bool:
+    """A shift that runs past midnight (sleep-in / waking night): its rest
+    rules differ, the carer rests at the client's home."""
+    return shift.end > (shift.day + 1) * DAY_MIN
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleStart:
+    """Where and when a carer is free mid-day (re-planning): at ``location``
+    from minute ``earliest``, having already worked ``worked`` minutes."""
+
+    location: Location
+    earliest: int
+    worked: int
+
+
+@dataclass
+class _Eligible:
+    """Carers who could take a visit, and why others could not."""
+
+    vehicles: list[int]
+    reason: Reason | None
+    detail: str
+
+
+class _DayBuilder:
+    """Builds one provider-day's routing problem and reads its solution."""
+
+    def __init__(
+        self,
+        s: Scenario,
+        provider: str,
+        day: int,
+        visits: list[Visit],
+        carers: Sequence[Carer],
+        week_left: dict[str, int],
+        travel: TravelModel,
+        p: RoundsParams,
+        seed: int,
+        capacity: int | None,
+        *,
+        preferred: Mapping[str, frozenset[str]] | None = None,
+        required: Callable[[Visit], frozenset[str] | None] | None = None,
+        starts: Mapping[str, VehicleStart] | None = None,
+        initial: Mapping[str, Sequence[str]] | None = None,
+        wide: Iterable[str] = (),
+        widen_first: bool = False,
+    ) -> None:
+        self.s, self.day, self.p, self.capacity = s, day, p, capacity
+        #: Re-planning: a call may run later with its carer before it moves.
+        self.widen_first = widen_first
+        #: carer id -> visit ids in order: a plan to start from (re-planning).
+        self.initial = dict(initial or {})
+        self.preferred = dict(preferred or {})
+        self.required = required or (lambda _v: None)
+        rng = np.random.default_rng(seed)
+        shifts = []
+        for c in carers:
+            for sh in s.shifts_of(c.id):
+                if sh.day == day and week_left[c.id] > 0:
+                    shifts.append((c, sh))
+        order = rng.permutation(len(shifts)) if seed else np.arange(len(shifts))
+        self.shifts = [shifts[i] for i in order]
+        vorder = rng.permutation(len(visits)) if seed else np.arange(len(visits))
+        self.visits = [visits[i] for i in vorder]
+        self.week_left = week_left
+        # Points: carers' homes, then clients' homes (deduplicated).
+        points: list[Location] = []
+        index: dict[tuple[float, float, bool], int] = {}
+
+        def point(loc: Location) -> int:
+            key = (loc.lat, loc.lon, loc.urban)
+            if key not in index:
+                index[key] = len(points)
+                points.append(loc)
+            return index[key]
+
+        self.home_point = [point(c.home) for c, _ in self.shifts]
+        starts = starts or {}
+        self.start_point = [
+            point(starts[c.id].location) if c.id in starts else self.home_point[k]
+            for k, (c, _) in enumerate(self.shifts)
+        ]
+        self.start_min = [max(sh.start, starts[c.id].earliest) if c.id in starts else sh.start for c, sh in self.shifts]
+        self.worked = [starts[c.id].worked if c.id in starts else 0 for c, _ in self.shifts]
+        self.client_point = {v.client_id: point(s.client(v.client_id).location) for v in self.visits}
+        self.points = points
+        self.modes = sorted({c.mode for c, _ in self.shifts}, key=MODES.index)
+        self.times: list[np.ndarray] = []
+        self.dists: list[np.ndarray] = []
+        for mode in self.modes:
+            t, d = travel.matrices(points, mode) if points else (np.zeros((0, 0)), np.zeros((0, 0)))
+            self.times.append(t)
+            self.dists.append(d)
+        self.profile = [self.modes.index(c.mode) for c, _ in self.shifts]
+        self.unassigned: list[Unassigned] = []
+        self.node_visit: list[Visit] = []
+        self.wide: set[str] = set(wide)
+        self.opened: set[str] = set()
+        self.cut: set[str] = set()
+        self.floor_cut: set[str] = set()
+        self.greedy_choice: dict[str, set[int]] = {}
+        self.provider, self.travel = provider, travel
+        #: Visits the floor plan serves (see :meth:`solve`): the search
+        #: never gives one of them up.
+        self.floor_served: frozenset[str] = frozenset()
+        self.drop_base = drop_base(p, self.visits, self.times)
+
+    # -- eligibility ---------------------------------------------------------
+    def eligible(self, v: Visit) -> _Eligible:
+        """Vehicles that may serve ``v``; when none (or too few for a
+        double-up), the first rule that ruled them out."""
+        client = self.s.client(v.client_id)
+        cp = self.client_point[v.client_id]
+        all_carers = [c for c, _ in self.shifts]
+        provider_carers = self.s.carers_of(self.s.package(v.package_id).provider_id or "")
+        if v.skills and not any(v.skills <= c.skills for c in provider_carers):
+            return _Eligible(
+                [], Reason.NO_SKILLED_CARER, f"no carer of the provider holds {', '.join(sorted(v.skills))}"
+            )
+        stage = [k for k, c in enumerate(all_carers) if v.skills <= c.skills]
+        if not stage:
+            return _Eligible([], Reason.NO_CARER_ON_SHIFT, "no carer with the skills is on shift that day")
+        if client.gender_preference:
+            stage2 = [k for k in stage if all_carers[k].gender == client.gender_preference]
+            if not stage2:
+                return _Eligible(
+                    [], Reason.GENDER_PREFERENCE, f"no {client.gender_preference} carer with the skills on shift"
+                )
+            stage = stage2
+        stage3 = [k for k in stage if all_carers[k].id not in client.prohibited_carers]
+        if not stage3:
+            return _Eligible([], Reason.PROHIBITED, "every suitable carer on shift is prohibited for this client")
+        team = self.required(v)
+        if team is not None:
+            stage3 = [k for k in stage3 if all_carers[k].id in team]
+            if not stage3:
+                return _Eligible([], Reason.TEAM, "no carer of the client's team with the skills is on shift")
+        stage4 = []
+        for k in stage3:
+            c, sh = self.shifts[k]
+            t = self.times[self.profile[k]]
+            there, back = int(t[self.start_point[k], cp]), int(t[cp, self.home_point[k]])
+            start = max(v.early, self.start_min[k] + there)
+            if (
+                start <= v.late
+                and start + v.duration_min + back <= sh.end
+                and there + v.duration_min + back <= min(sh.work_limit - self.worked[k], self.week_left[c.id])
+            ):
+                stage4.append(k)
+        if not stage4:
+            hours_out = all(self.week_left[self.shifts[k][0].id] < v.duration_min for k in stage3)
+            if hours_out:
+                return _Eligible([], Reason.WEEKLY_HOURS, "suitable carers have used their weekly hours")
+            return _Eligible(
+                [], Reason.UNREACHABLE_IN_WINDOW, "no suitable carer's shift can reach the client inside the window"
+            )
+        if len(stage4) < v.carers_required:
+            return _Eligible(stage4, Reason.NO_DOUBLE_UP_PARTNER, "only one suitable carer for a double-up")
+        return _Eligible(stage4, None, "")
+
+    # -- the problem -----------------------------------------------------------
+    def solve(self, time_limit_s: float) -> RoutingSolution:
+        """Plan the day, never serving fewer visits than the floor.
+
+        1. **Floor**: the better of two fast constructions on the full
+           windows - the status-quo coordinator's rule run on this very day
+           and the vectorised greedy (team members tried first, timing links
+           kept) - trimmed to keep the WTR break rule. Its visit count is the
+           least this plan will serve, at any budget.
+        2. **Search from the floor**: OR-Tools starts from the floor's routes,
+           with hard preferred-time windows for the visits the floor serves on
+           time (fast), full windows with a lateness cost for those it serves
+           late, and the break rule for carers whose floor round is long.
+        3. **Relax and repeat**: calls left out are relaxed one step at a
+           time - first offered to every eligible carer, then given their
+           full window - and carers whose rounds need a break get the rule;
+           left-out calls are re-inserted where they fit cheapest before each
+           pass. Each pass starts from the previous plan.
+
+        Every plan found is put through the same last steps (a half-served
+        double-up is no visit; a round that still breaks the break rule loses
+        calls off its end) and scored by :class:`~patchplan.solver.timing.PlanScore`
+        (visits left out, then travel, then time off the preferred times);
+        the best is returned, so no pass can lose a call another plan served.
+        """
+        started = time.perf_counter()
+        floor = self._floor()
+        self.floor_served = frozenset(self.node_visit[n].id for r in floor.routes for n in r.nodes)
+        best = _Best(self, floor)
+        for k_route in floor.routes:
+            for n in k_route.nodes:
+                self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k_route.vehicle)
+        self.wide |= self._served_late(floor)
+        initial = self._from_plan() if self.initial else None
+        breaks: set[int] = set()
+        if initial is not None and not best.beats(initial):
+            # Re-planning: the plan being repaired serves as many calls as
+            # the floor, and keeps each call with its carer.
+            problem = self.problem(wide=self.wide, breaks=breaks)
+        else:
+            problem = self.problem(wide=self.wide, breaks=breaks)
+            initial = self._floor_start(floor, problem)
+        budget = time_limit_s - (time.perf_counter() - started)
+        solution = self._search(problem, initial, budget * 0.5)
+        best.offer(solution)
+        # OR-Tools can run past its limit (it checks the clock between
+        # neighbourhoods, which take seconds on a large day); what it took
+        # over is held back from the passes that follow, so the plan as a
+        # whole keeps to its limit.
+        lag = max(0.0, solution.wall_s - budget * 0.5)
+        for _ in range(4):
+            dropped = {self.node_visit[n].id for n in solution.dropped}
+            if self.widen_first:
+                to_widen = dropped - self.wide
+                to_open = {d for d in dropped & self.wide if d in self.preferred and d not in self.opened}
+            else:
+                to_open = {d for d in dropped if d in self.preferred and d not in self.opened}
+                to_widen = dropped - to_open - self.wide
+            # A linked call can only move if its partner can: widen both.
+            to_widen |= self._partners(dropped & (self.wide | to_widen)) - self.wide
+            violators = self.break_violators(solution) - breaks
+            if not to_open and not to_widen and not violators:
+                remaining = time_limit_s - (time.perf_counter() - started) - lag
+                best.offer(self._improve(problem, best.solution, remaining))
+                break
+            remaining = time_limit_s - (time.perf_counter() - started) - lag
+            if remaining <= 0.05:
+                break
+            breaks |= violators
+            self.opened |= to_open
+            self.wide |= to_widen
+            problem = self.problem(wide=self.wide, breaks=breaks)
+            routes = self._next_start(
+                problem, best.solution if best.better_than(solution) else solution, violators, breaks
+            )
+            limit = remaining * (0.5 if to_open else 0.8)
+            solution = self._search(problem, routes, limit)
+            best.offer(solution)
+            lag = max(lag, solution.wall_s - limit)
+        self.cut = best.cut
+        return best.solution
+
+    def _search(self, problem: RoutingProblem, routes: Sequence[Sequence[int]] | None, limit: float) -> RoutingSolution:
+        """One OR-Tools search from ``routes`` (from its own start when
+        OR-Tools does not accept them: the best plan so far is kept anyway)."""
+        p = self.p
+        settings = {
+            "time_limit_s": max(0.01, limit),
+            "solution_limit": p.solution_limit,
+            "first_solution": p.first_solution,
+            "metaheuristic": p.metaheuristic,
+        }
+        try:
+            if p.threads >= 2 and routes is not None and limit >= 2.0:
+                return _ortools.solve_routing_twice(
+                    problem, initial_routes=routes, second_metaheuristic=p.second_metaheuristic, **settings
+                )
+            return _ortools.solve_routing(problem, initial_routes=routes, **settings)
+        except SolverError:
+            if routes is None:
+                raise
+            log.debug("start not accepted by OR-Tools; searching from its own start")
+            return _ortools.solve_routing(problem, initial_routes=None, **settings)
+
+    # -- the floor ---------------------------------------------------------------
+    def _floor(self) -> RoutingSolution:
+        """The plan this day never falls below: the greedy on the full
+        windows, or the coordinator's rule where it serves more visits, each
+        trimmed to keep the break rule."""
+        problem = self.problem(wide=set(), breaks=set(), open_all=True, floor=True)
+        times = timing.int_times(problem)
+        candidates = [greedy_plan(problem)]
+        coordinator = self._coordinator_routes(problem, times)
+        if coordinator is not None:
+            candidates.append(coordinator)
+        plans = []
+        for routes in candidates:
+            solution = RoutingSolution(
+                routes=tuple(routes), dropped=self._unserved(problem, routes), objective=0, status="floor", wall_s=0.0
+            )
+            kept, cut = self.enforce_breaks(self.drop_half_pairs(solution))
+            plans.append((timing.score(problem, kept.routes, times), len(plans), kept, cut))
+        # Coverage decides; on a tie the greedy wins: it tries each client's
+        # own carers first, and the search wins the travel back from there.
+        score, _, chosen, cut = min(plans, key=lambda x: (x[0].unserved, x[1]))
+        log.debug(
+            "floor: %d visits unserved (%s)", score.unserved, "greedy" if plans[0][2] is chosen else "coordinator"
+        )
+        self.floor_cut = cut
+        return chosen
+
+    @staticmethod
+    def _unserved(problem: RoutingProblem, routes: Iterable[Route]) -> tuple[int, ...]:
+        served = {n for r in routes for n in r.nodes}
+        return tuple(n for n in range(len(problem.nodes)) if n not in served)
+
+    def _coordinator_routes(self, problem: RoutingProblem, times: list[np.ndarray]) -> list[Route] | None:
+        """The status-quo coordinator's rule (:mod:`patchplan.rounds.statusquo`)
+        run on this day, from this plan's state (carers' weekly hours left), as
+        routes of ``problem``; each kept only if it keeps every rule of the
+        problem. None where the rule does not apply: re-planning mid-day,
+        timing links between visits (the rule ignores them), or a travel
+        model the rule cannot use."""
+        from patchplan.rounds.statusquo import coordinator_day
+
+        if self.initial or any(not s.both_or_neither for s in problem.syncs):
+            return None
+        if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
+            return None
+        rounds = coordinator_day(self.s, self.provider, self.day, self.visits, self.travel, self.week_left)
+        if rounds is None:
+            return None
+        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
+        copies: dict[str, list[int]] = defaultdict(list)
+        for n, v in enumerate(self.node_visit):
+            copies[v.id].append(n)
+        out = []
+        for rnd in rounds:
+            k = vehicle_of.get(rnd.carer_id)
+            if k is None:
+                continue
+            nodes, starts = [], []
+            for stop in rnd.stops:
+                free = [n for n in copies.get(stop.visit_id, []) if k in problem.nodes[n].allowed]
+                if free:
+                    copies[stop.visit_id].remove(free[0])
+                    nodes.append(free[0])
+                    starts.append(stop.start)
+            route = Route(vehicle=k, nodes=tuple(nodes), starts=tuple(starts), leave=rnd.leave, back=rnd.back)
+            if nodes and timing.route_fits(problem, route, times):
+                out.append(route)
+        return out
+
+    def _served_late(self, floor: RoutingSolution) -> set[str]:
+        """Visits the floor starts after their preferred time + tolerance:
+        the search must give them their full window to keep the floor."""
+        late = set()
+        for r in floor.routes:
+            for n, at in zip(r.nodes, r.starts, strict=True):
+                v = self.node_visit[n]
+                if v.target is not None and at > v.target + v.tolerance_min:
+                    late.add(v.id)
+        return late
+
+    def _floor_start(self, floor: RoutingSolution, problem: RoutingProblem) -> list[list[int]] | None:
+        """The floor's routes as the first pass's start (None, and OR-Tools'
+        own start, in the rare case it does not accept them)."""
+        routes: list[list[int]] = [[] for _ in self.shifts]
+        for r in floor.routes:
+            routes[r.vehicle] = list(r.nodes)
+        if _ortools.routes_feasible(problem, routes):
+            return routes
+        log.warning("the floor plan is not accepted by the routing model; searching from OR-Tools' own start")
+        return None
+
+    def _next_start(
+        self, problem: RoutingProblem, solution: RoutingSolution, violators: set[int], breaks: set[int]
+    ) -> list[list[int]]:
+        """The next pass's start from a plan, with left-out calls put back
+        where they fit cheapest. Carers under the break rule start empty:
+        OR-Tools cannot start a search from a round that has to place a break
+        (it fails at once), so it re-inserts their calls itself; the best
+        plan so far is kept whatever the pass finds."""
+        routes: list[list[int]] = [[] for _ in self.shifts]
+        for route in solution.routes:
+            if route.vehicle not in breaks:
+                routes[route.vehicle] = list(route.nodes)
+        repaired = repair_routes(problem, routes, skip_vehicles=breaks)
+        return repaired if _ortools.routes_feasible(problem, repaired) else routes
+
+    def _partners(self, visit_ids: set[str]) -> set[str]:
+        """Visits tied by a timing link to any of ``visit_ids``."""
+        out = set()
+        for link in self.s.links:
+            if link.first in visit_ids:
+                out.add(link.second)
+            if link.second in visit_ids:
+                out.add(link.first)
+        return out
+
+    def _improve(self, problem: RoutingProblem, solution: RoutingSolution, remaining: float) -> RoutingSolution:
+        """Nothing left to relax: spend the rest of the budget improving
+        ``solution`` on the ``problem`` it solves (the passes above keep half
+        of the budget in reserve for relaxing). Not under a solution budget
+        (that is the whole budget by definition), nor when re-planning from a
+        plan, where an answer in seconds matters more than the last minutes
+        of travel."""
+        if self.p.solution_limit is not None or self.initial or remaining < 1.0:
+            return solution
+        started = time.perf_counter()
+        routes: list[list[int]] = [[] for _ in self.shifts]
+        for route in solution.routes:
+            routes[route.vehicle] = list(route.nodes)
+        if self.p.vehicle_fixed_cost:
+            routes = eliminate_routes(problem, routes, time.perf_counter() + remaining * 0.3)
+        return _ortools.solve_routing(
+            problem,
+            time_limit_s=max(0.05, remaining - (time.perf_counter() - started)),
+            initial_routes=routes,
+            first_solution=self.p.first_solution,
+            metaheuristic=self.p.metaheuristic,
+        )
+
+    def _from_plan(self) -> list[list[int]] | None:
+        """Routes of the given plan as a feasible start: each carer's visits in
+        their old order, trimmed where they no longer fit, then the rest
+        inserted where they fit cheapest."""
+        problem = self.problem(wide=self.wide, breaks=set())
+        copies: dict[str, list[int]] = defaultdict(list)
+        for n, v in enumerate(self.node_visit):
+            copies[v.id].append(n)
+        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
+        routes: list[list[int]] = [[] for _ in self.shifts]
+        used: set[int] = set()
+        for carer, visit_ids in self.initial.items():
+            k = vehicle_of.get(carer)
+            if k is None:
+                continue
+            for vid in visit_ids:
+                free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]
+                if free:
+                    routes[k].append(free[0])
+                    used.add(free[0])
+        routes = [trim_route(problem, k, r) for k, r in enumerate(routes)]
+        routes = repair_routes(problem, routes)
+        return routes if _ortools.routes_feasible(problem, routes) else None
+
+    def drop_half_pairs(self, solution: RoutingSolution) -> RoutingSolution:
+        """A double-up with only one carer is no visit: take that copy off."""
+        served: dict[str, list[int]] = defaultdict(list)
+        for route in solution.routes:
+            for n in route.nodes:
+                served[self.node_visit[n].id].append(n)
+        cut = {
+            n for vid, nodes in served.items() for n in nodes if len(nodes) < self.node_visit[nodes[0]].carers_required
+        }
+        if not cut:
+            return solution
+        routes = tuple(r for r in (self._without(r, cut) for r in solution.routes) if r is not None)
+        return RoutingSolution(
+            routes=routes,
+            dropped=tuple(sorted(set(solution.dropped) | cut)),
+            objective=solution.objective,
+            status=solution.status,
+            wall_s=solution.wall_s,
+        )
+
+    def break_violators(self, solution: RoutingSolution) -> set[int]:
+        """Vehicles whose route has more than ``break_after`` minutes of
+        work without an idle gap of ``break_min``."""
+        return {r.vehicle for r in solution.routes if self._longest_stretch(r) > self.p.break_after_min}
+
+    def _longest_stretch(self, route: Route) -> int:
+        """Longest stretch of work (minutes) between idle gaps of at least
+        ``break_min``; 0 for night shifts and rounds within the limit."""
+        sh = self.shifts[route.vehicle][1]
+        if night_shift(sh) or route.back - route.leave <= self.p.break_after_min:
+            return 0
+        return timing.longest_stretch(self._last_problem, route, self._last_times, self.p.break_min)
+
+    def enforce_breaks(self, solution: RoutingSolution) -> tuple[RoutingSolution, set[str]]:
+        """Last resort: take visits off the end of a round that still breaks
+        the break rule (and the partner copy of a double-up) until it keeps
+        it; they are reported unassigned (returned: the visits cut). Rare:
+        the passes plan breaks."""
+        routes = [self._with_break(r) for r in solution.routes]
+        dropped = set(solution.dropped)
+        cut_visits: set[str] = set()
+        for _ in range(sum(len(r.nodes) for r in routes) + 1):
+            bad = [i for i, r in enumerate(routes) if self._longest_stretch(r) > self.p.break_after_min]
+            if not bad:
+                break
+            i = bad[0]
+            v = self._visit_to_cut(routes[i])
+            cut = {n for n, w in enumerate(self.node_visit) if w.id == v.id}
+            cut_visits.add(v.id)
+            dropped |= cut
+            routes = [r for r in (self._without(r, cut) for r in routes) if r is not None]
+        routes, placed = self._reinsert(routes, cut_visits)
+        cut_visits -= placed
+        dropped -= {n for n, w in enumerate(self.node_visit) if w.id in placed}
+        kept = RoutingSolution(
+            routes=tuple(routes),
+            dropped=tuple(sorted(dropped)),
+            objective=solution.objective,
+            status=solution.status,
+            wall_s=solution.wall_s,
+        )
+        return kept, cut_visits
+
+    def _reinsert(self, routes: list[Route], visit_ids: set[str]) -> tuple[list[Route], set[str]]:
+        """Put calls cut for a break back where they fit cheapest and the
+        round can still take its break (single-carer calls with no timing
+        link; a double-up or a linked call stays out). Returns the routes and
+        the calls placed."""
+        problem, times = self._last_problem, self._last_times
+        synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
+        by_vehicle = {r.vehicle: r for r in routes}
+        placed: set[str] = set()
+        for vid in sorted(visit_ids):
+            nodes = [n for n, w in enumerate(self.node_visit) if w.id == vid]
+            if len(nodes) != 1 or nodes[0] in synced:
+                continue
+            n = nodes[0]
+            best: tuple[int, Route] | None = None
+            for k in problem.nodes[n].allowed:
+                route = by_vehicle.get(k)
+                old = list(route.nodes) if route else []
+                pins = {m: (at, at) for m, at in zip(old, route.starts, strict=True) if m in synced} if route else {}
+                before = timing.score(problem, [route], times).travel if route else 0
+                for pos in range(len(old) + 1):
+                    timed = timing.timed_route(problem, k, old[:pos] + [n] + old[pos:], times, pins)
+                    if timed is None:
+                        continue
+                    timed = self._with_break(timed)
+                    if self._longest_stretch(timed) > self.p.break_after_min:
+                        continue
+                    added = timing.score(problem, [timed], times).travel - before
+                    if best is None or added < best[0]:
+                        best = (added, timed)
+            if best is not None:
+                by_vehicle[best[1].vehicle] = best[1]
+                placed.add(vid)
+        return [by_vehicle[k] for k in sorted(by_vehicle)], placed
+
+    def _visit_to_cut(self, route: Route) -> Visit:
+        """The call to take off a round that cannot keep the break rule: the
+        latest one (not served by the floor, if any such will do) whose
+        removal lets the round take its break; else its last call."""
+        order = sorted(
+            range(len(route.nodes)),
+            key=lambda i: (self.node_visit[route.nodes[i]].id in self.floor_served, -i),
+        )
+        for i in order:
+            v = self.node_visit[route.nodes[i]]
+            rest = self._without(route, {n for n in route.nodes if self.node_visit[n].id == v.id})
+            if rest is not None and self._longest_stretch(self._with_break(rest)) <= self.p.break_after_min:
+                return v
+        return self.node_visit[route.nodes[-1]]
+
+    def _with_break(self, route: Route) -> Route:
+        """The round re-timed to take its breaks at a client's door when it
+        needs one and has the slack (see :func:`timing.retime_with_breaks`);
+        as it was otherwise."""
+        if self._longest_stretch(route) <= self.p.break_after_min:
+            return route
+        fixed = {n for sync in self._last_problem.syncs for n in (sync.a, sync.b)}
+        retimed = timing.retime_with_breaks(
+            self._last_problem, route, self._last_times, self.p.break_after_min, self.p.break_min, fixed
+        )
+        return route if retimed is None else retimed
+
+    def _without(self, route: Route, cut: set[int]) -> Route | None:
+        return timing.without(self._last_problem, route, cut, self._last_times)
+
+    def problem(
+        self, *, wide: set[str], breaks: set[int], open_all: bool = False, floor: bool = False
+    ) -> RoutingProblem:
+        """The routing problem. Visits in ``wide`` get their full window with
+        a lateness cost; the others a hard window of preferred time +-
+        tolerance. Vehicles in ``breaks`` get the WTR break rule. ``floor``:
+        every visit may start from its preferred time - tolerance to the end
+        of its window (what a coordinator books; the floor's constructions)."""
+        p = self.p
+        self.node_visit = []
+        self.unassigned = []
+        nodes: list[Node] = []
+        syncs: list[Sync] = []
+        first_node: dict[str, int] = {}
+        for v in self.visits:
+            el = self.eligible(v)
+            if el.reason is not None:
+                self.unassigned.append(Unassigned(visit_id=v.id, reason=el.reason, detail=el.detail))
+                continue
+            offered = self._allowed(v, el.vehicles, relaxed=open_all or v.id in self.opened or v.id in wide)
+            if offered is None:
+                self.unassigned.append(
+                    Unassigned(
+                        visit_id=v.id,
+                        reason=Reason.CONTINUITY_CAP,
+                        detail=f"none of the client's {self.p.team_cap} carers can take it and the cap is hard",
+                    )
+                )
+                continue
+            penalty = self.drop_base + p.drop_per_care_minute * v.duration_min
+            if v.id in self.floor_served:
+                # No exchange of other visits can be worth dropping one the
+                # floor serves: its penalty exceeds all the others together.
+                penalty += self.drop_base * (len(self.visits) + 1)
+            first_node[v.id] = len(nodes)
+            soft = floor or v.id in wide
+            early, late = v.early, v.late
+            if v.target is not None and (floor or not soft):
+                early = max(v.early, v.target - v.tolerance_min)
+            if v.target is not None and not soft:
+                late = min(v.late, v.target + v.tolerance_min)
+            for copy in range(v.carers_required):
+                nodes.append(
+                    Node(
+                        key=v.id,
+                        copy=copy,
+                        point=self.client_point[v.client_id],
+                        early=early,
+                        late=late,
+                        duration=v.duration_min,
+                        allowed=tuple(offered[0]),
+                        preferred=tuple(offered[1]),
+                        penalty=penalty,
+                        target=v.target,
+                        tolerance=v.tolerance_min,
+                        load=v.load,
+                        soft=soft,
+                    )
+                )
+                self.node_visit.append(v)
+            if v.carers_required == 2:
+                a = first_node[v.id]
+                syncs.append(Sync(a=a, b=a + 1, min_gap=0, max_gap=0, both_or_neither=True))
+        for link in self.s.links:
+            if link.first in first_node and link.second in first_node:
+                syncs.append(
+                    Sync(
+                        a=first_node[link.first],
+                        b=first_node[link.second],
+                        min_gap=link.min_gap,
+                        max_gap=link.max_gap,
+                        both_or_neither=False,
+                    )
+                )
+        vehicles = []
+        for k, (c, sh) in enumerate(self.shifts):
+            vehicles.append(
+                Vehicle(
+                    key=c.id,
+                    point=self.home_point[k],
+                    start_point=self.start_point[k] if self.start_point[k] != self.home_point[k] else None,
+                    profile=self.profile[k],
+                    start=self.start_min[k],
+                    end=sh.end,
+                    max_work=max(0, min(sh.work_limit - self.worked[k], self.week_left[c.id])),
+                    break_after=None if night_shift(sh) or k not in breaks else p.break_after_min,
+                    break_min=p.break_min,
+                    fixed_cost=p.vehicle_fixed_cost,
+                    capacity=self.capacity,
+                )
+            )
+        balance = None
+        if p.balance_weight and vehicles:
+            balance = max(1, math.ceil(len(nodes) / len(vehicles)))
+        problem = RoutingProblem(
+            nodes=tuple(nodes),
+            vehicles=tuple(vehicles),
+            times=tuple(self.times),
+            distances=tuple(self.dists),
+            syncs=tuple(syncs),
+            # Span and balance costs make OR-Tools schedule every route with an
+            # LP, which slows the search badly; they are on only when asked.
+            weights=Weights(p.travel_weight, p.late_weight, p.early_weight, p.span_weight, p.balance_weight),
+            balance_visits=balance,
+        )
+        self._last_problem, self._last_times = problem, timing.int_times(problem)
+        return problem
+
+    def _allowed(self, v: Visit, eligible: list[int], *, relaxed: bool) -> tuple[list[int], list[int]] | None:
+        """(vehicles offered to the solver, vehicles preferred) for ``v``.
+
+        With preferred carers (a continuity team, last week's carer, the
+        carer before a re-plan), the solver is offered those on shift plus
+        whoever the greedy start gave the visit to (it tries them first), so
+        the start is complete and continuity is kept; a relaxed (left-out)
+        visit is offered everyone eligible. None when a hard continuity cap
+        forbids anyone outside the team.
+        """
+        pref = self.preferred.get(v.id)
+        if pref is None:
+            return eligible, []
+        members = [k for k in eligible if self.shifts[k][0].id in pref]
+        enough = len({self.shifts[k][0].id for k in members}) >= v.carers_required
+        team_full = bool(self.p.team_cap) and len(pref) >= self.p.team_cap
+        if self.p.cap_hard and team_full:
+            return (members, members) if enough else None
+        if relaxed or not enough:
+            return eligible, members
+        extra = [k for k in self.greedy_choice.get(v.id, ()) if k in eligible and k not in members]
+        return members + extra, members
+
+    # -- the answer --------------------------------------------------------------
+    def roster_parts(self, solution: RoutingSolution) -> tuple[list[Round], list[Unassigned]]:
+        rounds = []
+        for route in solution.routes:
+            k = route.vehicle
+            carer = self.shifts[k][0]
+            t, d = self.times[self.profile[k]], self.dists[self.profile[k]]
+            prev_point, prev_end = self.start_point[k], route.leave
+            stops = []
+            for node, start in zip(route.nodes, route.starts, strict=True):
+                v = self.node_visit[node]
+                pt = self.client_point[v.client_id]
+                travel_min, travel_m = int(t[prev_point, pt]), int(d[prev_point, pt])
+                stops.append(
+                    Stop(
+                        visit_id=v.id,
+                        arrival=prev_end + travel_min,
+                        start=start,
+                        end=start + v.duration_min,
+                        travel_min=travel_min,
+                        travel_m=travel_m,
+                    )
+                )
+                prev_point, prev_end = pt, start + v.duration_min
+            home = self.home_point[k]
+            rounds.append(
+                Round(
+                    carer_id=carer.id,
+                    day=self.day,
+                    stops=tuple(stops),
+                    leave=route.leave,
+                    back=route.back,
+                    return_min=int(t[prev_point, home]),
+                    return_m=int(d[prev_point, home]),
+                )
+            )
+        dropped_visits = []
+        seen = set()
+        for node in solution.dropped:
+            v = self.node_visit[node]
+            if v.id not in seen:
+                seen.add(v.id)
+                dropped_visits.append(v)
+        unassigned = list(self.unassigned)
+        served = {stop.visit_id for r in rounds for stop in r.stops}
+        for v in dropped_visits:
+            unassigned.append(self._why_dropped(v, served))
+        return rounds, unassigned
+
+    def _why_dropped(self, v: Visit, served: set[str]) -> Unassigned:
+        for link in self.s.links:
+            other = link.second if link.first == v.id else link.first if link.second == v.id else None
+            if other is not None and other not in served:
+                return Unassigned(
+                    visit_id=v.id, reason=Reason.LINKED_VISIT, detail=f"linked visit {other} is not served"
+                )
+        if v.id in self.cut:
+            return Unassigned(
+                visit_id=v.id,
+                reason=Reason.NO_TIME_LEFT,
+                detail="taken off a round that had no room for its 20-minute break",
+            )
+        if v.carers_required == 2:
+            return Unassigned(
+                visit_id=v.id,
+                reason=Reason.NO_DOUBLE_UP_PARTNER,
+                detail="no two suitable carers free at the same time",
+            )
+        return Unassigned(
+            visit_id=v.id, reason=Reason.NO_TIME_LEFT, detail="every suitable carer is busy or out of working time then"
+        )
+
+
+def drop_base(p: RoundsParams, visits: Sequence[Visit], times: Sequence[np.ndarray]) -> int:
+    """The cost of leaving a visit out (before its per-care-minute part).
+
+    It must exceed anything dropping one visit could save, so that a visit
+    any carer can take is never left out to cut travel or lateness: at most
+    the round trip to it (``travel_weight`` x twice the longest journey),
+    the lateness and earliness it causes every other visit copy
+    (``max(late_weight, early_weight)`` x its duration and that round trip,
+    for each copy), span and balance terms, a carer's fixed cost, and the
+    per-care-minute part of any other visit (so two short visits are never
+    dropped to keep one long one). ``RoundsParams.drop_penalty`` is a floor
+    under it.
+    """
+    if not visits:
+        return p.drop_penalty
+    longest = max((int(t.max()) for t in times if t.size), default=0)
+    duration = max(v.duration_min for v in visits)
+    copies = sum(v.carers_required for v in visits)
+    shift = duration + 2 * longest
+    saving = (
+        p.travel_weight * 2 * longest
+        + copies * max(p.late_weight, p.early_weight) * shift
+        + p.span_weight * shift
+        + p.balance_weight * copies
+        + p.vehicle_fixed_cost
+    )
+    return max(p.drop_penalty, saving + p.drop_per_care_minute * duration + 1)
+
+
+class _Best:
+    """The best plan of a day so far, by :class:`~patchplan.solver.timing.PlanScore`.
+
+    Every plan offered goes through the same last steps as the answer (a
+    half-served double-up is no visit; a round over the break rule loses
+    calls off its end) before it is scored, so what is kept is what the
+    roster will hold. Scores are taken on the floor's problem (same nodes,
+    targets and weights in every pass)."""
+
+    def __init__(self, builder: _DayBuilder, floor: RoutingSolution) -> None:
+        self.builder = builder
+        self.problem = builder._last_problem
+        self.times = timing.int_times(self.problem)
+        self.solution, self.cut = floor, set(builder.floor_cut)
+        self.protected = frozenset(builder.node_visit[n].id for r in floor.routes for n in r.nodes)
+        self.score = timing.score(self.problem, floor.routes, self.times, self.protected)
+
+    def _post(self, solution: RoutingSolution) -> tuple[RoutingSolution, set[str], timing.PlanScore]:
+        kept, cut = self.builder.enforce_breaks(self.builder.drop_half_pairs(solution))
+        return kept, cut, timing.score(self.problem, kept.routes, self.times, self.protected)
+
+    def offer(self, solution: RoutingSolution) -> None:
+        kept, cut, score = self._post(solution)
+        if score < self.score:
+            self.solution, self.cut, self.score = kept, cut, score
+
+    def better_than(self, solution: RoutingSolution) -> bool:
+        """Whether the best so far beats ``solution`` (after the last steps)."""
+        return self.score < self._post(solution)[2]
+
+    def beats(self, routes: Sequence[Sequence[int]]) -> bool:
+        """Whether the best so far serves more visits than ``routes`` would."""
+        served = {self.problem.nodes[n].key for r in routes for n in r}
+        keys = {node.key for node in self.problem.nodes}
+        return self.score.unserved < len(keys - served)
