@@ -328,6 +328,17 @@ def test_transfer_proposed_to_both_providers(client: TestClient, app) -> None:
     assert client.get(f"/api/proposals/{pid}").status_code == 404
 
 
+def test_transfers_page_while_computing_then_ready(client: TestClient, app) -> None:
+    """The suggestions are computed in a thread: the page says so (and polls) until they are ready."""
+    login(client, "broker1")
+    first = client.get("/broker/transfers")
+    assert first.status_code == 200
+    assert 'id="computing"' in first.text or 'id="transfers"' in first.text
+    moves = app.state.ctx.transfers()  # waits for the thread
+    ready = client.get("/broker/transfers")
+    assert 'id="computing"' not in ready.text and ready.text.count("/propose") == len(moves)
+
+
 def test_published_demand_is_k_anonymous_and_refreshed(client: TestClient) -> None:
     """Providers see demand without ids or postcodes, and it drops when a package is placed."""
     s = scenario()
@@ -414,7 +425,7 @@ def test_users_cli(tmp_path: Path) -> None:
         ("broker1", "/broker", 'id="board"'),
         ("broker1", "/broker/packages/PK00110", 'id="shortlist"'),
         ("broker1", "/broker/allocations", 'id="start-allocation"'),
-        ("broker1", "/broker/transfers", 'id="transfers"'),
+        ("broker1", "/broker/transfers", 'id="proposals"'),
         ("broker1", "/broker/audit", 'id="audit"'),
         ("s74-a", "/provider", 'id="offers"'),
         ("s74-a", "/provider/demand", 'id="demand-map"'),

@@ -110,6 +110,7 @@ def create_app(
     async def lifespan(_app: FastAPI):
         if start_jobs:
             ctx.jobs.start()
+            ctx.warm_transfers()
         try:
             yield
         finally:

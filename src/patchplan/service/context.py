@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -25,11 +26,13 @@ from patchplan.broker import demand as dm
 from patchplan.broker.brokerage import package_need
 from patchplan.broker.offers import OfferStore, StoredOffer, utcnow
 from patchplan.broker.transfers import Transfer, find_transfers
-from patchplan.core.errors import InputError
+from patchplan.core.errors import InputError, PatchplanError
 from patchplan.core.model import BAND_NAMES, DAY_MIN, URGENCIES, WEEKDAYS, Package, Scenario
 from patchplan.service.auth import Accounts
 from patchplan.service.config import Settings
 from patchplan.service.db import ServiceStore, proposals
+
+log = logging.getLogger("patchplan")
 
 
 class NotFound(Exception):
@@ -48,6 +51,9 @@ class Context:
     jobs: Any = None  # patchplan.service.jobs.JobRunner, set by the app
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _transfers: tuple[Transfer, ...] | None = None
+    _transfers_started: bool = False
+    _transfers_error: str | None = None
+    _transfers_done: threading.Event = field(default_factory=threading.Event)
     _demand: tuple[frozenset[str], dict[str, Any]] | None = None
 
     # -- the scenario ------------------------------------------------------------
@@ -193,12 +199,48 @@ class Context:
         return published
 
     # -- transfers ---------------------------------------------------------------------------
-    def transfers(self) -> tuple[Transfer, ...]:
-        """Suggested transfers of care against today's rounds (computed once: the rounds are fixed)."""
+    def transfers(self, *, wait: bool = True) -> tuple[Transfer, ...] | None:
+        """Suggested transfers of care against today's rounds, computed once (the
+        rounds are fixed) in a thread of its own: on the whole county it takes
+        most of a minute, and no other page waits for it.
+
+        Parameters
+        ----------
+        wait
+            False: None while the suggestions are still being computed.
+
+        Raises
+        ------
+        InputError
+            When the scenario cannot give suggestions (e.g. it has no rounds).
+        """
+        self.warm_transfers()
+        if not self._transfers_done.is_set():
+            if not wait:
+                return None
+            self._transfers_done.wait()
+        if self._transfers_error is not None:
+            raise InputError(self._transfers_error)
+        return self._transfers
+
+    def warm_transfers(self) -> None:
+        """Start computing the suggested transfers (once)."""
         with self._lock:
-            if self._transfers is None:
-                self._transfers = find_transfers(self.scenario, travel=self.offers.travel)
-            return self._transfers
+            if self._transfers_started:
+                return
+            self._transfers_started = True
+        threading.Thread(target=self._compute_transfers, name="patchplan-transfers", daemon=True).start()
+
+    def _compute_transfers(self) -> None:
+        try:
+            self._transfers = find_transfers(self.scenario, travel=self.offers.travel)
+        except PatchplanError as exc:
+            self._transfers_error = f"no transfer suggestions: {exc}"
+        except Exception:
+            log.exception("transfer suggestions failed")
+            self._transfers_error = "no transfer suggestions: internal error (logged)"
+        finally:
+            self._transfers_done.set()
 
     def proposals(self, provider_id: str | None = None) -> list[dict[str, Any]]:
         """Transfer proposals, newest first; for a provider only those it gives or takes."""

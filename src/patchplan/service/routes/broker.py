@@ -159,8 +159,12 @@ def allocation_send(
 
 @pages.get("/transfers")
 def transfers_page(request: Request, ctx: CtxDep, session: BrokerUser) -> Response:
+    moves = ctx.transfers(wait=False)
     return render(
-        request, "broker/transfers.html", transfers=list(enumerate(ctx.transfers())), proposals=ctx.proposals()
+        request,
+        "broker/transfers.html",
+        transfers=None if moves is None else list(enumerate(moves)),
+        proposals=ctx.proposals(),
     )
 
 
