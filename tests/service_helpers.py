@@ -74,12 +74,28 @@ def sqlite_copy(tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+def login_api(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Sign in through the API; returns the session's CSRF token."""
     client.cookies.clear()
     r = client.post("/api/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     return r.json()["csrf"]
+
+
+def login(client: TestClient, username: str) -> str:
+    """A live session for an existing user, without an argon2 verification
+    (the sign-in tests use :func:`login_api`); returns its CSRF token."""
+    from sqlalchemy import select
+
+    from patchplan.service.db import users
+
+    with client.app.state.ctx.store.tx() as conn:
+        row = conn.execute(select(users.c.role, users.c.provider_id).where(users.c.username == username)).first()
+    assert row is not None, username
+    token, csrf = direct_session(client.app, username, row.role, row.provider_id)
+    client.cookies.clear()
+    client.cookies.set("patchplan_session", token)
+    return csrf
 
 
 def post(client: TestClient, url: str, csrf: str, json: object | None = None):

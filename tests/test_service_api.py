@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import OTHER_PROVIDER, PASSWORD, PROVIDER, login, make_app, post, scenario, sqlite_copy
+from service_helpers import (
+    OTHER_PROVIDER,
+    PASSWORD,
+    PROVIDER,
+    login,
+    login_api,
+    make_app,
+    post,
+    scenario,
+    sqlite_copy,
+)
 from typer.testing import CliRunner
 
 from patchplan.cli.app import app as cli
@@ -103,7 +113,7 @@ def test_security_headers(client: TestClient) -> None:
 
 def test_me_and_logout(client: TestClient) -> None:
     """/api/me names the user; after logout the session is gone (401)."""
-    csrf = login(client, "s74-a")
+    csrf = login_api(client, "s74-a")
     me = client.get("/api/me").json()
     assert me["user"]["username"] == "s74-a" and me["user"]["provider_id"] == PROVIDER
     assert post(client, "/api/logout", csrf).status_code == 200
@@ -390,7 +400,7 @@ def test_admin_adds_lists_and_disables_users(client: TestClient) -> None:
     listed = client.get("/api/users").json()
     assert "newbie" in {u["username"] for u in listed} and "password_hash" not in json.dumps(listed)
     other = TestClient(client.app)
-    login(other, "newbie")
+    login_api(other, "newbie")  # a real sign-in with the password set
     assert other.get("/api/backlog").status_code == 200
     assert post(client, "/api/users/newbie/disable", csrf).status_code == 200
     assert other.get("/api/backlog").status_code == 401
