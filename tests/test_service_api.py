@@ -481,3 +481,43 @@ def test_openapi_and_unknown_routes(client: TestClient) -> None:
     assert "/api/backlog" in spec["paths"] and "/api/offers/{offer_id}/accept" in spec["paths"]
     r = client.get("/no/such/page")
     assert r.status_code == 404 and "Not found" in r.text
+
+
+def test_an_existing_offers_database_is_upgraded(tmp_path: Path) -> None:
+    """A database `patchplan offers` made (no service tables) gets them at start, once, at the head revision."""
+    import sqlalchemy as sa
+
+    from patchplan.broker.offers import OfferStore
+
+    url = f"sqlite:///{tmp_path / 'offers.db'}"
+    with OfferStore(url) as store:
+        store.seed(scenario())
+        offer = store.offer("PK00110", PROVIDER, "broker-cli")
+    for _ in range(2):  # a second start finds nothing to do
+        app = make_app(url, tmp_path / "data", users=False)
+        engine = app.state.ctx.offers.engine
+        assert "service_users" in sa.inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM service_alembic_version").scalars().all() == ["0001"]
+        assert app.state.ctx.offers.get(offer.id).broker == "broker-cli"
+        app.state.ctx.offers.close()
+
+
+def test_a_conflict_on_a_page_says_why(client: TestClient) -> None:
+    """Offering a package twice from its page is a 409 page with the store's message."""
+    csrf = login(client, "broker1")
+    data = {"csrf": csrf, "provider_id": PROVIDER}
+    assert client.post("/broker/packages/PK00110/offer", data=data, follow_redirects=False).status_code == 303
+    again = client.post("/broker/packages/PK00110/offer", data=data)
+    assert again.status_code == 409 and "already has a live offer" in again.text
+
+
+def test_progress_fragment_polls_until_the_job_ends(client: TestClient, app) -> None:
+    """A queued job's progress fragment polls itself with htmx; a finished one stops and links the result."""
+    csrf = login(client, "broker1")
+    job_id = post(client, "/api/jobs/allocation", csrf, {"time_limit_s": 2}).json()["id"]
+    queued = client.get(f"/broker/allocations/{job_id}/progress").text
+    assert 'hx-trigger="every 1s"' in queued and 'data-status="queued"' in queued
+    app.state.ctx.jobs.run_next()
+    done = client.get(f"/broker/allocations/{job_id}/progress").text
+    assert "hx-trigger" not in done and 'id="job-open"' in done

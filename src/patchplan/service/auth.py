@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from patchplan.broker.offers import utcnow
 from patchplan.core.errors import InputError
@@ -138,6 +139,13 @@ class Accounts:
         """
         check_new_user(username, role, provider_id, password, known_providers)
         now = utcnow()
+        try:
+            self._insert(username, role, provider_id, password, actor, now)
+        except IntegrityError:  # added by someone else at the same moment
+            raise InputError(f"username {username!r}: already taken") from None
+        return self.get(username)
+
+    def _insert(self, username: str, role: str, provider_id: str | None, password: str, actor: str, now) -> None:
         with self.store.tx() as conn:
             if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
                 raise InputError(f"username {username!r}: already taken")
@@ -153,7 +161,6 @@ class Accounts:
             )
             where = f" for provider {provider_id}" if provider_id else ""
             self.store.audit(conn, actor, "user-add", f"user {username} added as {role}{where}", at=now)
-        return self.get(username)
 
     def get(self, username: str) -> User:
         """One user by name (InputError when unknown)."""

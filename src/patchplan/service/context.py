@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from patchplan.broker import demand as dm
 from patchplan.broker.brokerage import package_need
@@ -265,35 +266,41 @@ class Context:
             raise NotFound(index)
         t = moves[index]
         now = utcnow()
-        with self.store.tx() as conn:
-            open_ = conn.execute(
-                select(proposals.c.id).where(proposals.c.package_id == t.package_id, proposals.c.status == "proposed")
-            ).first()
-            if open_ is not None:
-                raise InputError(f"package {t.package_id!r}: transfer proposal {open_.id} is still open")
-            new_id = conn.execute(
-                proposals.insert().values(
+        try:
+            with self.store.tx() as conn:
+                open_ = conn.execute(
+                    select(proposals.c.id).where(
+                        proposals.c.package_id == t.package_id, proposals.c.status == "proposed"
+                    )
+                ).first()
+                if open_ is not None:
+                    raise InputError(f"package {t.package_id!r}: transfer proposal {open_.id} is still open")
+                new_id = conn.execute(
+                    proposals.insert().values(
+                        package_id=t.package_id,
+                        from_provider=t.from_provider,
+                        to_provider=t.to_provider,
+                        swap_package_id=t.swap_package_id,
+                        saving_min_week=t.saving_min_week,
+                        hours_week=t.hours_week,
+                        reason=t.reason,
+                        status="proposed",
+                        proposed_by=actor,
+                        proposed_at=now,
+                    )
+                ).inserted_primary_key[0]
+                self.store.audit(
+                    conn,
+                    actor,
+                    "propose",
+                    f"transfer {t.kind} proposal {new_id}: {t.package_id} {t.from_provider} -> {t.to_provider}",
+                    at=now,
                     package_id=t.package_id,
-                    from_provider=t.from_provider,
-                    to_provider=t.to_provider,
-                    swap_package_id=t.swap_package_id,
-                    saving_min_week=t.saving_min_week,
-                    hours_week=t.hours_week,
-                    reason=t.reason,
-                    status="proposed",
-                    proposed_by=actor,
-                    proposed_at=now,
+                    provider_id=t.to_provider,
                 )
-            ).inserted_primary_key[0]
-            self.store.audit(
-                conn,
-                actor,
-                "propose",
-                f"transfer {t.kind} proposal {new_id}: {t.package_id} {t.from_provider} -> {t.to_provider}",
-                at=now,
-                package_id=t.package_id,
-                provider_id=t.to_provider,
-            )
+        except IntegrityError:
+            # Another broker proposed it at the same moment (the unique partial index).
+            raise InputError(f"package {t.package_id!r}: another transfer proposal was just made; look again") from None
         return self.proposal_for(new_id, None)
 
     def proposal_for(self, proposal_id: int, provider_id: str | None) -> dict[str, Any]:

@@ -92,7 +92,15 @@ proposals = Table(
     Column("proposed_by", String(64), nullable=False),
     Column("proposed_at", DateTime, nullable=False),
 )
-Index("one_open_proposal_per_package", proposals.c.package_id, proposals.c.status)
+_open = proposals.c.status == "proposed"
+# At most one open proposal per package, however two brokers interleave.
+Index(
+    "one_open_proposal_per_package",
+    proposals.c.package_id,
+    unique=True,
+    sqlite_where=_open,
+    postgresql_where=_open,
+)
 
 
 def migrate(engine: Engine) -> None:

@@ -74,7 +74,15 @@ def upgrade() -> None:
         sa.Column("proposed_by", sa.String(64), nullable=False),
         sa.Column("proposed_at", sa.DateTime, nullable=False),
     )
-    op.create_index("one_open_proposal_per_package", "service_transfer_proposals", ["package_id", "status"])
+    open_ = sa.text("status = 'proposed'")
+    op.create_index(
+        "one_open_proposal_per_package",
+        "service_transfer_proposals",
+        ["package_id"],
+        unique=True,
+        sqlite_where=open_,
+        postgresql_where=open_,
+    )
 
 
 def downgrade() -> None:
