@@ -521,3 +521,56 @@ def test_progress_fragment_polls_until_the_job_ends(client: TestClient, app) -> 
     app.state.ctx.jobs.run_next()
     done = client.get(f"/broker/allocations/{job_id}/progress").text
     assert "hx-trigger" not in done and 'id="job-open"' in done
+
+
+def test_every_page_form_does_what_it_says(client: TestClient, app) -> None:
+    """The forms behind the pages, each with a valid post: the state they change, changed."""
+    ctx = app.state.ctx
+    csrf = login(client, "broker1")
+
+    def form(url: str, **data: object):
+        r = client.post(url, data={"csrf": csrf, **data}, follow_redirects=False)
+        assert r.status_code in (200, 303), (url, r.status_code, r.text[:300])
+        return r
+
+    form("/broker/packages/PK00110/offer", provider_id=PROVIDER)
+    first = ctx.offers.offers(package_id="PK00110")[-1]
+    form(f"/broker/offers/{first.id}/withdraw", reason="wrong provider")
+    assert ctx.offers.get(first.id).status == "declined"
+    form("/broker/packages/PK00111/offer", provider_id=OTHER_PROVIDER, ttl_hours="")
+    second = ctx.offers.offers(package_id="PK00111")[-1]
+    ctx.offers.accept(second.id, "p001")
+    form(f"/broker/offers/{second.id}/place")
+    assert ctx.offers.get(second.id).status == "placed"
+    form("/broker/expire")
+    started = form("/broker/allocations", policy="tiered", time_limit_s=2)
+    job_id = int(started.headers["location"].rsplit("/", 1)[1])
+    ctx.jobs.run_next()
+    sent = form(f"/broker/allocations/{job_id}/send")
+    assert 'id="sent"' in sent.text and ctx.store.job(job_id)["status"] == "sent"
+    index = next(i for i, t in enumerate(ctx.transfers()) if "P001" in (t.from_provider, t.to_provider))
+    form(f"/broker/transfers/{index}/propose")
+    proposal = ctx.proposals()[0]
+
+    csrf = login(client, "p001")
+    form(f"/provider/transfers/{proposal['id']}/answer", agree="false")
+    assert ctx.proposal_for(proposal["id"], None)["status"] == "declined"
+    offer = ctx.offers.offer("PK00109", PROVIDER, "broker1")
+    csrf = login(client, "s74-a")
+    form(f"/provider/offers/{offer.id}/decline", reason="no carers in that village")
+    assert ctx.offers.get(offer.id).reason == "no carers in that village"
+    assert client.get(f"/api/packages/{offer.package_id}").json()["postcode"] is None
+
+    csrf = login(client, "commish")
+    run = form("/commissioner/runs", designs="today", mode="fast", seed=0)
+    run_id = int(run.headers["location"].rsplit("/", 1)[1])
+    ctx.jobs.run_next()
+    assert 'id="open-report"' in client.get(f"/commissioner/runs/{run_id}").text
+    assert 'data-status="done"' in client.get(f"/commissioner/runs/{run_id}/progress").text
+
+    csrf = login(client, "admin1")
+    form("/admin/users", username="newbroker", role="broker", provider_id="", password=PASSWORD)
+    form("/admin/users/newbroker/disable")
+    assert not ctx.accounts.get("newbroker").active
+    r = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and client.get("/admin", follow_redirects=False).headers["location"] == "/login"
