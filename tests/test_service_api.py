@@ -170,6 +170,20 @@ def test_offer_accept_places_and_the_trail_records_it(client: TestClient) -> Non
     assert trail == [("offer", "broker1"), ("accept", "s74-a"), ("place", "s74-a")]
 
 
+def test_accepting_when_the_capacity_went_meanwhile(client: TestClient) -> None:
+    """Two offers to one provider whose capacity fits only one: the second acceptance stands,
+    the offer stays accepted (not placed) and the answer says which cells were short."""
+    csrf = login(client, "broker1")
+    first = _offer(client, csrf, "PK00110").json()
+    second = _offer(client, csrf, "PK00109").json()  # both fit now, not together
+    pcsrf = login(client, "s74-a")
+    assert post(client, f"/api/offers/{first['id']}/accept", pcsrf).json()["placement_problem"] is None
+    late = post(client, f"/api/offers/{second['id']}/accept", pcsrf)
+    assert late.status_code == 200 and late.json()["status"] == "accepted"
+    assert "lacks capacity" in late.json()["placement_problem"]
+    assert "not placed yet" in client.get(f"/provider/offers/{second['id']}").text
+
+
 def test_second_offer_of_a_live_package_is_a_conflict(client: TestClient) -> None:
     """A package with a live offer cannot be offered again (409 naming the live offer)."""
     csrf = login(client, "broker1")

@@ -84,7 +84,7 @@ def serve(
             for a in accounts:
                 table.add_row(a["username"], a["role"], a["provider_id"] or "", a["password"])
             out.print(table)
-    (err if as_json else out).print(f"patchplan serve: http://{host}:{port}/ (API documentation at /api/docs)")
+    (err if as_json else out).print(f"patchplan serve: http://{host}:{port}/ (OpenAPI document at /api/openapi.json)")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
 
 

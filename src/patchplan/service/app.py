@@ -122,7 +122,8 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # No Swagger page: it loads its scripts from a CDN, which the CSP (and an offline machine) refuses.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.ctx = ctx

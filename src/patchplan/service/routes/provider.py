@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from patchplan.broker.brokerage import fit
+from patchplan.core.errors import InputError
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import Csrf, CtxDep, CurrentSession, ProviderId, Scope
 from patchplan.service.schemas import AnswerForm, AnswerRequest, CsrfForm, ReasonForm, ReasonRequest
@@ -33,12 +34,18 @@ def _offer_view(ctx: Context, offer_id: int, scope: str | None) -> dict[str, Any
 
 def _accept(ctx: Context, offer_id: int, provider_id: str, actor: str) -> dict[str, Any]:
     """Accept, then place at once: the provider's yes books its capacity, so
-    the broker sees the package placed. If placing fails (capacity went
-    meanwhile), the offer stays accepted and the error says why."""
+    the broker sees the package placed. If placing fails (the capacity went
+    to another package meanwhile), the acceptance stands, the offer stays
+    accepted for the broker to place or withdraw, and ``placement_problem``
+    says which cells were short."""
     ctx.offer_for(offer_id, provider_id)
     ctx.offers.accept(offer_id, actor)
-    ctx.offers.place(offer_id, actor)
-    return _offer_view(ctx, offer_id, provider_id)
+    problem = None
+    try:
+        ctx.offers.place(offer_id, actor)
+    except InputError as exc:
+        problem = str(exc)
+    return {**_offer_view(ctx, offer_id, provider_id), "placement_problem": problem}
 
 
 def _decline(ctx: Context, offer_id: int, provider_id: str, reason: str, actor: str) -> dict[str, Any]:
