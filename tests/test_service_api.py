@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -588,3 +589,24 @@ def test_every_page_form_does_what_it_says(client: TestClient, app) -> None:
     assert not ctx.accounts.get("newbroker").active
     r = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303 and client.get("/admin", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_serve_demo_prints_random_passwords_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`patchplan serve --demo`: a fresh database, a broker, two provider users, a commissioner and an admin,
+    each with its own random password that signs in (uvicorn is not started here)."""
+    import uvicorn
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda prefix="": str(tmp_path))
+    result = CliRunner().invoke(cli, ["serve", "--demo", "--district", "Maldon", "--port", "8123", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    roles = [a["role"] for a in shown["accounts"]]
+    assert roles == ["broker", "provider", "provider", "commissioner", "admin"]
+    passwords = [a["password"] for a in shown["accounts"]]
+    assert len(set(passwords)) == 5 and min(map(len, passwords)) >= 16
+    assert served["host"] == "127.0.0.1" and served["port"] == 8123
+    client = TestClient(served["app"])
+    for account in shown["accounts"]:
+        assert login_api(client, account["username"], account["password"])
