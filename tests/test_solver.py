@@ -14,6 +14,7 @@ import pytest
 from patchplan.core.errors import SolverError
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan, greedy_routes
+from patchplan.solver.pairs import improve_pairs
 from patchplan.solver.problem import Node, Route, RoutingProblem, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -187,3 +188,26 @@ def test_route_elimination_saves_a_vehicle_when_every_call_fits_elsewhere() -> N
         [vehicle("a"), vehicle("b"), vehicle("c")],
     )
     assert eliminate_routes(tight, [[0], [1], [2]], deadline=time.perf_counter() + 5) == [[0], [1], [2]]
+
+
+def test_a_late_double_up_moves_as_a_pair_and_its_lateness_goes() -> None:
+    """Two carers each do a 2-hour call then a double-up together, which
+    starts 90 minutes after its time. Moving one copy earlier alone is never
+    feasible (its partner pins it); moving both before the long calls is,
+    at the same travel, and removes the lateness."""
+    nodes = [
+        node("x", 1, 0, 1000, 120, allowed=(0,)),
+        node("y", 3, 0, 1000, 120, allowed=(1,)),
+        node("d", 2, 0, 1000, 30, copy=0, allowed=(0, 1), target=60, tolerance=0),
+        node("d", 2, 0, 1000, 30, copy=1, allowed=(0, 1), target=60, tolerance=0),
+    ]
+    p = problem(nodes, [vehicle("k"), vehicle("j", point=5)], syncs=[Sync(2, 3, 0, 0, True)])
+    times = timing.int_times(p)
+    late = [Route(0, (0, 2), (10, 150), 0, 200), Route(1, (1, 3), (20, 150), 0, 210)]
+    before = timing.score(p, late, times)
+    after_routes = improve_pairs(p, late, times, deadline=time.perf_counter() + 5)
+    after = timing.score(p, after_routes, times)
+    assert before.off_time == 2 * 90 * 100 and after.off_time == 0
+    assert after.travel <= before.travel and after < before
+    starts = {n: at for r in after_routes for n, at in zip(r.nodes, r.starts)}
+    assert starts[2] == starts[3] == 60

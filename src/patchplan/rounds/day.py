@@ -32,6 +32,7 @@ from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
+from patchplan.solver.pairs import improve_pairs
 from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -262,7 +263,8 @@ class _DayBuilder:
             violators = self.break_violators(solution) - breaks
             if not to_open and not to_widen and not violators:
                 remaining = time_limit_s - (time.perf_counter() - started) - lag
-                best.offer(self._improve(problem, best.solution, remaining))
+                # Linked pairs get the last tenth (see _improve_pairs).
+                best.offer(self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)))
                 break
             remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
@@ -278,8 +280,26 @@ class _DayBuilder:
             solution = self._search(problem, routes, limit)
             best.offer(solution)
             lag = max(lag, solution.wall_s - limit)
+        self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
         return best.solution
+
+    def _improve_pairs(self, best: _Best, deadline: float) -> None:
+        """Linked pairs re-inserted together (:mod:`patchplan.solver.pairs`)
+        with what is left of the budget, when the day has any."""
+        problem = self._last_problem
+        if not problem.syncs or time.perf_counter() > deadline or self.p.solution_limit is not None:
+            return
+        routes = improve_pairs(problem, best.solution.routes, self._last_times, deadline, best.protected)
+        best.offer(
+            RoutingSolution(
+                routes=tuple(routes),
+                dropped=best.solution.dropped,
+                objective=best.solution.objective,
+                status=best.solution.status,
+                wall_s=best.solution.wall_s,
+            )
+        )
 
     def _search(self, problem: RoutingProblem, routes: Sequence[Sequence[int]] | None, limit: float) -> RoutingSolution:
         """One OR-Tools search from ``routes`` (from its own start when
@@ -433,7 +453,8 @@ class _DayBuilder:
         for route in solution.routes:
             routes[route.vehicle] = list(route.nodes)
         if self.p.vehicle_fixed_cost:
-            routes = eliminate_routes(problem, routes, time.perf_counter() + remaining * 0.3)
+            routes = eliminate_routes(problem, routes, time.perf_counter() + remaining * 0.1)
+            routes = self._eliminate_with_search(problem, routes, time.perf_counter() + remaining * 0.4)
         return _ortools.solve_routing(
             problem,
             time_limit_s=max(0.05, remaining - (time.perf_counter() - started)),
@@ -441,6 +462,45 @@ class _DayBuilder:
             first_solution=self.p.first_solution,
             metaheuristic=self.p.metaheuristic,
         )
+
+    def _eliminate_with_search(
+        self, problem: RoutingProblem, routes: list[list[int]], deadline: float
+    ) -> list[list[int]]:
+        """Route elimination by search: the shortest route's carer is taken
+        off (no time on shift), OR-Tools re-inserts its calls from the other
+        routes for a few seconds, and the change is kept only if every call
+        is served. Shortest routes are tried in turn until ``deadline``."""
+        import dataclasses
+
+        failed: set[int] = set()
+        while True:
+            left = deadline - time.perf_counter()
+            used = [k for k, r in enumerate(routes) if r and k not in failed]
+            if left < 0.5 or len(used) < 2:
+                return routes
+            k = min(used, key=lambda j: (len(routes[j]), j))
+            off = dataclasses.replace(problem.vehicles[k], end=problem.vehicles[k].start, max_work=0)
+            without_k = dataclasses.replace(
+                problem, vehicles=tuple(off if j == k else v for j, v in enumerate(problem.vehicles))
+            )
+            start = [[] if j == k else list(r) for j, r in enumerate(routes)]
+            try:
+                found = _ortools.solve_routing(
+                    without_k,
+                    time_limit_s=min(left, max(1.0, left / 3)),
+                    initial_routes=start,
+                    first_solution=self.p.first_solution,
+                    metaheuristic=self.p.metaheuristic,
+                )
+            except SolverError:
+                failed.add(k)
+                continue
+            if found.dropped:
+                failed.add(k)
+                continue
+            routes = [[] for _ in routes]
+            for r in found.routes:
+                routes[r.vehicle] = list(r.nodes)
 
     def _from_plan(self) -> list[list[int]] | None:
         """Routes of the given plan as a feasible start: each carer's visits in

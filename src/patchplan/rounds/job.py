@@ -84,9 +84,10 @@ def plan_and_score(
     """Plan a provider's days and score the plan beside the status quo (when
     the scenario has one)."""
     planned = plan_rounds(s, provider, days, params=params, time_limit_s=time_limit_s, seed=seed, progress=progress)
-    violations, kpis = check_and_score(s, planned.roster)
+    # Both rosters answer for exactly the visits planned.
+    violations, kpis = check_and_score(s, planned.roster, scope=planned.visit_ids)
     sq = sq_kpis = None
     if s.status_quo is not None:
         sq = status_quo_for(s, provider, days)
-        _, sq_kpis = check_and_score(s, sq)
+        _, sq_kpis = check_and_score(s, sq, scope=planned.visit_ids)
     return RoundsReport(plan=planned, violations=violations, kpis=kpis, status_quo=sq, status_quo_kpis=sq_kpis)

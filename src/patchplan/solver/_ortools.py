@@ -100,6 +100,10 @@ def solve_routing(
         ruin.sisr.max_removed_sequence_size = 10
         ruin.sisr.avg_num_removed_visits = 10
         ruin.sisr.bypass_factor = 0.01
+        # Temperatures from the objective's own scale (the defaults, 100 to
+        # 0.01, are absolute and end the search in a second or two here).
+        ils = params.iterated_local_search_parameters
+        ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
     else:
         params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
     if solution_limit is not None:
@@ -139,6 +143,8 @@ def solve_routing(
             solution = model.routing.SolveWithParameters(params)
     if solution is None and start is not None:
         solution = start  # no better plan found in time: keep the feasible start
+    if metaheuristic == ITERATED_LOCAL_SEARCH and solution is not None and solution_limit is None:
+        solution = _restart_until(model, params, solution, started + time_limit_s)
     status = _STATUS.get(model.routing.status(), str(model.routing.status()))
     if solution is None:
         raise SolverError(f"OR-Tools found no solution (status {status}); the routing model is inconsistent")
@@ -150,6 +156,23 @@ def solve_routing(
         status=status,
         wall_s=time.perf_counter() - started,
     )
+
+
+def _restart_until(
+    model: _Model, params: object, solution: pywrapcp.Assignment, deadline: float
+) -> pywrapcp.Assignment:
+    """Iterated local search in OR-Tools 9.15 ends on its own once its
+    annealing schedule has run (a second or two here, whatever the limit):
+    run it again from the best plan until the deadline."""
+    best = solution
+    while deadline - time.perf_counter() > 0.5:
+        params.time_limit.FromMilliseconds(int((deadline - time.perf_counter()) * 1000))  # type: ignore[attr-defined]
+        again = model.routing.SolveFromAssignmentWithParameters(best, params)
+        if again is None:
+            break
+        if again.ObjectiveValue() < best.ObjectiveValue():
+            best = again
+    return best
 
 
 def _stop_at(routing: pywrapcp.RoutingModel, deadline: float) -> None:

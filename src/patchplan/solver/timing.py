@@ -165,8 +165,9 @@ def score(
 ) -> PlanScore:
     """The :class:`PlanScore` of timed routes: ``protected`` visits (node
     keys) with a node left out, all visits with a node left out, travel
-    minutes (weighted as the problem weighs them) and weighted minutes late
-    or early beyond each node's tolerance."""
+    minutes (weighted as the problem weighs them) plus the fixed cost of
+    each vehicle used, and weighted minutes late or early beyond each
+    node's tolerance."""
     served = {n for r in routes for n in r.nodes}
     short = {p.nodes[n].key for n in range(len(p.nodes)) if n not in served}
     travel = off = 0
@@ -182,8 +183,11 @@ def score(
                 off += p.weights.late * max(0, at - node.target - node.tolerance)
                 off += p.weights.early * max(0, node.target - node.tolerance - at)
         travel += int(t[here, v.point])
+    # A vehicle's fixed cost (a benchmark's fleet size) counts with travel,
+    # as in the solver's objective.
+    fixed = sum(p.vehicles[r.vehicle].fixed_cost for r in routes if r.nodes)
     return PlanScore(
-        lost=len(short & set(protected)), unserved=len(short), travel=travel * p.weights.travel, off_time=off
+        lost=len(short & set(protected)), unserved=len(short), travel=travel * p.weights.travel + fixed, off_time=off
     )
 
 
