@@ -44,8 +44,15 @@ def serve(
         str | None, typer.Option("--district", help="With --demo: one district only (starts in seconds, not ~25 s).")
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option("--data", help="Folder for patch comparison reports (default: beside the database).")
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder for patch comparison reports (default: ./patchplan-service-data; with --demo, beside its database).",
+        ),
     ] = None,
+    k: Annotated[
+        int, typer.Option("--k", help="Published demand: smallest number of clients a cell may describe.", min=1)
+    ] = 5,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
     as_json: JsonOpt = False,
@@ -71,7 +78,7 @@ def serve(
 
         s = read_scenario(scenario)
         folder = Path(".")
-    settings = Settings(db_url=db, data_dir=data_dir or folder / "patchplan-service-data")
+    settings = Settings(db_url=db, data_dir=data_dir or folder / "patchplan-service-data", k=k)
     app = create_app(settings, s)
     if demo:
         accounts = _demo_accounts(app.state.ctx, s)
