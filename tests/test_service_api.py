@@ -204,6 +204,7 @@ def test_decline_and_withdraw_name_the_next_provider(client: TestClient) -> None
     assert declined.status_code == 200 and declined.json()["status"] == "declined"
     assert declined.json()["reason"] == "no carer on Thursdays"
     csrf = login(client, "broker1")
+    assert client.get("/api/packages/PK00111").json()["next_provider"]["provider_id"] == PROVIDER  # named
     second = _offer(client, csrf, "PK00111", None).json()
     assert second["provider_id"] == PROVIDER  # P001 was tried
     withdrawn = post(client, f"/api/offers/{second['id']}/withdraw", csrf, {"reason": "client in hospital"})

@@ -79,7 +79,7 @@ def serve(
         s = read_scenario(scenario)
         folder = Path(".")
     settings = Settings(db_url=db, data_dir=data_dir or folder / "patchplan-service-data", k=k)
-    app = create_app(settings, s)
+    app = create_app(settings, s, source=None if scenario is None else str(scenario.resolve()))
     if demo:
         accounts = _demo_accounts(app.state.ctx, s)
         if as_json:

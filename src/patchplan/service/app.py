@@ -74,6 +74,7 @@ def create_app(
     *,
     travel: Any = None,
     start_jobs: bool = True,
+    source: str | None = None,
 ) -> FastAPI:
     """The service for ``scenario`` on ``settings.db_url``.
 
@@ -86,6 +87,8 @@ def create_app(
         Travel model for shortlists (default: the scenario's).
     start_jobs
         Start the background worker (tests may run jobs by hand instead).
+    source
+        Where the scenario came from (a folder), recorded when the store is seeded.
 
     Raises
     ------
@@ -93,7 +96,7 @@ def create_app(
         When the database cannot be opened or holds another scenario.
     """
     offers = OfferStore(settings.db_url, travel=travel)
-    offers.seed(scenario, source=scenario.name, actor="patchplan serve")
+    offers.seed(scenario, source=source, actor="patchplan serve")
     migrate(offers.engine)
     store = ServiceStore(offers.engine)
     accounts = Accounts(

@@ -170,12 +170,17 @@ def api_offer(ctx: CtxDep, scope: Scope, offer_id: int) -> dict[str, Any]:
 
 @api.get("/packages/{package_id}")
 def api_package(ctx: CtxDep, scope: Scope, package_id: str) -> dict[str, Any]:
-    """A package's referral; for a provider user only a package offered to it."""
+    """A package's referral; for a provider user only a package offered to it. A broker also
+    gets its offers so far and the next provider to offer it to (the policy's pick of those not tried)."""
     pkg = ctx.package_for(package_id, scope)
-    placed_here = any(
-        o.status == "placed" and (scope is None or o.provider_id == scope) for o in ctx.offers.history(pkg.id)
-    )
-    return ctx.referral(pkg.id, placed=placed_here)
+    history = ctx.offers.history(pkg.id)
+    placed_here = any(o.status == "placed" and (scope is None or o.provider_id == scope) for o in history)
+    out = ctx.referral(pkg.id, placed=placed_here)
+    if scope is None:
+        nxt = ctx.offers.next_provider(pkg.id)
+        out["offers"] = [o.as_dict() for o in history]
+        out["next_provider"] = None if nxt is None else nxt.as_dict()
+    return out
 
 
 @api.post("/offers/{offer_id}/accept", dependencies=[Csrf])
