@@ -119,6 +119,8 @@ def test_me_and_logout(client: TestClient) -> None:
     assert me["user"]["username"] == "s74-a" and me["user"]["provider_id"] == PROVIDER
     assert post(client, "/api/logout", csrf).status_code == 200
     assert client.get("/api/me").status_code == 401
+    trail = [(a.action, a.actor) for a in client.app.state.ctx.offers.audit() if a.action.startswith("sign")]
+    assert trail == [("sign-in", "s74-a"), ("sign-out", "s74-a")]
 
 
 # ---------------------------------------------------------------------------

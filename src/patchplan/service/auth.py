@@ -238,6 +238,7 @@ class Accounts:
             )
             if _hasher.check_needs_rehash(row.password_hash):
                 conn.execute(update(users).where(users.c.id == row.id).values(password_hash=hash_password(password)))
+            self.store.audit(conn, name, "sign-in", f"{name} signed in", at=now)
         return token, Session(user=_user(row), csrf=csrf)
 
     def session(self, token: str | None) -> Session | None:
@@ -255,10 +256,19 @@ class Accounts:
         return Session(user=_user(row), csrf=row.csrf)
 
     def logout(self, token: str | None) -> None:
-        """End a session."""
-        if token:
-            with self.store.tx() as conn:
-                conn.execute(delete(sessions).where(sessions.c.token_hash == digest(token)))
+        """End a session (audited)."""
+        if not token:
+            return
+        with self.store.tx() as conn:
+            row = conn.execute(
+                select(users.c.username)
+                .join(sessions, sessions.c.user_id == users.c.id)
+                .where(sessions.c.token_hash == digest(token))
+            ).first()
+            if row is None:
+                return
+            conn.execute(delete(sessions).where(sessions.c.token_hash == digest(token)))
+            self.store.audit(conn, row.username, "sign-out", f"{row.username} signed out", at=utcnow())
 
 
 def _verify(hashed: str, password: str) -> bool:
