@@ -68,9 +68,15 @@ def test_login_page_sets_a_strict_httponly_session_cookie(client: TestClient) ->
 
 
 def test_cookie_is_secure_behind_tls(tmp_path: Path) -> None:
-    """With secure_cookies (TLS in front), the session cookie is marked Secure."""
-    app = make_app(sqlite_copy(tmp_path), tmp_path / "d", users=False, secure_cookies=True)
-    r = TestClient(app).post("/api/login", json={"username": "broker1", "password": PASSWORD})
+    """Over https (or with secure_cookies set, for TLS in front) the session cookie is Secure, with HSTS."""
+    app = make_app(sqlite_copy(tmp_path), tmp_path / "d", users=False)
+    r = TestClient(app, base_url="https://testserver").post(
+        "/api/login", json={"username": "broker1", "password": PASSWORD}
+    )
+    assert "Secure" in r.headers["set-cookie"] and "max-age" in r.headers["strict-transport-security"]
+    (tmp_path / "forced").mkdir()
+    forced = make_app(sqlite_copy(tmp_path / "forced"), tmp_path / "d", users=False, secure_cookies=True)
+    r = TestClient(forced).post("/api/login", json={"username": "broker1", "password": PASSWORD})
     assert "Secure" in r.headers["set-cookie"]
 
 

@@ -136,7 +136,12 @@ def _accounts(db: str):
 def users_add(
     username: Annotated[str, typer.Argument(help="User name (lower case).")],
     role: Annotated[str, typer.Option("--role", help="broker, provider, commissioner or admin.")],
-    provider: Annotated[str | None, typer.Option("--provider", help="Provider id a provider user is bound to.")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider", help="Provider id a provider user is bound to (checked when the database is seeded)."
+        ),
+    ] = None,
     password: Annotated[
         str | None,
         typer.Option("--password", envvar="PATCHPLAN_NEW_PASSWORD", help="Default: a random one, printed once."),
