@@ -11,6 +11,16 @@ Each folder in ``tests/data/bad/`` holds only the files that differ from
     column = "duration_min"   # optional
     count = 1                 # optional: how many problems are reported
     delete = ["visits.csv"]   # optional: files of tiny to remove
+
+A case may instead run a command (every other way in: options, params,
+events, rosters, GeoJSON, feeds, benchmark files)::
+
+    argv = ["replan", "{scenario}", "{roster}", "--events", "{case}/events.csv", "--now", "..."]
+    exit = 2                  # optional (default 2): the exit code expected
+
+``{scenario}`` is tiny with the case's scenario tables laid over it,
+``{roster}`` a roster of tiny (tests/data/tiny_roster), ``{case}`` the case
+folder (its other files are read from there), ``{tmp}`` an empty folder.
 """
 
 from __future__ import annotations
@@ -31,7 +41,8 @@ DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"
 BAD = DATA / "bad"
 CASES = sorted(p for p in BAD.iterdir() if p.is_dir())
-CASE_KEYS = {"why", "expect", "file", "row", "column", "count", "delete"}
+CASE_KEYS = {"why", "expect", "file", "row", "column", "count", "delete", "argv", "exit"}
+ROSTER = DATA / "tiny_roster"
 
 #: A wide terminal, so rich does not wrap messages in the middle of a value.
 runner = CliRunner(env={"COLUMNS": "2000"})
@@ -42,11 +53,19 @@ def _case(folder: Path) -> dict[str, Any]:
 
 
 def _build(folder: Path, target: Path) -> Path:
-    """tiny, with the case's files (and folders) laid over it and its deletions made."""
+    """tiny, with the case's files (and folders) laid over it and its deletions made.
+
+    A command case lays over only the files tiny has (its other files are read from the case folder)."""
     shutil.copytree(TINY, target)
+    command = "argv" in _case(folder)
     for f in folder.iterdir():
+        if command and not (TINY / f.name).exists() and f.name != "scenario.toml":
+            continue
         if f.is_dir():  # e.g. status_quo/
             shutil.copytree(f, target / f.name, dirs_exist_ok=True)
+        elif f.is_symlink():  # a case about links: lay the link itself over tiny's file
+            (target / f.name).unlink(missing_ok=True)
+            (target / f.name).symlink_to(f.readlink())
         elif f.name != "case.toml":
             shutil.copyfile(f, target / f.name)
     for name in _case(folder).get("delete", []):
@@ -64,9 +83,9 @@ def test_corpus_is_well_formed() -> None:
         assert case["why"] and "\n" not in case["why"], folder.name
         assert case["expect"] and all(isinstance(e, str) and e for e in case["expect"]), folder.name
         overlay = [f for f in folder.iterdir() if f.name != "case.toml"]
-        assert overlay or case.get("delete"), f"{folder.name} changes nothing"
+        assert overlay or case.get("delete") or "argv" in case, f"{folder.name} changes nothing"
         for f in overlay:
-            if (TINY / f.name).is_file():
+            if (TINY / f.name).is_file() and not f.is_symlink():
                 assert f.read_bytes() != (TINY / f.name).read_bytes(), f"{folder.name}/{f.name} equals tiny's"
         for name in case.get("delete", []):
             assert (TINY / name).is_file(), f"{folder.name} deletes {name}, which tiny does not have"
@@ -79,6 +98,9 @@ def test_bad_input_is_reported(folder: Path, tmp_path: Path) -> None:
     `patchplan validate` exits 2 with the same text and no traceback."""
     case = _case(folder)
     scenario = _build(folder, tmp_path / folder.name)
+    if "argv" in case:
+        _check_command(case, folder, scenario, tmp_path)
+        return
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pp.DataQualityWarning)
@@ -99,6 +121,19 @@ def test_bad_input_is_reported(folder: Path, tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["validate", str(scenario)])
     assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output
+    for expected in case["expect"]:
+        assert expected in result.output, f"{expected!r} not in:\n{result.output}"
+
+
+def _check_command(case: dict[str, Any], folder: Path, scenario: Path, tmp_path: Path) -> None:
+    """A command case: the exit code expected, every expected substring, no traceback."""
+    (tmp_path / "empty").mkdir()
+    places = {"scenario": str(scenario), "roster": str(ROSTER), "case": str(folder), "tmp": str(tmp_path / "empty")}
+    argv = [a.format(**places) for a in case["argv"]]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == case.get("exit", 2), (argv, result.output)
     assert "Traceback" not in result.output
     assert "internal error" not in result.output
     for expected in case["expect"]:

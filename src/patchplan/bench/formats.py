@@ -148,9 +148,25 @@ def _check_scale(scale: object) -> int:
     return scale
 
 
+#: Largest value a benchmark may give, in scaled time units (or metres): the
+#: solver's times and costs are 64-bit integers summed over routes, and no
+#: published instance comes near a billion.
+MAX_UNITS = 10**9
+
+
 def _whole(value: float, scale: int, file: str, line: int | None, column: str) -> int:
-    """``value * scale`` as an int, refusing values that are not whole."""
+    """``value * scale`` as an int, refusing values that are negative, too large for the solver or not whole."""
     scaled = value * scale
+    if not math.isfinite(scaled) or abs(scaled) > MAX_UNITS:
+        raise _problem(
+            file,
+            line,
+            f"{column} {value:g} x scale {scale} is larger than the solver can represent (at most {MAX_UNITS:,} units)",
+            column=column,
+            value=value,
+        )
+    if scaled < 0:
+        raise _problem(file, line, f"{column} must be >= 0 (a time or a duration)", column=column, value=value)
     whole = round(scaled)
     if abs(scaled - whole) > 1e-6 * max(1.0, abs(scaled)):
         raise _problem(
@@ -219,13 +235,20 @@ def _package(pid: str, cid: str, minutes: int) -> Package:
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+def _number(tok: str, file: str, line: int, name: str) -> float:
+    """One number of a benchmark file: finite and of a size the solver can represent."""
+    if not _NUM.match(tok):
+        raise _problem(file, line, "not a number", column=name, value=tok)
+    value = float(tok)
+    if not math.isfinite(value) or abs(value) > MAX_UNITS:
+        raise _problem(
+            file, line, f"is larger than the solver can represent (at most {MAX_UNITS:,})", column=name, value=tok
+        )
+    return value
+
+
 def _numbers(tokens: list[str], file: str, line: int, names: Sequence[str]) -> list[float]:
-    out = []
-    for tok, name in zip(tokens, names, strict=True):
-        if not _NUM.match(tok):
-            raise _problem(file, line, "not a number", column=name, value=tok)
-        out.append(float(tok))
-    return out
+    return [_number(tok, file, line, name) for tok, name in zip(tokens, names, strict=True)]
 
 
 _SOLOMON_COLUMNS = ("cust no", "x", "y", "demand", "ready time", "due date", "service time")
@@ -323,6 +346,9 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
             )
         if vals[3] < 0 or vals[3] != int(vals[3]):
             raise _problem(file, line_no, "demand must be a whole number >= 0", column="demand", value=vals[3])
+        for col in (4, 5, 6):  # ready time, due date, service time
+            if vals[col] < 0:
+                raise _problem(file, line_no, "must be >= 0 (a time)", column=_SOLOMON_COLUMNS[col], value=vals[col])
         if vals[5] < vals[4]:
             raise _problem(
                 file, line_no, f"due date is before the ready time ({vals[4]:g})", column="due date", value=vals[5]
@@ -459,6 +485,10 @@ def read_solomon(path: str | Path, scale: int = 100) -> BenchInstance:
 _HHCRSP_BLOCKS = ("nbNodes", "nbVehi", "nbServi", "r", "DS", "a", "x", "y", "d", "p", "mind", "maxd", "e", "l")
 
 
+#: Blocks that hold times, durations or distances (never negative).
+_HHCRSP_TIMES = frozenset({"d", "p", "mind", "maxd", "e", "l"})
+
+
 def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
     """Read a Mankowska, Meisel & Bierwirth (2014) HHCRSP instance.
 
@@ -554,9 +584,11 @@ def read_hhcrsp(path: str | Path, scale: int = 100) -> BenchInstance:
             )
         out = []
         for tok, line_no in toks:
-            if not _NUM.match(tok):
-                raise _problem(file, line_no, "not a number", column=block, value=tok)
-            value = float(tok)
+            value = _number(tok, file, line_no, block)
+            if block in _HHCRSP_TIMES and value < 0:
+                raise _problem(
+                    file, line_no, "must be >= 0 (a time, a duration or a distance)", column=block, value=tok
+                )
             if kind is int:
                 if value != int(value):
                     raise _problem(file, line_no, "must be a whole number", column=block, value=tok)

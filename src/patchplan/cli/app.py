@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from patchplan import __version__
 from patchplan.cli.common import JsonOpt, SeedOpt, _escape, emit_json, err, job, out, parse_date, progress_steps
-from patchplan.core.errors import InputError
+from patchplan.core.errors import DataQualityWarning, InputError
 
 app = typer.Typer(
     help="patchplan: plan home care for a council and its providers (broker, rounds, patches).",
@@ -246,6 +247,12 @@ def rounds(
     if week is not None:
         first = s.day_of(parse_date(week, "--week"))
         days = [d for d in range(first, first + 7) if d < s.days]
+        if len(days) < 7:  # a shorter plan than asked for must say so, not look like a week
+            warnings.warn(
+                f"--week {week}: planned {len(days)} of 7 days; the scenario's horizon ends on {s.date(s.days - 1)}",
+                DataQualityWarning,
+                stacklevel=1,
+            )
         params = params.replace(team_cap=3 if team_cap is None else team_cap)
     elif team_cap is not None:
         params = params.replace(team_cap=team_cap)
@@ -298,6 +305,7 @@ def rounds(
     runtime = time.perf_counter() - started
     violations, kpis = check_and_score(s, roster)
     headline: dict[str, Any] = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
+    headline.update(days_planned=n_days, days_requested=7 if week is not None else n_days)
     if template is None:
         # What the floor (the coordinator's rule or the greedy) served beside what the plan serves.
         headline.update(start_served=planned.start_served, solver_status=planned.status)
@@ -500,7 +508,7 @@ def replan_cmd(
     except ValueError:
         raise InputError(f"--now {now!r}: expected YYYY-MM-DDTHH:MM") from None
     minute = s.day_of(moment.date()) * 24 * 60 + moment.hour * 60 + moment.minute
-    evs = read_events(events, s)
+    evs = read_events(events, s, day=minute // (24 * 60), roster=r)
     result = replan(s, r, evs, now=minute, time_limit_s=time_limit)
     violations, kpis = check_and_score(result.scenario, result.roster)
     moves = [{"visit_id": m.visit_id, "from": list(m.before), "to": list(m.after)} for m in result.moves]

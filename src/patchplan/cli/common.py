@@ -6,6 +6,7 @@ which imports them), so there is no import circle.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import json
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from patchplan.cli.options import check_options
 from patchplan.core.errors import DataQualityWarning, InputError, PatchplanError, SolverError
 
 out = Console()
@@ -28,6 +30,9 @@ err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("patchplan")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The warnings the running command has raised (for emit_json).
+_CAUGHT: contextvars.ContextVar[list[warnings.WarningMessage] | None] = contextvars.ContextVar("caught", default=None)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the headline numbers as JSON on stdout.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same result.")]
@@ -41,7 +46,9 @@ def job(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
+            token = _CAUGHT.set(caught)  # so --json output carries the warnings too
             try:
+                check_options(fn.__name__, kwargs)  # every option, before any work starts
                 result = fn(*args, **kwargs)
             except InputError as exc:
                 _show_warnings(caught)
@@ -63,6 +70,8 @@ def job(fn: F) -> F:
                     "This is a bug in patchplan; please report it with the command you ran."
                 )
                 raise typer.Exit(1) from None
+            finally:
+                _CAUGHT.reset(token)
         _show_warnings(caught)
         return result
 
@@ -75,6 +84,10 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def _warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+
+
 def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
     for w in caught:
         if issubclass(w.category, DataQualityWarning):
@@ -82,7 +95,14 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 
 def emit_json(payload: Any) -> None:
-    """One JSON document on stdout (the machine-readable headline)."""
+    """One JSON document on stdout (the machine-readable headline).
+
+    A dict payload gets a ``warnings`` list: the data-quality warnings raised
+    so far (legal but surprising data), the same ones the terminal shows.
+    """
+    caught = _CAUGHT.get()
+    if isinstance(payload, dict) and caught is not None and "warnings" not in payload:
+        payload = {**payload, "warnings": _warning_texts(caught)}
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
 

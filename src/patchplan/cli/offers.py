@@ -218,6 +218,8 @@ def offers_expire(
             when = dt.datetime.fromisoformat(now)
         except ValueError:
             raise InputError(f"--now {now!r}: expected a time YYYY-MM-DDTHH:MM") from None
+        if when.tzinfo is not None:  # the store keeps UTC clock times
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
     store = _store(db)
     try:
         done = store.expire(when, actor=_actor(broker) if broker else "system")

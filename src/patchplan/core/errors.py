@@ -1,14 +1,17 @@
 """Exceptions and warnings raised by patchplan.
 
 Every problem with input data is a :class:`Problem` naming where it is (file,
-row, column), the offending value and what was expected. An
+row, column), the offending value and what was expected. The model knows no
+files: it names the entity, the record (``key``) and the field, and
+:mod:`patchplan.io` places such a problem on its file, row and column. An
 :class:`InputError` carries all problems found in one pass, so a user fixes
 them together rather than one per run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 #: Stop collecting after this many problems: past it, more lines of errors
 #: stop helping and usually share one cause (e.g. a wrong column order).
@@ -29,7 +32,13 @@ class Problem:
     value: object = None
     message: str = ""
     #: Which record the problem is about, so a reader can find its row.
-    key: str | None = field(default=None, compare=False, repr=False)
+    key: str | None = dataclasses.field(default=None, compare=False, repr=False)
+    #: The model's view: the kind of entity ("visit", "lot", ...) and its
+    #: field ("early"); io maps them to a file and a column.
+    entity: str = dataclasses.field(default="", compare=False, repr=False)
+    field: str = dataclasses.field(default="", compare=False, repr=False)
+    #: For a dangling reference, the kind of id it names ("carer").
+    refers: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __str__(self) -> str:
         if not (self.file or self.column or self.row is not None):

@@ -2,7 +2,7 @@
 
 Times are whole minutes from the scenario's horizon start (its first day at
 00:00); distances are whole metres. Nothing here knows about files, pandas
-or OR-Tools: :mod:`patchplan.io.folder` converts to and from files, the solvers
+or OR-Tools: :mod:`patchplan.io` converts to and from files, the solvers
 read these objects.
 
 Every class checks its own invariants on construction and raises
@@ -94,18 +94,18 @@ def band_minutes(start: int, end: int) -> dict[str, int]:
 class _Checks:
     """Collects field problems of one object and raises them together."""
 
-    __slots__ = ("entity", "ident", "file", "problems")
+    __slots__ = ("entity", "ident", "problems")
 
-    def __init__(self, entity: str, ident: object, file: str) -> None:
-        self.entity, self.ident, self.file = entity, ident, file
+    def __init__(self, entity: str, ident: object) -> None:
+        self.entity, self.ident = entity, ident
         self.problems: list[Problem] = []
 
     def require(self, ok: bool, column: str, value: object, expected: str) -> None:
         if not ok and len(self.problems) < MAX_PROBLEMS:
             self.problems.append(
                 Problem(
-                    file=self.file,
-                    column=column,
+                    entity=self.entity,
+                    field=column,
                     value=value,
                     message=f"{self.entity} '{self.ident}': {column} {expected}",
                 )
@@ -132,7 +132,7 @@ class Location:
     urban: bool = True
 
     def __post_init__(self) -> None:
-        c = _Checks("location", (self.lat, self.lon), "")
+        c = _Checks("location", (self.lat, self.lon))
         c.require(-90 <= self.lat <= 90, "lat", self.lat, "must be in [-90, 90]")
         c.require(-180 <= self.lon <= 180, "lon", self.lon, "must be in [-180, 180]")
         c.done()
@@ -164,7 +164,7 @@ class Area:
     area_km2: float
 
     def __post_init__(self) -> None:
-        c = _Checks("area", self.id, "areas.csv")
+        c = _Checks("area", self.id)
         c.require(_is_id(self.id), "id", self.id, "must be a non-empty code")
         for name in ("pop_total", "pop_16_64", "pop_65_plus"):
             value = getattr(self, name)
@@ -197,7 +197,7 @@ class Client:
     history: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
-        c = _Checks("client", self.id, "clients.csv")
+        c = _Checks("client", self.id)
         c.require(_is_id(self.id), "id", self.id, "must be a non-empty id")
         c.require(self.cohort in COHORTS, "cohort", self.cohort, f"must be one of {COHORTS}")
         c.require(self.gender in GENDERS, "gender", self.gender, f"must be one of {GENDERS}")
@@ -232,7 +232,7 @@ class Package:
     received: dt.date | None = None
 
     def __post_init__(self) -> None:
-        c = _Checks("package", self.id, "packages.csv")
+        c = _Checks("package", self.id)
         c.require(_is_id(self.id), "id", self.id, "must be a non-empty id")
         c.require(
             self.service_type in SERVICE_TYPES,
@@ -285,7 +285,7 @@ class Visit:
     load: int = 0
 
     def __post_init__(self) -> None:
-        c = _Checks("visit", self.id, "visits.csv")
+        c = _Checks("visit", self.id)
         c.require(_is_id(self.id), "id", self.id, "must be a non-empty id")
         c.require(self.day >= 0, "day", self.day, "must be >= 0")
         c.require(self.early >= 0, "early", self.early, "must be >= 0")
@@ -342,7 +342,7 @@ class VisitLink:
     max_gap: int
 
     def __post_init__(self) -> None:
-        c = _Checks("link", f"{self.first}->{self.second}", "visit_links.csv")
+        c = _Checks("link", f"{self.first}->{self.second}")
         c.require(self.first != self.second, "second", self.second, "must differ from first")
         c.require(
             self.max_gap >= self.min_gap,
@@ -376,7 +376,7 @@ class Provider:
     patches: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        c = _Checks("provider", self.id, "providers.csv")
+        c = _Checks("provider", self.id)
         c.require(_is_id(self.id), "id", self.id, "must be a non-empty id")
         c.require(self.tier in (1, 2, SPOT_TIER), "tier", self.tier, "must be 1, 2 or spot")
         c.require(self.rate_gbp_h > 0, "rate_gbp_h", self.rate_gbp_h, "must be > 0")
@@ -430,7 +430,7 @@ class Lot:
         return (self.district_id, self.service_type, self.cohort)
 
     def __post_init__(self) -> None:
-        c = _Checks("lot", self.key, "framework.csv")
+        c = _Checks("lot", self.key)
         c.require(
             self.service_type in SERVICE_TYPES,
             "service_type",
@@ -476,7 +476,7 @@ class Carer:
     team_id: str | None = None
 
     def __post_init__(self) -> None:
-        c = _Checks("carer", self.id, "carers.csv")
+        c = _Checks("carer", self.id)
         c.require(_is_id(self.id), "id", self.id, "must be a non-empty id")
         c.require(self.mode in MODES, "mode", self.mode, f"must be one of {MODES}")
         c.require(self.gender in GENDERS, "gender", self.gender, f"must be one of {GENDERS}")
@@ -487,6 +487,12 @@ class Carer:
             "must be >= 0",
         )
         c.require(self.max_hours_week > 0, "max_hours_week", self.max_hours_week, "must be > 0")
+        c.require(
+            self.contracted_hours_week <= self.max_hours_week,
+            "contracted_hours_week",
+            self.contracted_hours_week,
+            f"is above max_hours_week ({self.max_hours_week:g}): no rota can honour both",
+        )
         c.done()
 
 
@@ -503,7 +509,7 @@ class Shift:
     max_work_min: int | None = None
 
     def __post_init__(self) -> None:
-        c = _Checks("shift", f"{self.carer_id}/day {self.day}", "shifts.csv")
+        c = _Checks("shift", f"{self.carer_id}/day {self.day}")
         c.require(self.day >= 0, "day", self.day, "must be >= 0")
         c.require(self.end > self.start, "end", self.end, f"must be after start ({self.start})")
         if self.max_work_min is not None:
@@ -672,10 +678,11 @@ class Scenario:
                 if item.id in by_id:
                     problems.append(
                         Problem(
-                            file=_FILES[kind],
-                            column="id",
+                            entity=kind,
+                            field="id",
                             value=item.id,
                             message=f"duplicate {kind} id",
+                            key=item.id,
                         )
                     )
                 by_id[item.id] = item
@@ -773,47 +780,35 @@ class Scenario:
         return cache[key]
 
 
-_FILES = {
-    "district": "districts.csv",
-    "area": "areas.csv",
-    "client": "clients.csv",
-    "package": "packages.csv",
-    "visit": "visits.csv",
-    "provider": "providers.csv",
-    "branch": "branches.csv",
-    "carer": "carers.csv",
-    "patch": "patches.csv",
-}
-
-
 def _cross_reference_problems(s: Scenario) -> list[Problem]:
-    """Dangling references and cross-object rules, each as a Problem whose
-    ``key`` lets a file reader find the row."""
+    """Dangling references and cross-object rules, each as a Problem naming
+    the entity, the field and (``key``) the record, so a file reader can find
+    the row; ``refers`` is the kind of id a dangling reference names."""
     idx = s._index
     out: list[Problem] = []
 
-    def add(file: str, column: str, value: object, message: str, key: str) -> None:
+    def add(entity: str, field: str, value: object, message: str, key: str, refers: str = "") -> None:
         if len(out) < MAX_PROBLEMS:
-            out.append(Problem(file=file, column=column, value=value, message=message, key=key))
+            out.append(Problem(entity=entity, field=field, value=value, message=message, key=key, refers=refers))
 
-    def ref(kind: str, ident: str | None, file: str, column: str, owner: str, key: str) -> None:
+    def ref(kind: str, ident: str | None, entity: str, field: str, owner: str, key: str) -> None:
         if ident is not None and ident not in idx[kind]:
-            add(file, column, ident, f"{owner}: unknown {kind}", key)
+            add(entity, field, ident, f"{owner}: unknown {kind}", key, refers=kind)
 
     for a in s.areas:
-        ref("district", a.district_id, "areas.csv", "district", f"area '{a.id}'", a.id)
+        ref("district", a.district_id, "area", "district_id", f"area '{a.id}'", a.id)
     for c in s.clients:
-        ref("area", c.area_id, "clients.csv", "area_id", f"client '{c.id}'", c.id)
-        ref("district", c.district_id, "clients.csv", "district", f"client '{c.id}'", c.id)
-        for carer in sorted(c.preferred_carers | c.prohibited_carers | c.known_carers):
-            ref("carer", carer, "client_carers.csv", "carer_id", f"client '{c.id}'", f"{c.id}|{carer}")
+        ref("area", c.area_id, "client", "area_id", f"client '{c.id}'", c.id)
+        ref("district", c.district_id, "client", "district_id", f"client '{c.id}'", c.id)
+        for carer_id in sorted(c.preferred_carers | c.prohibited_carers | c.known_carers):
+            ref("carer", carer_id, "client_carer", "carer_id", f"client '{c.id}'", f"{c.id}|{carer_id}")
     visit_packages = {v.package_id for v in s.visits}
     for p in s.packages:
-        ref("client", p.client_id, "packages.csv", "client_id", f"package '{p.id}'", p.id)
-        ref("provider", p.provider_id, "packages.csv", "provider_id", f"package '{p.id}'", p.id)
+        ref("client", p.client_id, "package", "client_id", f"package '{p.id}'", p.id)
+        ref("provider", p.provider_id, "package", "provider_id", f"package '{p.id}'", p.id)
         if p.service_type == "live_in" and p.id in visit_packages:
             add(
-                "packages.csv",
+                "package",
                 "service_type",
                 p.service_type,
                 f"package '{p.id}' has visits, but a live-in carer lives in: no visits",
@@ -823,23 +818,23 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
     for carer in s.carers:
         carers_per_provider[carer.provider_id] += 1
     for v in s.visits:
-        ref("package", v.package_id, "visits.csv", "package_id", f"visit '{v.id}'", v.id)
+        ref("package", v.package_id, "visit", "package_id", f"visit '{v.id}'", v.id)
         pkg = idx["package"].get(v.package_id)
         if pkg is not None and pkg.client_id != v.client_id:
             add(
-                "visits.csv",
+                "visit",
                 "client_id",
                 v.client_id,
                 f"visit '{v.id}': package '{pkg.id}' is for client '{pkg.client_id}'",
                 v.id,
             )
         if v.day >= s.days:
-            add("visits.csv", "date", str(s.date(v.day)), f"visit '{v.id}': after the scenario's last day", v.id)
+            add("visit", "day", str(s.date(v.day)), f"visit '{v.id}': after the scenario's last day", v.id)
         if pkg is not None and pkg.provider_id is not None and pkg.status == "placed":
             have = carers_per_provider.get(pkg.provider_id, 0)
             if 0 < have < v.carers_required:
                 add(
-                    "visits.csv",
+                    "visit",
                     "carers_required",
                     v.carers_required,
                     f"visit '{v.id}' needs {v.carers_required} carers but provider '{pkg.provider_id}' has only {have}",
@@ -848,68 +843,95 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
     for link in s.links:
         key = f"{link.first}|{link.second}"
         for column, end in (("first", link.first), ("second", link.second)):
-            ref("visit", end, "visit_links.csv", column, f"link {link.first}->{link.second}", key)
+            ref("visit", end, "link", column, f"link {link.first}->{link.second}", key)
     for b in s.branches:
-        ref("provider", b.provider_id, "branches.csv", "provider_id", f"branch '{b.id}'", b.id)
-        ref("district", b.district_id, "branches.csv", "district", f"branch '{b.id}'", b.id)
+        ref("provider", b.provider_id, "branch", "provider_id", f"branch '{b.id}'", b.id)
+        ref("district", b.district_id, "branch", "district_id", f"branch '{b.id}'", b.id)
     for lot in s.framework.lots:
         stem = "|".join(lot.key)
         ref(
             "district",
             lot.district_id,
-            "framework.csv",
-            "district",
+            "lot",
+            "district_id",
             f"lot {lot.key}",
             f"{stem}|{lot.providers[0] if lot.providers else ''}",
         )
         for pid in lot.providers:
-            ref("provider", pid, "framework.csv", "provider_id", f"lot {lot.key}", f"{stem}|{pid}")
+            ref("provider", pid, "lot", "providers", f"lot {lot.key}", f"{stem}|{pid}")
     for carer in s.carers:
-        ref("provider", carer.provider_id, "carers.csv", "provider_id", f"carer '{carer.id}'", carer.id)
-        ref("branch", carer.branch_id, "carers.csv", "branch_id", f"carer '{carer.id}'", carer.id)
+        ref("provider", carer.provider_id, "carer", "provider_id", f"carer '{carer.id}'", carer.id)
+        ref("branch", carer.branch_id, "carer", "branch_id", f"carer '{carer.id}'", carer.id)
     for sh in s.shifts:
         key = f"{sh.carer_id}|{sh.day}"
-        ref("carer", sh.carer_id, "shifts.csv", "carer_id", f"shift on day {sh.day}", key)
+        ref("carer", sh.carer_id, "shift", "carer_id", f"shift on day {sh.day}", key)
         if sh.day >= s.days:
             add(
-                "shifts.csv",
-                "date",
+                "shift",
+                "day",
                 str(s.date(sh.day)),
                 f"shift of carer '{sh.carer_id}': after the scenario's last day",
                 key,
             )
     for patch in s.patches:
         for area in sorted(patch.area_ids):
-            ref("area", area, "patches.csv", "area_id", f"patch '{patch.id}'", f"{patch.id}|{area}")
+            ref("area", area, "patch", "area_ids", f"patch '{patch.id}'", f"{patch.id}|{area}")
         ref(
             "provider",
             patch.lead_provider_id,
-            "patches.csv",
+            "patch",
             "lead_provider_id",
             f"patch '{patch.id}'",
             f"{patch.id}|{min(patch.area_ids, default='')}",
         )
     if s.status_quo is not None:
-        out += roster_reference_problems(s, s.status_quo, "status_quo/roster.csv")
+        out += roster_reference_problems(s, s.status_quo, within="status_quo.")
     return out
 
 
-def roster_reference_problems(s: Scenario, roster: Roster, file: str) -> list[Problem]:
-    """Rounds naming unknown carers or visits (the checker judges the rest)."""
+def roster_reference_problems(s: Scenario, roster: Roster, within: str = "") -> list[Problem]:
+    """Rounds naming unknown carers or visits (the checker judges the rest).
+
+    Entities are ``roster_stop`` and ``unassigned``, prefixed by ``within``
+    (``status_quo.`` for a scenario's status-quo roster).
+    """
     out: list[Problem] = []
+    stop, unassigned = f"{within}roster_stop", f"{within}unassigned"
     for rnd in roster.rounds:
-        for stop in rnd.stops:
-            key = f"{rnd.carer_id}|{rnd.day}|{stop.visit_id}"
+        for st in rnd.stops:
+            key = f"{rnd.carer_id}|{rnd.day}|{st.visit_id}"
             if rnd.carer_id not in s._index["carer"]:
-                out.append(Problem(file=file, column="carer_id", value=rnd.carer_id, message="unknown carer", key=key))
-            if stop.visit_id not in s._index["visit"]:
-                out.append(Problem(file=file, column="visit_id", value=stop.visit_id, message="unknown visit", key=key))
-    unassigned_file = file.replace("roster.csv", "unassigned.csv")
+                out.append(
+                    Problem(
+                        entity=stop,
+                        field="carer_id",
+                        value=rnd.carer_id,
+                        message="unknown carer",
+                        key=key,
+                        refers="carer",
+                    )
+                )
+            if st.visit_id not in s._index["visit"]:
+                out.append(
+                    Problem(
+                        entity=stop,
+                        field="visit_id",
+                        value=st.visit_id,
+                        message="unknown visit",
+                        key=key,
+                        refers="visit",
+                    )
+                )
     for un in roster.unassigned:
         if un.visit_id not in s._index["visit"]:
             out.append(
                 Problem(
-                    file=unassigned_file, column="visit_id", value=un.visit_id, message="unknown visit", key=un.visit_id
+                    entity=unassigned,
+                    field="visit_id",
+                    value=un.visit_id,
+                    message="unknown visit",
+                    key=un.visit_id,
+                    refers="visit",
                 )
             )
     return out[:MAX_PROBLEMS]

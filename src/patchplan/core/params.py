@@ -1,14 +1,20 @@
-"""Solver settings, in one place, with their defaults explained."""
+"""Solver settings, in one place, with their defaults explained and their values checked.
+
+Every value (constructed in code or read from a ``--params`` TOML file) is
+checked once, here: type, finiteness, sign, a sane upper bound, and strategy
+names against the names the solver knows.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from patchplan.core.errors import InputError
+from patchplan.core.errors import InputError, Problem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,12 +73,9 @@ class RoundsParams:
     teams_mode: bool = False
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                raise InputError(f"rounds parameter {f.name}={value} must be >= 0")
-        if self.time_limit_s <= 0:
-            raise InputError(f"time_limit_s={self.time_limit_s} must be > 0")
+        problems = [p for f in dataclasses.fields(self) if (p := _problem(f.name, getattr(self, f.name))) is not None]
+        if problems:
+            raise InputError([Problem(column=name, value=value, message=message) for name, value, message in problems])
 
     def replace(self, **changes: Any) -> RoundsParams:
         return dataclasses.replace(self, **changes)
@@ -84,15 +87,160 @@ class RoundsParams:
         Raises
         ------
         InputError
-            On unreadable TOML or unknown keys.
+            On an unreadable file or TOML, unknown keys or tables, and values of
+            the wrong type or out of range: every problem, each naming the file,
+            the key, the value and what is allowed.
         """
+        file = Path(path)
+        name = file.name
+        if file.is_dir():
+            raise InputError(
+                [Problem(file=name, message=f"{file} is a folder; expected a TOML file of rounds parameters")]
+            )
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read parameters: {exc}") from None
-        data = data.get("rounds", data)
+            data = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
+        except OSError as exc:
+            raise InputError([Problem(file=name, message=f"cannot be read: {exc.strerror or exc}")]) from None
+        except UnicodeDecodeError as exc:
+            raise InputError([Problem(file=name, message=f"is not UTF-8 text (byte at offset {exc.start})")]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError([Problem(file=name, message=f"is not valid TOML: {exc}")]) from None
+        if "rounds" in data:
+            others = sorted(k for k in data if k != "rounds")
+            if others:  # a flat key beside [rounds] would be silently ignored
+                raise InputError(
+                    [Problem(file=name, column=k, message="is outside the [rounds] table") for k in others]
+                )
+            data = data["rounds"]
+        if not isinstance(data, dict):
+            raise InputError([Problem(file=name, column="rounds", value=data, message="expected a table [rounds]")])
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"{path}: unknown rounds parameters {unknown}; known: {sorted(known)}")
+        found: list[Problem] = []
+        for key in sorted(data):
+            if key not in known:
+                found.append(
+                    Problem(
+                        file=name, column=key, message=f"unknown rounds parameter; known: {', '.join(sorted(known))}"
+                    )
+                )
+            elif (bad := _problem(key, data[key])) is not None:
+                found.append(Problem(file=name, column=key, value=bad[1], message=bad[2]))
+        if found:
+            raise InputError(found)
         return cls(**data)
+
+
+#: Names OR-Tools' routing solver knows (routing_enums_pb2; a test compares
+#: them). Kept here because the core does not import OR-Tools.
+FIRST_SOLUTIONS = (
+    "AUTOMATIC",
+    "PATH_CHEAPEST_ARC",
+    "PATH_MOST_CONSTRAINED_ARC",
+    "SAVINGS",
+    "PARALLEL_SAVINGS",
+    "SWEEP",
+    "CHRISTOFIDES",
+    "BEST_INSERTION",
+    "PARALLEL_CHEAPEST_INSERTION",
+    "SEQUENTIAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_INSERTION",
+    "LOCAL_CHEAPEST_COST_INSERTION",
+    "GLOBAL_CHEAPEST_ARC",
+    "LOCAL_CHEAPEST_ARC",
+    "FIRST_UNBOUND_MIN_VALUE",
+)
+METAHEURISTICS = (
+    "AUTOMATIC",
+    "GREEDY_DESCENT",
+    "GUIDED_LOCAL_SEARCH",
+    "SIMULATED_ANNEALING",
+    "TABU_SEARCH",
+    "GENERIC_TABU_SEARCH",
+    # Not an OR-Tools enum name: the adapter's iterated local search (ruin and recreate).
+    "ITERATED_LOCAL_SEARCH",
+)
+
+#: Upper bounds: each weight times the minutes of a day's plan must stay far
+#: inside the solver's 64-bit costs (a weight of 10**6 over 10**6 minutes is
+#: 10**12), and a time limit past a day is a typo, not a plan.
+_LIMITS: dict[str, tuple[float, float]] = {
+    "travel_weight": (0, 10**6),
+    "late_weight": (0, 10**6),
+    "early_weight": (0, 10**6),
+    "span_weight": (0, 10**6),
+    "balance_weight": (0, 10**6),
+    "drop_penalty": (0, 10**12),
+    "drop_per_care_minute": (0, 10**9),
+    "break_after_min": (1, 10**9),  # 10**9: no breaks (benchmarks)
+    "break_min": (0, 240),
+    "time_limit_s": (0, 86_400),
+    "solution_limit": (1, 10**7),
+    "vehicle_fixed_cost": (0, 10**12),
+    "team_cap": (0, 100),
+    "threads": (1, 2),
+}
+_CHOICES = {
+    "first_solution": FIRST_SOLUTIONS,
+    "metaheuristic": METAHEURISTICS,
+    "second_metaheuristic": METAHEURISTICS,
+}
+_FLOATS = {"time_limit_s"}
+_OPTIONAL = {"solution_limit"}
+
+
+def _problem(name: str, value: object) -> tuple[str, object, str] | None:
+    """(name, value, what is wrong and allowed) for a bad parameter value, or None."""
+    if name in _OPTIONAL and value is None:
+        return None
+    if name in _CHOICES:
+        if not isinstance(value, str) or value not in _CHOICES[name]:
+            return name, value, f"expected one of {', '.join(_CHOICES[name])}"
+        return None
+    if name not in _LIMITS:  # a switch
+        return None if isinstance(value, bool) else (name, value, "expected true or false")
+    low, high = _LIMITS[name]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name in _FLOATS:
+        if not number or not math.isfinite(value) or not low < value <= high:  # type: ignore[arg-type, operator]
+            return name, value, f"expected a number of seconds > {low:g} and <= {high:g}"
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        return name, value, f"expected a whole number from {low:g} to {high:g}"
+    return None
+
+
+#: One line per parameter, for docs/input-format.md.
+PARAM_HELP = {
+    "travel_weight": "cost of one minute of travel",
+    "late_weight": "cost of one minute past the preferred start (beyond its tolerance)",
+    "early_weight": "cost of one minute before the preferred start (beyond its tolerance)",
+    "span_weight": "cost of one minute a carer is out of home (trims idle waiting)",
+    "balance_weight": "cost per visit a carer takes above the fair share (0 = off)",
+    "drop_penalty": "cost of leaving a visit out (far above any travel it could save)",
+    "drop_per_care_minute": "extra cost of leaving a visit out, per minute of care (longer visits kept first)",
+    "break_after_min": "minutes of work after which a break is due (Working Time Regulations: 360)",
+    "break_min": "length of that break, minutes",
+    "time_limit_s": "wall-clock seconds for the whole call (split across provider-days)",
+    "solution_limit": "stop each provider-day after this many solutions (deterministic; empty = no limit)",
+    "first_solution": "OR-Tools first-solution strategy",
+    "metaheuristic": "OR-Tools local-search metaheuristic (or ITERATED_LOCAL_SEARCH: ruin and recreate)",
+    "threads": "2: every search also runs on the second core with second_metaheuristic; the better plan is kept",
+    "second_metaheuristic": "the metaheuristic of that second search",
+    "vehicle_fixed_cost": "cost of using a carer at all (0 for care; benchmarks that minimise vehicles set it high)",
+    "team_cap": "most distinct carers a client should see over a multi-day plan (0 = no continuity rule)",
+    "cap_hard": "never go beyond team_cap (the visit is left unassigned instead)",
+    "prefer_known": "start each client's team from the carers who know them",
+    "teams_mode": "neighbourhood teams: each client is served only by the carers of one team",
+}
+
+
+def allowed(name: str) -> str:
+    """What a parameter accepts, in words (for docs and messages)."""
+    if name in _CHOICES:
+        return "one of " + ", ".join(f"`{c}`" for c in _CHOICES[name])
+    if name not in _LIMITS:
+        return "true or false"
+    low, high = _LIMITS[name]
+    if name in _FLOATS:
+        return f"a number > {low:g} and <= {high:,g}"
+    return f"a whole number from {low:,g} to {high:,g}" + (" (or absent)" if name in _OPTIONAL else "")

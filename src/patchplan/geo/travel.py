@@ -111,8 +111,24 @@ class TravelParams:
         return cls(modes=modes)
 
 
+#: Most points a full matrix may have: 10,000 points are 100 million pairs,
+#: about 800 MB per array (and the haversine needs several); past that the
+#: input is a mistake (or needs a sparse model), not a plan to allocate.
+MAX_MATRIX_POINTS = 10_000
+
+
+def check_matrix_size(n: int) -> None:
+    """Refuse a matrix nobody could have meant, before allocating it."""
+    if n > MAX_MATRIX_POINTS:
+        raise InputError(
+            f"a travel matrix of {n:,} points ({n * n:,} pairs) is too large; "
+            f"at most {MAX_MATRIX_POINTS:,} points (plan one provider or district at a time)"
+        )
+
+
 def great_circle_m(points: Sequence[Location]) -> np.ndarray:
     """Great-circle distances in metres (float), vectorised haversine."""
+    check_matrix_size(len(points))
     lat = np.radians([p.lat for p in points])
     lon = np.radians([p.lon for p in points])
     dlat = lat[:, None] - lat[None, :]
@@ -238,6 +254,7 @@ class PlanarTravel:
         return np.ceil(d - 1e-9).astype(np.int64)
 
     def matrices(self, points: Sequence[Location], mode: str) -> tuple[np.ndarray, np.ndarray]:
+        check_matrix_size(len(points))
         xy = np.array([[p.lon, p.lat] for p in points], dtype=float)
         d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)) * self.scale
         # 1e-9 guards against 12.000000001 rounding up to 13.
@@ -291,6 +308,7 @@ class OSRMTravel:
         if mode not in self.profiles:
             raise InputError(f"no OSRM profile for travel mode {mode!r}")
         n = len(points)
+        check_matrix_size(n)
         seconds = np.zeros((n, n))
         metres = np.zeros((n, n))
         half = max(1, self.max_locations // 2)

@@ -1,12 +1,13 @@
 """The scenario folder's files and columns, in one place.
 
-:mod:`patchplan.io.folder` reads and writes by these specs, and
+:mod:`patchplan.io` reads and writes by these specs, and
 ``docs/input-format.md`` is generated from them (a test keeps the two
 equal), so the documentation cannot drift from the code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from patchplan.core.model import (
@@ -42,6 +43,8 @@ class Column:
     unit: str = ""
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    #: Largest value that makes sense (and that the solver can represent).
+    maximum: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,4 +424,169 @@ ROSTER_SPECS: tuple[FileSpec, ...] = (
     ),
 )
 
+#: Upper bounds, beyond which a value is a typo (a package of more hours than a
+#: week has) or too large for the solver's integer times and costs. Times
+#: (HH:MM) end before 48:00: the next morning at the latest.
+_MAXIMA: dict[tuple[str, str], float] = {
+    ("providers.csv", "rate_gbp_h"): 1_000,
+    ("providers.csv", "capacity_hours_week"): 1_000_000,
+    ("provider_capacity.csv", "hours"): 1_000_000,
+    ("framework.csv", "rank"): 1_000,
+    ("client_carers.csv", "visits"): 1_000_000,
+    ("packages.csv", "hours_week"): 168,
+    ("visits.csv", "duration_min"): 1_440,
+    ("visits.csv", "tolerance_min"): 1_440,
+    ("visits.csv", "load"): 1_000_000,
+    ("visit_links.csv", "min_gap"): 10_080,
+    ("visit_links.csv", "max_gap"): 10_080,
+    ("carers.csv", "contracted_hours_week"): 168,
+    ("carers.csv", "max_hours_week"): 168,
+    ("shifts.csv", "max_work_min"): 1_440,
+    ("roster.csv", "seq"): 1_000_000,
+    ("roster.csv", "travel_min"): 1_440,
+    ("roster.csv", "travel_m"): 1_000_000,
+    ("rounds.csv", "return_min"): 1_440,
+    ("rounds.csv", "return_m"): 1_000_000,
+    ("areas.csv", "area_km2"): 100_000,
+    ("areas.csv", "pop_total"): 100_000_000,
+    ("areas.csv", "pop_16_64"): 100_000_000,
+    ("areas.csv", "pop_65_plus"): 100_000_000,
+    ("areas.csv", "health_decile"): 10,
+}
+#: Least value of the gap columns (a link may run backwards, within a week).
+_MINIMA: dict[tuple[str, str], float] = {
+    ("visit_links.csv", "min_gap"): -10_080,
+    ("visit_links.csv", "max_gap"): -10_080,
+}
+#: The latest time any HH:MM cell may give, in minutes: 47:59.
+MAX_TIME_MIN = 2 * 24 * 60 - 1
+
+
+def _bounded(spec: FileSpec) -> FileSpec:
+    columns = []
+    for col in spec.columns:
+        key = (spec.name, col.name)
+        high = MAX_TIME_MIN if col.kind == "time" else _MAXIMA.get(key, col.maximum)
+        columns.append(dataclasses.replace(col, maximum=high, minimum=_MINIMA.get(key, col.minimum)))
+    return dataclasses.replace(spec, columns=tuple(columns))
+
+
+SPECS = tuple(_bounded(s) for s in SPECS)
+ROSTER_SPECS = tuple(_bounded(s) for s in ROSTER_SPECS)
 SPEC_BY_NAME = {s.name: s for s in SPECS + ROSTER_SPECS}
+
+#: The file each model entity is read from: the model reports problems by
+#: entity, record and field, and io places them (see :func:`column_of`).
+ENTITY_FILES = {
+    "district": "districts.csv",
+    "area": "areas.csv",
+    "client": "clients.csv",
+    "client_carer": "client_carers.csv",
+    "package": "packages.csv",
+    "visit": "visits.csv",
+    "link": "visit_links.csv",
+    "provider": "providers.csv",
+    "branch": "branches.csv",
+    "lot": "framework.csv",
+    "carer": "carers.csv",
+    "shift": "shifts.csv",
+    "patch": "patches.csv",
+    "roster_stop": "roster.csv",
+    "unassigned": "unassigned.csv",
+}
+
+#: Model field names that differ from the column they are read from.
+FIELD_COLUMNS = {
+    ("visit", "early"): "earliest",
+    ("visit", "late"): "latest",
+    ("visit", "target"): "preferred",
+    ("package", "start"): "start_date",
+    ("lot", "providers"): "provider_id",
+    ("patch", "area_ids"): "area_id",
+}
+#: Fields named the same way by every entity that has them.
+_ANY_ENTITY_COLUMNS = {"district_id": "district", "day": "date"}
+
+
+def file_of(entity: str) -> str:
+    """The file an entity is read from (``status_quo.roster_stop`` -> ``status_quo/roster.csv``); "" if none."""
+    within, _, kind = entity.rpartition(".")
+    name = ENTITY_FILES.get(kind, "")
+    return f"{within}/{name}" if within and name else name
+
+
+def column_of(entity: str, field: str) -> str:
+    """The column a model field is read from."""
+    kind = entity.rpartition(".")[2]
+    return FIELD_COLUMNS.get((kind, field)) or _ANY_ENTITY_COLUMNS.get(field, field)
+
+
+#: Re-planning events (``patchplan replan --events``): one row per event;
+#: which columns a row uses depends on its ``type``.
+EVENTS_SPEC = FileSpec(
+    "events.csv",
+    "Events for `patchplan replan`: one row per event. A row fills the columns its `type` uses and leaves "
+    "the others empty (a filled column the type does not use is an error, so nothing is silently ignored). "
+    "Times are `HH:MM` on the re-planned day (the day of `--now`; hours past 23 mean the next morning, "
+    "as visits.csv writes a night call) or `YYYY-MM-DDTHH:MM`, which must fall on the re-planned day.",
+    (
+        Column("type", "enum", "what happened", choices=("carer_off", "overrun", "cancel", "new_visit")),
+        Column("carer_id", "id", "carer_off: the carer who stops working", required=False, nullable=True),
+        Column(
+            "visit_id",
+            "id",
+            "overrun, cancel: the visit (on the re-planned day); new_visit: a new id",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "time",
+            "text",
+            "carer_off: when the carer stops; new_visit: the day (optional)",
+            required=False,
+            nullable=True,
+            unit="HH:MM",
+        ),
+        Column(
+            "minutes",
+            "int",
+            "overrun: how much longer the visit takes (> 0)",
+            required=False,
+            nullable=True,
+            unit="minutes",
+            minimum=1,
+            maximum=1440,
+        ),
+        Column("reason", "text", "cancel: e.g. hospital (shown in the unassigned list)", required=False, nullable=True),
+        Column(
+            "package_id", "id", "new_visit: a package placed with the roster's provider", required=False, nullable=True
+        ),
+        Column("earliest", "text", "new_visit: earliest start", required=False, nullable=True, unit="HH:MM"),
+        Column("latest", "text", "new_visit: latest finish", required=False, nullable=True, unit="HH:MM"),
+        Column(
+            "duration_min",
+            "int",
+            "new_visit: length of the visit",
+            required=False,
+            nullable=True,
+            unit="minutes",
+            minimum=1,
+            maximum=1440,
+        ),
+    ),
+)
+
+#: The columns each event type uses (besides ``type``).
+EVENT_COLUMNS = {
+    "carer_off": ("carer_id", "time"),
+    "overrun": ("visit_id", "minutes"),
+    "cancel": ("visit_id", "reason"),
+    "new_visit": ("visit_id", "package_id", "time", "earliest", "latest", "duration_min"),
+}
+#: The columns an event type cannot do without.
+EVENT_REQUIRED = {
+    "carer_off": ("carer_id", "time"),
+    "overrun": ("visit_id", "minutes"),
+    "cancel": ("visit_id",),
+    "new_visit": ("visit_id", "package_id", "earliest", "latest", "duration_min"),
+}

@@ -23,44 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from patchplan.core.errors import InputError
-from patchplan.core.model import DAY_MIN, Reason, Round, Roster, Scenario, Stop, Unassigned, Visit
+
+# The event types live with the model; re-exported so `from patchplan.rounds.replan import Cancel` keeps working.
+from patchplan.core.events import Cancel, CarerOff, Event, NewVisit, Overrun
+from patchplan.core.model import DAY_MIN, Reason, Roster, Round, Scenario, Stop, Unassigned, Visit
 from patchplan.core.params import RoundsParams
-from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
 from patchplan.geo.travel import TravelModel, default_travel
-
-
-@dataclass(frozen=True, slots=True)
-class CarerOff:
-    """A carer stops working at ``at`` (minutes from the horizon start)."""
-
-    carer_id: str
-    at: int
-
-
-@dataclass(frozen=True, slots=True)
-class Overrun:
-    """A visit that has started takes ``minutes`` longer than planned."""
-
-    visit_id: str
-    minutes: int
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    """A visit will not happen (e.g. the client is in hospital)."""
-
-    visit_id: str
-    why: str = "client not at home"
-
-
-@dataclass(frozen=True, slots=True)
-class NewVisit:
-    """An urgent visit for one of the provider's placed packages."""
-
-    visit: Visit
-
-
-Event = CarerOff | Overrun | Cancel | NewVisit
+from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +87,11 @@ def replan(
         raise InputError("replan needs a provider's roster (its provider_id is empty)")
     s = _with_new_visits(scenario, [e.visit for e in events if isinstance(e, NewVisit)], roster.provider_id)
     day = now // DAY_MIN
+    planned = {s.visit(u.visit_id).day for u in roster.unassigned if s.has("visit", u.visit_id)}
+    covered = sorted({r.day for r in roster.rounds} | planned)
+    if day not in covered:  # re-planning a day the roster never planned would invent a plan, not repair one
+        shown = ", ".join(str(s.date(d)) for d in covered[:7]) or "no day"
+        raise InputError(f"now is on {s.date(day)}, a day the roster does not cover (it plans {shown})")
     off = {e.carer_id: e.at for e in events if isinstance(e, CarerOff)}
     overrun = {e.visit_id: e.minutes for e in events if isinstance(e, Overrun)}
     cancelled = {e.visit_id: e.why for e in events if isinstance(e, Cancel)}
