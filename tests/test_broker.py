@@ -9,7 +9,7 @@ import pytest
 from builders import PLANE, START, hm
 
 import patchplan as pp
-from patchplan.broker.brokerage import BrokerState, allocate, cascade_backlog, choose, shortlist
+from patchplan.broker.brokerage import BrokerState, allocate, cascade_backlog, choose, fit, shortlist
 
 DAY = 0
 
@@ -264,6 +264,25 @@ def test_shortlist_unknown_package(tiny: pp.Scenario) -> None:
     """An unknown package id is bad input."""
     with pytest.raises(pp.InputError, match="unknown package 'NOPE'"):
         shortlist(tiny, "NOPE")
+
+
+def test_fit_names_the_carer_and_agrees_with_the_shortlist() -> None:
+    """ "Can we fit it?": each call's added travel and carer; the total is the shortlist's added travel."""
+    s = _market()
+    state = BrokerState(s, travel=PLANE)
+    (call,) = fit(s, "PK-n", "A", state=state)
+    assert call.carer_ids == ("kA",) and call.fits_round and call.added_travel_min == 80
+    assert call.added_travel_min == _offers(s)["A"].added_travel_min_week
+    assert call.start_window == (hm("08:00"), hm("09:00"))
+
+
+def test_fit_without_an_eligible_carer() -> None:
+    """A call no carer of the provider may take has no travel and no carer."""
+    s = _market(prohibited=frozenset({"kA"}))
+    (call,) = fit(s, "PK-n", "A", state=BrokerState(s, travel=PLANE))
+    assert call.added_travel_min is None and call.carer_ids == () and not call.fits_round
+    with pytest.raises(pp.InputError, match="unknown provider 'Z'"):
+        fit(s, "PK-n", "Z")
 
 
 def test_shortages_tie_in_name_order() -> None:

@@ -459,3 +459,32 @@ def test_cli_bad_input_exits_2(tmp_path: Path) -> None:
     assert _run("accept", "7", *db).exit_code == 2
     bad = _run("list", "--db", "not a url")
     assert bad.exit_code == 2 and "not a database URL" in bad.output
+
+
+def test_awaiting_and_a_fresh_broker_state(db: str) -> None:
+    """awaiting() drops packages with a live offer; broker_state() carries the store's
+    capacity left and booking into it leaves the store's own state alone."""
+    store = _store(db, _race_market(packages=2, a_morning_h=1.0))
+    assert store.awaiting() == ["PK-n", "PK-n1"]  # backlog order: the discharge first
+    first = store.offer("PK-n", "A", "b")
+    assert store.awaiting() == ["PK-n1"]
+    store.accept(first.id, "A")
+    store.place(first.id, "b")
+    state = store.broker_state()
+    assert state.remaining["A"][(0, "morning")] == pytest.approx(0.5)
+    state.take("A", store.scenario.package("PK-n1"))
+    assert store.broker_state().remaining["A"][(0, "morning")] == pytest.approx(0.5)
+    store.decline(store.offer("PK-n1", "A", "b").id, "A", "no")
+    assert store.awaiting() == ["PK-n1"]  # declined: awaiting again
+
+
+@pytest.mark.parametrize(("urgency", "hours"), [("hospital_discharge", 4), ("urgent", 24), ("routine", 48)])
+def test_offer_deadline_by_urgency(urgency: str, hours: float) -> None:
+    """A provider has hours, not days, to answer for a hospital discharge."""
+    assert offers_mod.offer_ttl_hours(urgency) == hours
+
+
+def test_offer_deadline_of_an_unknown_urgency() -> None:
+    """A misspelt urgency is bad input listing the choices."""
+    with pytest.raises(pp.InputError, match="hospital_discharge, urgent, routine"):
+        offers_mod.offer_ttl_hours("soon")

@@ -296,6 +296,12 @@ class _RoundIndex:
         its rounds when it takes a package). None when no carer of the
         provider is eligible at all (skills, gender, prohibitions, shift).
         """
+        found = self.insertion_with_carers(s, v)
+        return None if found is None else (found[0], found[1])
+
+    def insertion_with_carers(self, s: Scenario, v: Visit) -> tuple[int, bool, tuple[str, ...]] | None:
+        """As :meth:`insertion`, with the carer(s) whose round (or home) the
+        visit would go into: one id, or two for a double-up."""
         if self.n == 0:
             return None
         client = s.client(v.client_id)
@@ -315,9 +321,15 @@ class _RoundIndex:
         fits = ok & (earliest <= latest)
         detour = to_new + from_new - self.direct
         if fits.any():
-            best = int(detour[fits].min()) if v.carers_required == 1 else self._pair(detour, earliest, latest, fits)
-            if best is not None:
-                return best, True
+            if v.carers_required == 1:
+                # The first cheapest gap (argmin keeps the lowest index on ties,
+                # as min() over the same values would).
+                gap = int(np.flatnonzero(fits)[np.argmin(detour[fits])])
+                return int(detour[gap]), True, (str(self.carer_ids[gap]),)
+            pair = self._pair(detour, earliest, latest, fits)
+            if pair is not None:
+                cost, a, b = pair
+                return cost, True, (str(self.carer_ids[a]), str(self.carer_ids[b]))
         # A new trip: home -> client -> home for the nearest eligible carer(s).
         out_min, _ = self.travel.from_point(loc, self.home_lat, self.home_lon, self.home_urban, self.modes)
         home = (2 * out_min)[ok]
@@ -328,21 +340,22 @@ class _RoundIndex:
             if len(per_carer) == v.carers_required:
                 break
         trip = sum(per_carer.values())
-        return trip, False
+        return trip, False, tuple(self.carers[k].id for k in per_carer)
 
-    def _pair(self, detour: np.ndarray, lo: np.ndarray, hi: np.ndarray, ok: np.ndarray) -> int | None:
-        """Two different carers whose feasible start intervals overlap."""
+    def _pair(self, detour: np.ndarray, lo: np.ndarray, hi: np.ndarray, ok: np.ndarray) -> tuple[int, int, int] | None:
+        """Two different carers whose feasible start intervals overlap:
+        (cost, gap of one, gap of the other), the cheapest found."""
         idx = np.flatnonzero(ok)
         idx = idx[np.argsort(detour[idx], kind="stable")][:60]
-        best: int | None = None
+        best: tuple[int, int, int] | None = None
         for a_pos, a in enumerate(idx):
             for b in idx[a_pos + 1 :]:
                 if self.carer[a] == self.carer[b]:
                     continue
                 if max(lo[a], lo[b]) <= min(hi[a], hi[b]):
                     cost = int(detour[a] + detour[b])
-                    if best is None or cost < best:
-                        best = cost
+                    if best is None or cost < best[0]:
+                        best = (cost, int(a), int(b))
                     break  # idx is sorted: later b only cost more for this a
         return best
 
@@ -416,6 +429,68 @@ def shortlist(
             )
         )
     return tuple(offers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallFit:
+    """Where one call of a package would go in a provider's own rounds."""
+
+    visit_id: str
+    call: str
+    day: int
+    start_window: tuple[int, int]
+    duration_min: int
+    carers_required: int
+    #: Extra travel minutes to take the call (None: no carer can take it).
+    added_travel_min: int | None
+    #: True when it fits into an existing round; False when it needs a new trip.
+    fits_round: bool
+    #: The carer(s) whose round it goes into (or who would make the new trip).
+    carer_ids: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def fit(
+    s: Scenario,
+    package: str | Package,
+    provider_id: str,
+    *,
+    state: BrokerState | None = None,
+) -> tuple[CallFit, ...]:
+    """ "Can we fit it?": each call of the package inserted into the
+    provider's own rounds where it is cheapest, with the carers it goes to.
+
+    The same insertion estimate as :func:`shortlist` (so the totals agree
+    with the shortlist's added travel), call by call.
+
+    Raises
+    ------
+    InputError
+        On an unknown package or provider.
+    """
+    pkg = _package(s, package)
+    if not s.has("provider", provider_id):
+        raise InputError(f"unknown provider {provider_id!r}")
+    state = state or BrokerState(s)
+    out = []
+    for v in s.visits_of_package(pkg.id):
+        found = state.rounds(provider_id, v.day).insertion_with_carers(s, v)
+        out.append(
+            CallFit(
+                visit_id=v.id,
+                call=_call(s, v),
+                day=v.day,
+                start_window=(v.early - v.day * DAY_MIN, v.late - v.day * DAY_MIN),
+                duration_min=v.duration_min,
+                carers_required=v.carers_required,
+                added_travel_min=None if found is None else found[0],
+                fits_round=found is not None and found[1],
+                carer_ids=() if found is None else found[2],
+            )
+        )
+    return tuple(out)
 
 
 def choose(offers: Sequence[Offer], policy: str = "cascade") -> Offer | None:
@@ -689,12 +764,14 @@ __all__ = [
     "POLICIES",
     "Allocation",
     "BrokerState",
+    "CallFit",
     "Offer",
     "Placement",
     "allocate",
     "backlog",
     "cascade_backlog",
     "choose",
+    "fit",
     "package_need",
     "shortlist",
 ]

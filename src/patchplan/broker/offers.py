@@ -96,6 +96,23 @@ LIVE = ("offered", "accepted", "placed")
 TRIED = ("declined", "expired")
 #: The capacity cell of a provider's (or a package's) weekly hours.
 WEEK = (-1, "week")
+#: How long a provider has to answer an offer, by the package's urgency: a
+#: hospital discharge cannot wait two days for a reply.
+OFFER_TTL_HOURS = {"hospital_discharge": 4.0, "urgent": 24.0, "routine": 48.0}
+
+
+def offer_ttl_hours(urgency: str) -> float:
+    """Hours a provider has to answer an offer of a package of this urgency.
+
+    Raises
+    ------
+    InputError
+        On an unknown urgency.
+    """
+    if urgency not in OFFER_TTL_HOURS:
+        raise InputError(f"unknown urgency {urgency!r}; expected one of {', '.join(OFFER_TTL_HOURS)}")
+    return OFFER_TTL_HOURS[urgency]
+
 
 metadata = MetaData()
 
@@ -581,6 +598,37 @@ class OfferStore:
             st.remaining[pid] = fresh.get(pid, {})
         return st
 
+    def broker_state(self) -> BrokerState:
+        """A fresh :class:`BrokerState` of the scenario with the store's
+        capacity left, for a job that books into its own copy (e.g.
+        :func:`~patchplan.broker.brokerage.cascade_backlog`) without
+        touching the store's cached one.
+
+        Raises
+        ------
+        InputError
+            Without a scenario.
+        """
+        with self._lock:
+            cached = self._synced_state()
+            fresh = BrokerState(cached.s, cached.roster, cached.travel)
+            fresh.remaining = {pid: dict(cells) for pid, cells in cached.remaining.items()}
+            fresh.weekly_left = dict(cached.weekly_left)
+            # Today's rounds do not change with capacity: share the indexes
+            # already built instead of rebuilding them (the slow part).
+            fresh._rounds = cached._rounds
+            fresh._needs = cached._needs
+            return fresh
+
+    def awaiting(self) -> list[str]:
+        """Ids of the seeded packages without a live offer, in backlog order."""
+        with self._tx() as conn:
+            held = {r.package_id for r in conn.execute(select(offers.c.package_id).where(_live))}
+            seeded = {r.package_id for r in conn.execute(select(packages.c.package_id))}
+        s = self.scenario
+        order = [p.id for p in backlog(s)] if s is not None else sorted(seeded)
+        return [pid for pid in order if pid in seeded and pid not in held]
+
     def tried(self, package_id: str) -> set[str]:
         """Providers that declined the package or let an offer of it expire."""
         with self._tx() as conn:
@@ -1002,6 +1050,7 @@ def _live_error(package_id: str, live: Any) -> InputError:
 __all__ = [
     "DEFAULT_URL",
     "LIVE",
+    "OFFER_TTL_HOURS",
     "STATUSES",
     "AuditEntry",
     "OfferStore",
@@ -1009,5 +1058,6 @@ __all__ = [
     "default_actor",
     "fingerprint",
     "make_engine",
+    "offer_ttl_hours",
     "utcnow",
 ]

@@ -871,10 +871,13 @@ def demo(
 from patchplan.cli.demand import demand_app  # noqa: E402
 from patchplan.cli.offers import offers_app  # noqa: E402
 from patchplan.cli.transfers import transfers_app  # noqa: E402
+from patchplan.cli.serve import serve_app, users_app  # noqa: E402
 
 app.add_typer(demand_app, name="demand")
 app.add_typer(offers_app, name="offers")
 app.add_typer(transfers_app)
+app.add_typer(serve_app)
+app.add_typer(users_app, name="users")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

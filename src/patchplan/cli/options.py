@@ -233,6 +233,8 @@ RULES: dict[str, Any] = {
     "--template-scenario": PathKind("scenario"),
     "--scenario": PathKind("scenario"),
     "--db": Text(_database, "a database URL (sqlite:///file.db, postgresql://...); for SQLite a file, not a folder"),
+    "--data": PathKind("out_folder"),
+    "--port": Number(1, 65_535, whole=True),
     "scenario": PathKind("scenario"),
     "folder": PathKind("scenario"),
     "roster": PathKind("existing"),

@@ -1,0 +1,378 @@
+"""What one running service holds (scenario, offers store, accounts, jobs)
+and the read-only views its pages and API share: the board's rows, a
+package's referral as a provider may see it, the published demand, the
+suggested transfers and the proposals made of them.
+
+Nothing here decides anything: rows are the jobs' results laid out for a
+person. Access rules live in :mod:`patchplan.service.deps` and in the
+``*_for`` functions here, which answer "not found" for anything not
+addressed to the asking provider, exactly as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from patchplan.broker import demand as dm
+from patchplan.broker.brokerage import package_need
+from patchplan.broker.offers import OfferStore, StoredOffer, utcnow
+from patchplan.broker.transfers import Transfer, find_transfers
+from patchplan.core.errors import InputError, PatchplanError
+from patchplan.core.model import BAND_NAMES, DAY_MIN, URGENCIES, WEEKDAYS, Package, Scenario
+from patchplan.service.auth import Accounts
+from patchplan.service.config import Settings
+from patchplan.service.db import ServiceStore, proposals
+
+log = logging.getLogger("patchplan")
+
+
+class NotFound(Exception):
+    """An id that does not exist, or one the user may not see (the same answer)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Context:
+    """The objects one service instance shares between requests."""
+
+    settings: Settings
+    scenario: Scenario
+    offers: OfferStore
+    store: ServiceStore
+    accounts: Accounts
+    jobs: Any = None  # patchplan.service.jobs.JobRunner, set by the app
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _transfers: tuple[Transfer, ...] | None = None
+    _transfers_started: bool = False
+    _transfers_error: str | None = None
+    _transfers_done: threading.Event = field(default_factory=threading.Event)
+    _demand: tuple[frozenset[str], dict[str, Any]] | None = None
+
+    # -- the scenario ------------------------------------------------------------
+    def today(self) -> dt.date:
+        """The day packages' waiting is counted at: the scenario's start."""
+        return self.scenario.start
+
+    def package(self, package_id: str) -> Package:
+        """A package of the scenario (NotFound when it is not one)."""
+        if not self.scenario.has("package", package_id):
+            raise NotFound(package_id)
+        return self.scenario.package(package_id)
+
+    def district_names(self) -> dict[str, str]:
+        return {d.id: d.name for d in self.scenario.districts}
+
+    # -- the board ------------------------------------------------------------------
+    def board(
+        self,
+        *,
+        district: str | None = None,
+        service_type: str | None = None,
+        cohort: str | None = None,
+        band: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every seeded package with its live offer, most urgent and longest waiting first."""
+        s = self.scenario
+        live = {o.package_id: o for o in self.offers.offers() if o.live}
+        seeded = set(self.offers.awaiting()) | set(live)
+        names = self.district_names()
+        rows = []
+        for pkg in (s.package(pid) for pid in seeded if s.has("package", pid)):
+            client = s.client(pkg.client_id)
+            bands = sorted({b for (_, b) in package_need(s, pkg)}, key=_band_order)
+            if district and client.district_id != district and names.get(client.district_id) != district:
+                continue
+            if service_type and pkg.service_type != service_type:
+                continue
+            if cohort and client.cohort != cohort:
+                continue
+            if band and band not in bands:
+                continue
+            o = live.get(pkg.id)
+            rows.append(
+                {
+                    "package_id": pkg.id,
+                    "urgency": pkg.urgency,
+                    "days_waiting": _waiting(pkg, self.today()),
+                    "district": names.get(client.district_id, client.district_id),
+                    "service_type": pkg.service_type,
+                    "cohort": client.cohort,
+                    "hours_week": pkg.hours_week,
+                    "bands": bands,
+                    "status": "awaiting" if o is None else o.status,
+                    "offer_id": None if o is None else o.id,
+                    "provider_id": None if o is None else o.provider_id,
+                }
+            )
+        rows.sort(key=lambda r: (URGENCIES.index(r["urgency"]), -(r["days_waiting"] or 0), r["package_id"]))
+        return rows
+
+    # -- referrals: what a provider may see ---------------------------------------------------
+    def referral(self, package_id: str, *, placed: bool) -> dict[str, Any]:
+        """A package as a provider sees it: area, calls, hours, skills, urgency.
+
+        Never the client's id or exact address; the full postcode only once
+        the package is placed with that provider.
+        """
+        s = self.scenario
+        pkg = self.package(package_id)
+        client = s.client(pkg.client_id)
+        postcode = client.postcode or ""
+        sector = postcode[:-2].strip() if len(postcode) > 2 else ""
+        calls = []
+        week = min(s.days, 7)
+        for v in s.visits_of_package(pkg.id):
+            if v.day >= week:
+                continue
+            base = v.day * DAY_MIN
+            calls.append(
+                {
+                    "day": WEEKDAYS[s.weekday(v.day)].title(),
+                    "call": v.label or "call",
+                    "window": f"{_hhmm(v.early - base)}-{_hhmm(v.late - base)}",
+                    "duration_min": v.duration_min,
+                    "carers": v.carers_required,
+                    "skills": ", ".join(sorted(v.skills)) or "-",
+                }
+            )
+        return {
+            "package_id": pkg.id,
+            "district": self.district_names().get(client.district_id, client.district_id),
+            "area": sector or "(no postcode)",
+            "postcode": postcode if placed else None,
+            "service_type": pkg.service_type,
+            "cohort": client.cohort,
+            "urgency": pkg.urgency,
+            "start": pkg.start.isoformat(),
+            "hours_week": pkg.hours_week,
+            "double_ups": sum(1 for c in calls if c["carers"] > 1),
+            "skills": sorted({sk for v in s.visits_of_package(pkg.id) for sk in v.skills}),
+            "gender_preference": client.gender_preference,
+            "calls": calls,
+        }
+
+    def offer_for(self, offer_id: int, provider_id: str | None) -> StoredOffer:
+        """An offer; for a provider user only one addressed to its provider (else NotFound)."""
+        try:
+            offer = self.offers.get(offer_id)
+        except InputError:
+            raise NotFound(offer_id) from None
+        if provider_id is not None and offer.provider_id != provider_id:
+            raise NotFound(offer_id)
+        return offer
+
+    def package_for(self, package_id: str, provider_id: str | None) -> Package:
+        """A package; for a provider user only one offered to its provider (else NotFound)."""
+        pkg = self.package(package_id)
+        if provider_id is not None and not any(
+            o.provider_id == provider_id for o in self.offers.offers(package_id=package_id)
+        ):
+            raise NotFound(package_id)
+        return pkg
+
+    # -- published demand -------------------------------------------------------------------
+    def published_demand(self) -> dict[str, Any]:
+        """The k-anonymous live demand (:func:`patchplan.broker.demand.publish`) of
+        the packages still without a live offer; recomputed when that set changes."""
+        awaiting = frozenset(self.offers.awaiting())
+        with self._lock:
+            if self._demand is not None and self._demand[0] == awaiting:
+                return self._demand[1]
+        items = [it for it in dm.from_scenario(self.scenario) if it.package.id in awaiting]
+        with tempfile.TemporaryDirectory(prefix="patchplan-demand-") as tmp:
+            report = dm.publish(items, tmp, k=self.settings.k, level=self.settings.level)
+            table = _read_table(Path(tmp) / "demand.csv")
+            geojson = json.loads((Path(tmp) / "demand.geojson").read_text(encoding="utf-8"))
+        published = {"report": report.as_dict(), "rows": table, "geojson": geojson, "at": utcnow().isoformat()}
+        published["report"].pop("out", None)
+        published["report"].pop("files", None)
+        with self._lock:
+            self._demand = (awaiting, published)
+        return published
+
+    # -- transfers ---------------------------------------------------------------------------
+    def transfers(self, *, wait: bool = True) -> tuple[Transfer, ...] | None:
+        """Suggested transfers of care against today's rounds, computed once (the
+        rounds are fixed) in a thread of its own: on the whole county it takes
+        most of a minute, and no other page waits for it.
+
+        Parameters
+        ----------
+        wait
+            False: None while the suggestions are still being computed.
+
+        Raises
+        ------
+        InputError
+            When the scenario cannot give suggestions (e.g. it has no rounds).
+        """
+        self.warm_transfers()
+        if not self._transfers_done.is_set():
+            if not wait:
+                return None
+            self._transfers_done.wait()
+        if self._transfers_error is not None:
+            raise InputError(self._transfers_error)
+        return self._transfers
+
+    def warm_transfers(self) -> None:
+        """Start computing the suggested transfers (once)."""
+        with self._lock:
+            if self._transfers_started:
+                return
+            self._transfers_started = True
+        threading.Thread(target=self._compute_transfers, name="patchplan-transfers", daemon=True).start()
+
+    def _compute_transfers(self) -> None:
+        try:
+            self._transfers = find_transfers(self.scenario, travel=self.offers.travel)
+        except PatchplanError as exc:
+            self._transfers_error = f"no transfer suggestions: {exc}"
+        except Exception:
+            log.exception("transfer suggestions failed")
+            self._transfers_error = "no transfer suggestions: internal error (logged)"
+        finally:
+            self._transfers_done.set()
+
+    def proposals(self, provider_id: str | None = None) -> list[dict[str, Any]]:
+        """Transfer proposals, newest first; for a provider only those it gives or takes."""
+        q = select(proposals).order_by(proposals.c.id.desc())
+        if provider_id is not None:
+            q = q.where((proposals.c.from_provider == provider_id) | (proposals.c.to_provider == provider_id))
+        with self.store.tx() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def propose(self, index: int, actor: str) -> dict[str, Any]:
+        """Propose suggested transfer number ``index`` to both providers (audited).
+
+        Raises
+        ------
+        NotFound
+            When there is no such suggestion.
+        InputError
+            When the package already has an open proposal.
+        """
+        moves = self.transfers()
+        if not 0 <= index < len(moves):
+            raise NotFound(index)
+        t = moves[index]
+        now = utcnow()
+        try:
+            with self.store.tx() as conn:
+                open_ = conn.execute(
+                    select(proposals.c.id).where(
+                        proposals.c.package_id == t.package_id, proposals.c.status == "proposed"
+                    )
+                ).first()
+                if open_ is not None:
+                    raise InputError(f"package {t.package_id!r}: transfer proposal {open_.id} is still open")
+                new_id = conn.execute(
+                    proposals.insert().values(
+                        package_id=t.package_id,
+                        from_provider=t.from_provider,
+                        to_provider=t.to_provider,
+                        swap_package_id=t.swap_package_id,
+                        saving_min_week=t.saving_min_week,
+                        hours_week=t.hours_week,
+                        reason=t.reason,
+                        status="proposed",
+                        proposed_by=actor,
+                        proposed_at=now,
+                    )
+                ).inserted_primary_key[0]
+                self.store.audit(
+                    conn,
+                    actor,
+                    "propose",
+                    f"transfer {t.kind} proposal {new_id}: {t.package_id} {t.from_provider} -> {t.to_provider}",
+                    at=now,
+                    package_id=t.package_id,
+                    provider_id=t.to_provider,
+                )
+        except IntegrityError:
+            # Another broker proposed it at the same moment (the unique partial index).
+            raise InputError(f"package {t.package_id!r}: another transfer proposal was just made; look again") from None
+        return self.proposal_for(new_id, None)
+
+    def proposal_for(self, proposal_id: int, provider_id: str | None) -> dict[str, Any]:
+        """One proposal; for a provider only one it gives or takes (else NotFound)."""
+        with self.store.tx() as conn:
+            row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
+        if row is None or (provider_id is not None and provider_id not in (row.from_provider, row.to_provider)):
+            raise NotFound(proposal_id)
+        return dict(row._mapping)
+
+    def answer(self, proposal_id: int, provider_id: str, agree: bool, actor: str) -> dict[str, Any]:
+        """A provider agrees to or declines a proposal addressed to it (audited).
+
+        Agreed by both: ``agreed``; declined by either: ``declined``. The
+        move itself is then the brokers' to make (a new offer).
+
+        Raises
+        ------
+        NotFound
+            When the proposal is not addressed to this provider.
+        InputError
+            When it is no longer open.
+        """
+        row = self.proposal_for(proposal_id, provider_id)
+        if row["status"] != "proposed":
+            raise InputError(f"transfer proposal {proposal_id} is {row['status']}: only an open one can be answered")
+        side = "from_answer" if row["from_provider"] == provider_id else "to_answer"
+        word = "agreed" if agree else "declined"
+        answers = {"from_answer": row["from_answer"], "to_answer": row["to_answer"], side: word}
+        status = (
+            "declined"
+            if "declined" in answers.values()
+            else ("agreed" if all(a == "agreed" for a in answers.values()) else "proposed")
+        )
+        now = utcnow()
+        with self.store.tx() as conn:
+            moved = conn.execute(
+                update(proposals)
+                .where(proposals.c.id == proposal_id, proposals.c.status == "proposed")
+                .values(**{side: word, "status": status})
+            )
+            if moved.rowcount != 1:
+                raise InputError(f"transfer proposal {proposal_id} changed meanwhile; look at it again")
+            self.store.audit(
+                conn,
+                actor,
+                "transfer-answer",
+                f"{provider_id} {word} transfer proposal {proposal_id}; now {status}",
+                at=now,
+                package_id=row["package_id"],
+                provider_id=provider_id,
+            )
+        return self.proposal_for(proposal_id, provider_id)
+
+
+def _read_table(path: Path) -> list[dict[str, Any]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _waiting(pkg: Package, today: dt.date) -> int | None:
+    return None if pkg.received is None else max(0, (today - pkg.received).days)
+
+
+def _band_order(band: str) -> int:
+    return BAND_NAMES.index(band) if band in BAND_NAMES else len(BAND_NAMES)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{(minutes // 60) % 24:02d}:{minutes % 60:02d}"
+
+
+__all__ = ["Context", "NotFound"]

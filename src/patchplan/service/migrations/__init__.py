@@ -1,0 +1,1 @@
+"""Alembic migrations of the service tables (run by patchplan.service.db.migrate)."""

@@ -1,0 +1,238 @@
+"""The provider's routes (and the reads brokers share): offers addressed to
+the provider with the referral details it needs, accept or decline, "can we
+fit it?" against its own rounds, the published live demand, its rounds, and
+transfer proposals addressed to it.
+
+Every query is filtered by the provider the user is bound to: an offer,
+package, roster or proposal of another provider is answered 404, exactly as
+one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from patchplan.broker.brokerage import fit
+from patchplan.core.errors import InputError
+from patchplan.service.context import Context, NotFound
+from patchplan.service.deps import Csrf, CtxDep, CurrentSession, ProviderId, Scope
+from patchplan.service.schemas import AnswerForm, AnswerRequest, CsrfForm, ReasonForm, ReasonRequest
+from patchplan.service.views import back, render
+
+pages = APIRouter(prefix="/provider", tags=["pages: provider"])
+api = APIRouter(prefix="/api", tags=["provider"])
+
+
+# -- shared -------------------------------------------------------------------------------------
+def _offer_view(ctx: Context, offer_id: int, scope: str | None) -> dict[str, Any]:
+    offer = ctx.offer_for(offer_id, scope)
+    return {**offer.as_dict(), "referral": ctx.referral(offer.package_id, placed=offer.status == "placed")}
+
+
+def _accept(ctx: Context, offer_id: int, provider_id: str, actor: str) -> dict[str, Any]:
+    """Accept, then place at once: the provider's yes books its capacity, so
+    the broker sees the package placed. If placing fails (the capacity went
+    to another package meanwhile), the acceptance stands, the offer stays
+    accepted for the broker to place or withdraw, and ``placement_problem``
+    says which cells were short."""
+    ctx.offer_for(offer_id, provider_id)
+    ctx.offers.accept(offer_id, actor)
+    problem = None
+    try:
+        ctx.offers.place(offer_id, actor)
+    except InputError as exc:
+        problem = str(exc)
+    return {**_offer_view(ctx, offer_id, provider_id), "placement_problem": problem}
+
+
+def _decline(ctx: Context, offer_id: int, provider_id: str, reason: str, actor: str) -> dict[str, Any]:
+    ctx.offer_for(offer_id, provider_id)
+    ctx.offers.decline(offer_id, actor, reason)
+    return _offer_view(ctx, offer_id, provider_id)
+
+
+def _fit(ctx: Context, offer_id: int, provider_id: str) -> dict[str, Any]:
+    offer = ctx.offer_for(offer_id, provider_id)
+    calls = fit(ctx.scenario, offer.package_id, provider_id, state=ctx.offers.broker_state())
+    known = [c.added_travel_min for c in calls if c.added_travel_min is not None]
+    return {
+        "offer_id": offer_id,
+        "calls": [c.as_dict() for c in calls],
+        "added_travel_min_week": sum(known) if len(known) == len(calls) else None,
+        "calls_in_rounds": sum(1 for c in calls if c.fits_round),
+        "calls_new_trip": sum(1 for c in calls if c.added_travel_min is not None and not c.fits_round),
+        "calls_no_carer": sum(1 for c in calls if c.added_travel_min is None),
+        "carers": sorted({cid for c in calls for cid in c.carer_ids}),
+    }
+
+
+def _rounds(ctx: Context, provider_id: str, scope: str | None) -> dict[str, Any]:
+    s = ctx.scenario
+    if not s.has("provider", provider_id) or (scope is not None and scope != provider_id):
+        raise NotFound(provider_id)
+    carers = {c.id for c in s.carers_of(provider_id)}
+    roster = s.status_quo
+    rounds = [] if roster is None else [r for r in roster.rounds if r.carer_id in carers]
+    return {
+        "provider_id": provider_id,
+        "carers": len(carers),
+        "rounds": [
+            {"carer_id": r.carer_id, "day": r.day, "calls": len(r.stops), "leave": r.leave}
+            for r in sorted(rounds, key=lambda r: (r.day, r.carer_id))
+        ],
+    }
+
+
+# -- pages ---------------------------------------------------------------------------------------------
+@pages.get("")
+def offers_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
+    offers = [o for o in ctx.offers.offers() if o.provider_id == provider_id]
+    return render(
+        request,
+        "provider/offers.html",
+        offers=[
+            {**o.as_dict(), "referral": ctx.referral(o.package_id, placed=o.status == "placed")}
+            for o in reversed(offers)
+        ],
+        provider=ctx.scenario.provider(provider_id),
+    )
+
+
+@pages.get("/offers/{offer_id}")
+def offer_page(request: Request, ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> Response:
+    return render(request, "provider/offer.html", offer=_offer_view(ctx, offer_id, provider_id))
+
+
+@pages.get("/offers/{offer_id}/fit")
+def fit_fragment(request: Request, ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> Response:
+    return render(request, "provider/fit.html", fit=_fit(ctx, offer_id, provider_id))
+
+
+@pages.post("/offers/{offer_id}/accept", dependencies=[Csrf])
+def accept_form(
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int, _form: Annotated[CsrfForm, Form()]
+) -> Response:
+    _accept(ctx, offer_id, provider_id, session.user.username)
+    return back(f"/provider/offers/{offer_id}")
+
+
+@pages.post("/offers/{offer_id}/decline", dependencies=[Csrf])
+def decline_form(
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int, form: Annotated[ReasonForm, Form()]
+) -> Response:
+    _decline(ctx, offer_id, provider_id, form.reason, session.user.username)
+    return back(f"/provider/offers/{offer_id}")
+
+
+@pages.get("/demand")
+def demand_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
+    return render(request, "provider/demand.html", demand=ctx.published_demand(), k=ctx.settings.k)
+
+
+@pages.get("/demand/table")
+def demand_table(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
+    return render(request, "provider/demand_table.html", demand=ctx.published_demand(), k=ctx.settings.k)
+
+
+@pages.get("/rounds")
+def rounds_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
+    return render(request, "provider/rounds.html", rounds=_rounds(ctx, provider_id, provider_id))
+
+
+@pages.get("/transfers")
+def transfers_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
+    return render(request, "provider/transfers.html", proposals=ctx.proposals(provider_id), me=provider_id)
+
+
+@pages.post("/transfers/{proposal_id}/answer", dependencies=[Csrf])
+def answer_form(
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, proposal_id: int, form: Annotated[AnswerForm, Form()]
+) -> Response:
+    ctx.answer(proposal_id, provider_id, form.agree, session.user.username)
+    return back("/provider/transfers")
+
+
+# -- API --------------------------------------------------------------------------------------------------
+@api.get("/offers")
+def api_offers(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
+    """Offers, oldest first: all of them for a broker, a provider's own for a provider user."""
+    return [o.as_dict() for o in ctx.offers.offers() if scope is None or o.provider_id == scope]
+
+
+@api.get("/offers/{offer_id}")
+def api_offer(ctx: CtxDep, scope: Scope, offer_id: int) -> dict[str, Any]:
+    """One offer with its referral (no client id or address; the postcode once placed)."""
+    return _offer_view(ctx, offer_id, scope)
+
+
+@api.get("/packages/{package_id}")
+def api_package(ctx: CtxDep, scope: Scope, package_id: str) -> dict[str, Any]:
+    """A package's referral; for a provider user only a package offered to it. A broker also
+    gets its offers so far and the next provider to offer it to (the policy's pick of those not tried)."""
+    pkg = ctx.package_for(package_id, scope)
+    history = ctx.offers.history(pkg.id)
+    placed_here = any(o.status == "placed" and (scope is None or o.provider_id == scope) for o in history)
+    out = ctx.referral(pkg.id, placed=placed_here)
+    if scope is None:
+        nxt = ctx.offers.next_provider(pkg.id)
+        out["offers"] = [o.as_dict() for o in history]
+        out["next_provider"] = None if nxt is None else nxt.as_dict()
+    return out
+
+
+@api.post("/offers/{offer_id}/accept", dependencies=[Csrf])
+def api_accept(ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int) -> dict[str, Any]:
+    """Accept an offer made to this provider (and place it)."""
+    return _accept(ctx, offer_id, provider_id, session.user.username)
+
+
+@api.post("/offers/{offer_id}/decline", dependencies=[Csrf])
+def api_decline(
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int, body: ReasonRequest
+) -> dict[str, Any]:
+    """Decline an offer made to this provider, with a reason."""
+    return _decline(ctx, offer_id, provider_id, body.reason, session.user.username)
+
+
+@api.get("/offers/{offer_id}/fit")
+def api_fit(ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> dict[str, Any]:
+    """Can we fit it? Each call inserted into this provider's rounds: added travel and which carers."""
+    return _fit(ctx, offer_id, provider_id)
+
+
+@api.get("/demand")
+def api_demand(ctx: CtxDep, session: CurrentSession) -> dict[str, Any]:
+    """The published live demand (k-anonymous cells, no identifiers), as rows and GeoJSON."""
+    return ctx.published_demand()
+
+
+@api.get("/providers/{provider_id}/rounds")
+def api_rounds(ctx: CtxDep, scope: Scope, provider_id: str) -> dict[str, Any]:
+    """A provider's rounds today; a provider user sees only its own."""
+    return _rounds(ctx, provider_id, scope)
+
+
+@api.get("/proposals")
+def api_proposals(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
+    """Transfer proposals: all for a broker, those a provider gives or takes for a provider user."""
+    return [_plain(p) for p in ctx.proposals(scope)]
+
+
+@api.get("/proposals/{proposal_id}")
+def api_proposal(ctx: CtxDep, scope: Scope, proposal_id: int) -> dict[str, Any]:
+    return _plain(ctx.proposal_for(proposal_id, scope))
+
+
+@api.post("/proposals/{proposal_id}/answer", dependencies=[Csrf])
+def api_answer(
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, proposal_id: int, body: AnswerRequest
+) -> dict[str, Any]:
+    """Agree to or decline a transfer proposal addressed to this provider."""
+    return _plain(ctx.answer(proposal_id, provider_id, body.agree, session.user.username))
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat(timespec="seconds") if hasattr(v, "isoformat") else v for k, v in row.items()}
