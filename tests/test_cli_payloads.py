@@ -174,3 +174,16 @@ def test_design_headline_keys() -> None:
     totals = dict.fromkeys(keys, 0.0)
     e = DesignResult(design="today", patches=0, totals=totals, per_patch=(), per_provider=(), runtime_s=0.0)
     assert e.headline().keys() == keys
+
+
+def test_payloads_of_users(tmp_path: Path) -> None:
+    """users add, list and disable print user objects (add with the password it made up)."""
+    db = ["--db", f"sqlite:///{tmp_path / 'service.db'}"]
+    added = _json(["users", "add", "alice", "--role", "broker", *db])
+    _assert_keys("users add", added)
+    assert "password" in added
+    for user in _json(["users", "list", *db]):
+        _assert_keys("users list", user)
+    disabled = _json(["users", "disable", "alice", *db])
+    _assert_keys("users disable", disabled)
+    assert disabled["active"] is False

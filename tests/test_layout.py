@@ -22,6 +22,7 @@ TESTED_BY = {
     # The demand and offers commands are tested beside their domain modules.
     "cli/demand.py": "test_demand.py",
     "cli/offers.py": "test_offers.py",
+    "cli/serve.py": "test_service_api.py",
     "core/model.py": "test_model.py",
     "essex/generator.py": "test_scenario.py",
     "geo/geography.py": "test_geo.py",
@@ -45,6 +46,8 @@ TESTED_BY = {
     "solver/_ortools.py": "test_solver.py",
     "solver/pairs.py": "test_solver.py",
 }
+#: Packages tested as a whole through their public surface (a web service: its HTTP API).
+PACKAGE_TESTED_BY = {"service": "test_service_api.py"}
 #: Modules still without a test module of their own, and who is writing it.
 PENDING = {
     # Exercised through read_scenario / read_roster / read_events in test_io.py and test_io_inputs.py.
@@ -74,9 +77,14 @@ def test_module_has_a_test_module(module: str) -> None:
     """Each module has tests/test_<package>_<module>.py (or its documented name), unless pending."""
     if module in PENDING:
         pytest.skip(f"{module}: test module pending ({PENDING[module]})")
-    package, name = module.removesuffix(".py").split("/")
-    candidates = [TESTED_BY.get(module), f"test_{package}_{name.lstrip('_')}.py", f"test_{name}.py"]
-    assert any(c and (TESTS / c).is_file() for c in candidates), f"{module}: no test module ({candidates[1]})"
+    package, *_, name = module.removesuffix(".py").split("/")
+    candidates = [
+        TESTED_BY.get(module),
+        PACKAGE_TESTED_BY.get(package),
+        f"test_{package}_{name.lstrip('_')}.py",
+        f"test_{name}.py",
+    ]
+    assert any(c and (TESTS / c).is_file() for c in candidates), f"{module}: no test module ({candidates[2]})"
 
 
 @pytest.mark.parametrize("module", [_key(p) for p in SRC.rglob("*.py") if "data" not in p.relative_to(SRC).parts])

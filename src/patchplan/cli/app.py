@@ -21,9 +21,19 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from patchplan import __version__
+from patchplan.cli.common import (
+    JsonOpt,
+    SeedOpt,
+    _escape,
+    emit_json,
+    err,
+    job,
+    out,
+    parse_date,
+    progress_bar,
+    progress_steps,
+)
 from patchplan.cli.payloads import COMPARE_KPIS
-from patchplan.cli.common import progress_bar
-from patchplan.cli.common import JsonOpt, SeedOpt, _escape, emit_json, err, job, out, parse_date, progress_steps
 from patchplan.core.errors import DataQualityWarning, InputError
 
 app = typer.Typer(
@@ -96,9 +106,9 @@ def scenario_essex(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate the embedded Essex scenario from real public geography."""
-    from patchplan.io.folder import write_scenario
     from patchplan.essex.facts import facts
     from patchplan.essex.generator import essex
+    from patchplan.io.folder import write_scenario
 
     started = time.perf_counter()
     with progress_steps(GEN_STEPS, quiet=as_json) as advance:
@@ -121,8 +131,8 @@ def scenario_facts(
     as_json: JsonOpt = False,
 ) -> None:
     """Print a scenario's totals next to the published figures."""
-    from patchplan.io.folder import read_scenario
     from patchplan.essex.facts import facts
+    from patchplan.io.folder import read_scenario
 
     f = facts(read_scenario(folder))
     if as_json:
@@ -237,8 +247,8 @@ def rounds(
 ) -> None:
     """Plan a provider's rounds: who visits whom, when, in what order."""
     from patchplan.check.checker import check_and_score
-    from patchplan.io.folder import read_scenario, write_roster
     from patchplan.core.params import RoundsParams
+    from patchplan.io.folder import read_scenario, write_roster
     from patchplan.rounds.plan import largest_provider, plan_rounds
 
     s = read_scenario(scenario)
@@ -664,8 +674,8 @@ def patches_design(
     as_json: JsonOpt = False,
 ) -> None:
     """Cut contiguous, balanced, compact patches from the small-area graph."""
-    from patchplan.patches import partition as pt
     from patchplan.io.folder import read_scenario
+    from patchplan.patches import partition as pt
 
     s = read_scenario(scenario)
     if (k is None) == (hours is None):
@@ -728,8 +738,8 @@ def patches_compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate patch designs end to end and compare them side by side."""
-    from patchplan.patches.evaluate import Levers, build_design, evaluate
     from patchplan.io.folder import read_scenario
+    from patchplan.patches.evaluate import Levers, build_design, evaluate
     from patchplan.report.pages import patches_report
 
     s = read_scenario(scenario)
@@ -868,10 +878,10 @@ def demo(
 
 
 # Sub-apps that live in their own modules (they import job/emit_json from here).
-from patchplan.cli.demand import demand_app  # noqa: E402
-from patchplan.cli.offers import offers_app  # noqa: E402
-from patchplan.cli.transfers import transfers_app  # noqa: E402
-from patchplan.cli.serve import serve_app, users_app  # noqa: E402
+from patchplan.cli.demand import demand_app
+from patchplan.cli.offers import offers_app
+from patchplan.cli.serve import serve_app, users_app
+from patchplan.cli.transfers import transfers_app
 
 app.add_typer(demand_app, name="demand")
 app.add_typer(offers_app, name="offers")

@@ -182,6 +182,13 @@ OBJECTS: Mapping[str, tuple[Key, ...]] = {
         Key("by_band", "Hours a week by time band (bands with hours only)."),
         Key("by_service", "Hours a week by service type."),
     ),
+    "user": (
+        Key("id", "User number."),
+        Key("username", "The user name."),
+        Key("role", "broker, provider, commissioner or admin."),
+        Key("provider_id", "The provider a provider user is bound to (null otherwise)."),
+        Key("active", "False once disabled."),
+    ),
     "move": (
         Key("visit_id", "The visit."),
         Key("from", "Carers it had before (empty: unassigned)."),
@@ -425,6 +432,23 @@ PAYLOADS: Mapping[str, Payload] = {
     "offers expire": Payload("Offers expired.", keys=(Key("expired", "Ids of the offers expired."),)),
     "offers list": Payload("Offers, oldest first.", shape="list of offer record"),
     "offers audit": Payload("The audit trail, oldest first.", shape="list of audit row"),
+    "serve": Payload(
+        "With --demo, before serving: where, and the demo accounts (passwords shown once). Without --demo, nothing.",
+        keys=(
+            Key("url", "The service's address."),
+            Key("db", "The demo database."),
+            Key("accounts", "The demo accounts: username, role, provider_id, password."),
+        ),
+    ),
+    "users add": Payload(
+        "The user added (a user object), with the password when it was made up.",
+        keys=(
+            *OBJECTS["user"],
+            Key("password", "The random password, printed once.", "when --password was not given"),
+        ),
+    ),
+    "users list": Payload("The users (never their passwords).", shape="list of user"),
+    "users disable": Payload("The user disabled.", keys=OBJECTS["user"]),
 }
 
 #: Rounds' comparison keys (status_quo_<KPI>): the KPIs of the comparison table.
