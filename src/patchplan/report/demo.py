@@ -126,26 +126,9 @@ def run_demo(settings: DemoSettings, out: str | Path, progress: Callable[[str], 
 
     step("report")
     t0 = time.perf_counter()
-    headline = _headline(s, f, plain, joint, provider, k_ours, k_sq, v_ours, results, settings)
-    index = _report(
-        s,
-        folder,
-        settings,
-        f,
-        plain,
-        joint,
-        provider,
-        ours,
-        sq,
-        k_ours,
-        k_sq,
-        v_ours,
-        v_sq,
-        designs,
-        results,
-        headline,
-        timings,
-    )
+    story = _Story(settings, s, f, plain, joint, provider, ours, sq, k_ours, k_sq, v_ours, v_sq, designs, results)
+    headline = _headline(story)
+    index = _report(story, folder, headline, timings)
     timings["report"] = time.perf_counter() - t0
     headline["runtime_s"] = round(time.perf_counter() - started, 1)
     headline["report"] = str(index)
@@ -156,8 +139,30 @@ def _pct(new: float, old: float) -> float:
     return round(100 * (new / old - 1), 1) if old else 0.0
 
 
-def _headline(s, f, plain, joint, provider, k_ours, k_sq, v_ours, results, settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    heads = [r.headline() for r in results]
+@dataclass(frozen=True)
+class _Story:
+    """What the demo found, step by step: what the headline and the report are made of."""
+
+    settings: DemoSettings
+    s: Any
+    f: dict[str, Any]
+    plain: Any
+    joint: Any
+    provider: str
+    ours: Any
+    sq: Any
+    k_ours: Any
+    k_sq: Any
+    v_ours: tuple[Any, ...]
+    v_sq: tuple[Any, ...]
+    designs: list[Any]
+    results: list[Any]
+
+
+def _headline(story: _Story) -> dict[str, Any]:
+    s, f, plain, joint, provider = story.s, story.f, story.plain, story.joint, story.provider
+    k_ours, k_sq, v_ours, settings = story.k_ours, story.k_sq, story.v_ours, story.settings
+    heads = [r.headline() for r in story.results]
     return {
         "scenario": s.name,
         "clients": f["figures"]["clients"],
@@ -185,25 +190,10 @@ def _headline(s, f, plain, joint, provider, k_ours, k_sq, v_ours, results, setti
     }
 
 
-def _report(
-    s,
-    folder,
-    settings,
-    f,
-    plain,
-    joint,
-    provider,
-    ours,
-    sq,
-    k_ours,
-    k_sq,
-    v_ours,
-    v_sq,
-    designs,
-    results,
-    headline,
-    timings,
-) -> Path:  # type: ignore[no-untyped-def]
+def _report(story: _Story, folder: Path, headline: dict[str, Any], timings: dict[str, float]) -> Path:
+    s, settings, f, plain, joint, provider = story.s, story.settings, story.f, story.plain, story.joint, story.provider
+    ours, sq, k_ours, k_sq, v_ours, v_sq = story.ours, story.sq, story.k_ours, story.k_sq, story.v_ours, story.v_sq
+    designs, results = story.designs, story.results
     from patchplan.patches import partition as pt
     from patchplan.report.pages import Page, bar_chart, new_map
 
