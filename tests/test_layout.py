@@ -59,8 +59,6 @@ PENDING = {
     "io/scenario.py": "inputs session (io)",
     "io/tables.py": "inputs session (io)",
     "core/demand.py": "inputs session (io)",
-    "rounds/teams.py": "lead (rounds)",
-    "rounds/job.py": "lead (rounds)",
 }
 
 

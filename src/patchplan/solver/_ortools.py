@@ -196,7 +196,8 @@ def solve_routing_twice(
     initial_routes: Sequence[Sequence[int]],
     second_metaheuristic: str,
     metaheuristic: str = "GUIDED_LOCAL_SEARCH",
-    **settings: object,
+    solution_limit: int | None = None,
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
 ) -> RoutingSolution:
     """Two searches from the same start at once, one in a child process on
     the second core with ``second_metaheuristic``; the lower objective wins
@@ -213,15 +214,21 @@ def solve_routing_twice(
             problem,
             time_limit_s=time_limit_s,
             initial_routes=initial_routes,
+            solution_limit=solution_limit,
+            first_solution=first_solution,
             metaheuristic=second_metaheuristic,
-            **settings,
         )
         mine = solve_routing(
-            problem, time_limit_s=time_limit_s, initial_routes=initial_routes, metaheuristic=metaheuristic, **settings
+            problem,
+            time_limit_s=time_limit_s,
+            initial_routes=initial_routes,
+            solution_limit=solution_limit,
+            first_solution=first_solution,
+            metaheuristic=metaheuristic,
         )
         try:
             theirs = other.result(timeout=max(1.0, time_limit_s - (time.perf_counter() - started) + 1.0))
-        except Exception:  # the second search is a bonus; the first answer stands
+        except Exception:  # the second search is a bonus: the first answer stands
             log.debug("second search failed", exc_info=True)
             return mine
     return theirs if theirs.objective < mine.objective else mine
@@ -407,20 +414,20 @@ def solve_allocation(
     for i, opts in enumerate(options):
         chosen = []
         for owner, score in opts:
-            var = model.NewBoolVar(f"x{i}_{owner}")
+            var = model.new_bool_var(f"x{i}_{owner}")
             x[(i, owner)] = var
             chosen.append(var)
             objective.append(score * var)
             for key, amount in needs[i].items():
                 usage.setdefault((owner, key), []).append((amount, var))
         if chosen:
-            model.AddAtMostOne(chosen)
+            model.add_at_most_one(chosen)
     for (owner, key), terms in usage.items():
-        model.Add(sum(a * v for a, v in terms) <= capacity.get((owner, key), 0))
-    model.Maximize(sum(objective))
+        model.add(sum(a * v for a, v in terms) <= capacity.get((owner, key), 0))
+    model.maximize(sum(objective))
     if hint is not None:
         for (i, owner), var in x.items():
-            model.AddHint(var, hint[i] == owner)
+            model.add_hint(var, hint[i] == owner)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.random_seed = seed
