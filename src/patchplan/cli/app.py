@@ -249,7 +249,8 @@ def rounds(
     from patchplan.check.checker import check_and_score
     from patchplan.core.params import RoundsParams
     from patchplan.io.folder import read_scenario, write_roster
-    from patchplan.rounds.plan import largest_provider, plan_rounds
+    from patchplan.rounds.job import default_time_limit, plan_and_score, week_params
+    from patchplan.rounds.plan import largest_provider
 
     s = read_scenario(scenario)
     pid = provider or largest_provider(s)
@@ -266,7 +267,7 @@ def rounds(
                 DataQualityWarning,
                 stacklevel=1,
             )
-        params = params.replace(team_cap=3 if team_cap is None else team_cap)
+        params = week_params(params, team_cap)
     elif team_cap is not None:
         params = params.replace(team_cap=team_cap)
     params = params.replace(
@@ -277,7 +278,7 @@ def rounds(
     started = time.perf_counter()
     n_days = len(days) if days else s.days
     if time_limit is None:
-        time_limit = min(300.0, 60.0 * n_days)
+        time_limit = default_time_limit(n_days)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -305,7 +306,9 @@ def rounds(
             )
             bar.update(task, completed=n_days)
         else:
-            planned = plan_rounds(
+            # The job plans, compares with the status quo and scores both
+            # over the visits planned; the CLI only shows it.
+            report = plan_and_score(
                 s,
                 pid,
                 days,
@@ -314,19 +317,19 @@ def rounds(
                 seed=seed,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-            roster = planned.roster
+            roster = report.roster
     runtime = time.perf_counter() - started
-    violations, kpis = check_and_score(s, roster)
-    headline: dict[str, Any] = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
-    headline.update(days_planned=n_days, days_requested=7 if week is not None else n_days)
     if template is None:
-        # What the floor (the coordinator's rule or the greedy) served beside what the plan serves.
-        headline.update(start_served=planned.start_served, solver_status=planned.status)
-    if s.status_quo is not None:
-        sq = _status_quo_of(s, pid, days)
-        _, sq_kpis = check_and_score(s, sq)
-        headline.update({f"status_quo_{k}": v for k, v in sq_kpis.as_dict().items() if k in _COMPARE})
-    headline.update(unassigned_visits=kpis.visits_unassigned, violations=len(violations), runtime_s=round(runtime, 2))
+        violations = report.violations
+        headline: dict[str, Any] = report.headline(_COMPARE)
+    else:
+        violations, kpis = check_and_score(s, roster)
+        headline = {"provider": pid, "days": dict(roster.meta).get("days", ""), **kpis.as_dict()}
+        if s.status_quo is not None:
+            _, sq_kpis = check_and_score(s, _status_quo_of(s, pid, days))
+            headline.update({f"status_quo_{k}": v for k, v in sq_kpis.as_dict().items() if k in _COMPARE})
+        headline.update(unassigned_visits=kpis.visits_unassigned, violations=len(violations))
+    headline.update(days_planned=n_days, days_requested=7 if week is not None else n_days, runtime_s=round(runtime, 2))
     if moves is not None:
         headline["changes_vs_template"] = len(moves)
     if out_dir is not None:
