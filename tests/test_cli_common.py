@@ -91,12 +91,12 @@ def test_real_command_bad_path_json() -> None:
 
 def test_real_command_solver_failure_json(tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`rounds --json` when the solver cannot run: exit 3 and the error document."""
-    from patchplan.rounds import plan
+    from patchplan.rounds import job
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise SolverError("no solver today")
 
-    monkeypatch.setattr(plan, "plan_rounds", broken)
+    monkeypatch.setattr(job, "plan_rounds", broken)
     result = runner.invoke(app, ["rounds", str(tiny_dir), "--json"])
     assert result.exit_code == 3
     assert json.loads(result.stdout) == {"code": 3, "error": "no solver today"}

@@ -330,7 +330,7 @@ class _DayBuilder:
         trimmed to keep the break rule."""
         problem = self.problem(wide=set(), breaks=set(), open_all=True, floor=True)
         times = timing.int_times(problem)
-        candidates = [greedy_plan(problem)]
+        candidates = [self._greedy_floor(problem, times)]
         coordinator = self._coordinator_routes(problem, times)
         if coordinator is not None:
             candidates.append(coordinator)
@@ -349,6 +349,28 @@ class _DayBuilder:
         )
         self.floor_cut = cut
         return chosen
+
+    @staticmethod
+    def _greedy_floor(problem: RoutingProblem, times: list[np.ndarray]) -> list[Route]:
+        """The greedy (each client's own carers tried first), then the calls
+        it left out put in where they fit cheapest: on a week this floor
+        keeps continuity, so it is the one chosen unless the coordinator's
+        rule serves more. Synchronised calls keep the greedy's starts."""
+        plan = greedy_plan(problem)
+        starts = {n: at for r in plan for n, at in zip(r.nodes, r.starts, strict=True)}
+        routes: list[list[int]] = [[] for _ in problem.vehicles]
+        for r in plan:
+            routes[r.vehicle] = list(r.nodes)
+        synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
+        kept = {r.vehicle: r for r in plan}
+        for k, nodes in enumerate(repair_routes(problem, routes)):
+            if not nodes or nodes == routes[k]:
+                continue
+            pins = {n: (starts[n], starts[n]) for n in nodes if n in synced and n in starts}
+            timed = timing.timed_route(problem, k, nodes, times, pins)
+            if timed is not None:
+                kept[k] = timed
+        return [kept[k] for k in sorted(kept)]
 
     @staticmethod
     def _unserved(problem: RoutingProblem, routes: Iterable[Route]) -> tuple[int, ...]:
