@@ -260,7 +260,11 @@ class _DayBuilder:
                 to_widen = dropped - to_open - self.wide
             # A linked call can only move if its partner can: widen both.
             to_widen |= self._partners(dropped & (self.wide | to_widen)) - self.wide
-            violators = self.break_violators(solution) - breaks
+            # The break rule is kept by the last steps (a wait at a client's
+            # door, a cut as a last resort), not by OR-Tools' break intervals:
+            # with them a search cannot start from a plan (it fails at once)
+            # and reading a start can hang (measured on a Maldon week).
+            violators: set[int] = set()
             if not to_open and not to_widen and not violators:
                 remaining = time_limit_s - (time.perf_counter() - started) - lag
                 # Linked pairs get the last tenth (see _improve_pairs).
@@ -273,9 +277,10 @@ class _DayBuilder:
             self.opened |= to_open
             self.wide |= to_widen
             problem = self.problem(wide=self.wide, breaks=breaks)
-            routes = self._next_start(
-                problem, best.solution if best.better_than(solution) else solution, violators, breaks
-            )
+            # Start from a plan the last steps have made whole (no half-served
+            # double-up): OR-Tools can hang reading a start that is not.
+            base = best.solution if best.better_than(solution) else best.post(solution)
+            routes = self._next_start(problem, base, violators, breaks)
             limit = remaining * (0.5 if to_open else 0.8)
             solution = self._search(problem, routes, limit)
             best.offer(solution)
@@ -301,10 +306,34 @@ class _DayBuilder:
             )
         )
 
+    def _safe_start(self, problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
+        """``routes`` as a start OR-Tools can read: each call on a carer the
+        problem allows, each round timed by our own engine (trimmed where it
+        is not), no half of a synchronised pair alone. OR-Tools can search
+        for a very long time, holding the interpreter, when asked to read a
+        start that breaks its model, so nothing else reaches it."""
+        times = self._last_times
+        out = []
+        for k, nodes in enumerate(routes):
+            kept = [n for n in nodes if k in problem.nodes[n].allowed]
+            if kept and timing.timed_route(problem, k, kept, times) is None:
+                kept = trim_route(problem, k, kept)
+            out.append(kept)
+        served = {n for r in out for n in r}
+        alone = {
+            n
+            for sync in problem.syncs
+            for n, m in ((sync.a, sync.b), (sync.b, sync.a))
+            if n in served and m not in served
+        }
+        return [[n for n in r if n not in alone] for r in out]
+
     def _search(self, problem: RoutingProblem, routes: Sequence[Sequence[int]] | None, limit: float) -> RoutingSolution:
         """One OR-Tools search from ``routes`` (from its own start when
         OR-Tools does not accept them: the best plan so far is kept anyway)."""
         p = self.p
+        if routes is not None:
+            routes = self._safe_start(problem, routes)
         settings = {
             "time_limit_s": max(0.01, limit),
             "solution_limit": p.solution_limit,
@@ -316,12 +345,14 @@ class _DayBuilder:
                 return _ortools.solve_routing_twice(
                     problem, initial_routes=routes, second_metaheuristic=p.second_metaheuristic, **settings
                 )
-            return _ortools.solve_routing(problem, initial_routes=routes, **settings)
-        except SolverError:
-            if routes is None:
-                raise
-            log.debug("start not accepted by OR-Tools; searching from its own start")
-            return _ortools.solve_routing(problem, initial_routes=None, **settings)
+            return _ortools.solve_routing_isolated(problem, initial_routes=routes, **settings)
+        except SolverError as exc:
+            # A start OR-Tools does not accept, or a search stopped at its
+            # limit: this pass found nothing, the best plan so far stands.
+            log.debug("search gave nothing: %s", exc)
+            return RoutingSolution(
+                routes=(), dropped=tuple(range(len(problem.nodes))), objective=0, status="stopped", wall_s=limit
+            )
 
     # -- the floor ---------------------------------------------------------------
     def _floor(self) -> RoutingSolution:
@@ -330,7 +361,7 @@ class _DayBuilder:
         trimmed to keep the break rule."""
         problem = self.problem(wide=set(), breaks=set(), open_all=True, floor=True)
         times = timing.int_times(problem)
-        candidates = [self._greedy_floor(problem, times)]
+        candidates = [greedy_plan(problem)]
         coordinator = self._coordinator_routes(problem, times)
         if coordinator is not None:
             candidates.append(coordinator)
@@ -448,8 +479,7 @@ class _DayBuilder:
         for route in solution.routes:
             if route.vehicle not in breaks:
                 routes[route.vehicle] = list(route.nodes)
-        repaired = repair_routes(problem, routes, skip_vehicles=breaks)
-        return repaired if _ortools.routes_feasible(problem, repaired) else routes
+        return routes
 
     def _partners(self, visit_ids: set[str]) -> set[str]:
         """Visits tied by a timing link to any of ``visit_ids``."""
@@ -929,6 +959,10 @@ class _Best:
     def _post(self, solution: RoutingSolution) -> tuple[RoutingSolution, set[str], timing.PlanScore]:
         kept, cut = self.builder.enforce_breaks(self.builder.drop_half_pairs(solution))
         return kept, cut, timing.score(self.problem, kept.routes, self.times, self.protected)
+
+    def post(self, solution: RoutingSolution) -> RoutingSolution:
+        """``solution`` after the last steps."""
+        return self._post(solution)[0]
 
     def offer(self, solution: RoutingSolution) -> None:
         kept, cut, score = self._post(solution)

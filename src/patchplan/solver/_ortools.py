@@ -189,6 +189,43 @@ def _stop_at(routing: pywrapcp.RoutingModel, deadline: float) -> None:
     routing.AddAtSolutionCallback(check)
 
 
+def solve_routing_isolated(
+    problem: RoutingProblem, *, time_limit_s: float, grace_s: float = 1.0, **kw: object
+) -> RoutingSolution:
+    """:func:`solve_routing` in a forked child process that is stopped if it
+    is not done ``grace_s`` after its limit. OR-Tools holds the interpreter
+    while it solves, and on some starts it does not return for minutes
+    (reading a start with synchronised nodes was measured to run far past
+    any limit), so only a separate process can keep a plan's time limit.
+    Raises SolverError when the child is stopped or fails."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send(("ok", solve_routing(problem, time_limit_s=time_limit_s, **kw)))  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+            send.send(("error", f"{type(exc).__name__}: {exc}"))
+
+    started = time.perf_counter()
+    worker = ctx.Process(target=child, daemon=True)
+    worker.start()
+    try:
+        if not receive.poll(max(0.1, time_limit_s + grace_s)):
+            raise SolverError(f"the routing search did not return within {time_limit_s + grace_s:.1f} s; stopped")
+        kind, value = receive.recv()
+    finally:
+        if worker.is_alive():
+            worker.kill()
+        worker.join(timeout=1.0)
+    if kind != "ok":
+        raise SolverError(str(value))
+    log.debug("isolated search took %.2f s", time.perf_counter() - started)
+    return value  # type: ignore[no-any-return]
+
+
 def solve_routing_twice(
     problem: RoutingProblem,
     *,
