@@ -421,7 +421,12 @@ class _DayBuilder:
             return None
         if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
             return None
-        rounds = coordinator_day(self.s, self.provider, self.day, self.visits, self.travel, self.week_left)
+        # Each client's carers so far (the continuity team): the rule's own
+        # preference for a familiar carer then keeps the team where it can.
+        known: dict[str, set[str]] = defaultdict(set)
+        for v in self.visits:
+            known[v.client_id] |= set(self.preferred.get(v.id, ()))
+        rounds = coordinator_day(self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known)
         if rounds is None:
             return None
         vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}

@@ -64,15 +64,22 @@ def coordinator_day(
     visits: Iterable[Visit],
     travel: object,
     week_left: Mapping[str, int],
+    known: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Round] | None:
     """The coordinator's rounds for one provider-day, from a given state
-    (each carer's weekly minutes left): the floor the rounds engine never
-    falls below. None when ``travel`` cannot be asked point-to-many (the
-    rule needs :meth:`GeodesicTravel.from_point`)."""
+    (each carer's weekly minutes left; ``known``: client id -> the carers
+    who have seen them, whom the rule prefers when they can start within
+    :data:`FAMILIAR_SLACK_MIN` of the soonest): the floor the rounds engine
+    never falls below. None when ``travel`` cannot be asked point-to-many
+    (the rule needs :meth:`GeodesicTravel.from_point`)."""
     if not hasattr(travel, "from_point"):
         return None
     week = _Week(s, provider, travel)  # type: ignore[arg-type]
     week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
+    for client_id, carers in (known or {}).items():
+        for carer in carers:
+            if carer in week.index:
+                week.seen[client_id][week.index[carer]] += 1
     rounds, _ = week.day(day, sorted((v for v in visits if v.day == day), key=lambda v: (v.preferred, v.id)))
     return rounds
 
