@@ -234,13 +234,10 @@ class _DayBuilder:
                 self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k_route.vehicle)
         self.wide |= self._served_late(floor)
         initial = self._from_plan() if self.initial else None
-        breaks: set[int] = set()
-        if initial is not None and not best.beats(initial):
-            # Re-planning: the plan being repaired serves as many calls as
-            # the floor, and keeps each call with its carer.
-            problem = self.problem(wide=self.wide, breaks=breaks)
-        else:
-            problem = self.problem(wide=self.wide, breaks=breaks)
+        problem = self.problem(wide=self.wide, breaks=set())
+        if initial is None or best.beats(initial):
+            # Otherwise (re-planning) the plan being repaired serves as many
+            # calls as the floor and keeps each call with its carer.
             initial = self._floor_start(floor, problem)
         budget = time_limit_s - (time.perf_counter() - started)
         solution = self._search(problem, initial, budget * 0.5)
@@ -264,8 +261,7 @@ class _DayBuilder:
             # door, a cut as a last resort), not by OR-Tools' break intervals:
             # with them a search cannot start from a plan (it fails at once)
             # and reading a start can hang (measured on a Maldon week).
-            violators: set[int] = set()
-            if not to_open and not to_widen and not violators:
+            if not to_open and not to_widen:
                 remaining = time_limit_s - (time.perf_counter() - started) - lag
                 # Linked pairs get the last tenth (see _improve_pairs).
                 best.offer(self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)))
@@ -273,14 +269,13 @@ class _DayBuilder:
             remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
                 break
-            breaks |= violators
             self.opened |= to_open
             self.wide |= to_widen
-            problem = self.problem(wide=self.wide, breaks=breaks)
+            problem = self.problem(wide=self.wide, breaks=set())
             # Start from a plan the last steps have made whole (no half-served
             # double-up): OR-Tools can hang reading a start that is not.
             base = best.solution if best.better_than(solution) else best.post(solution)
-            routes = self._next_start(problem, base, violators, breaks)
+            routes = self._routes_of(base)
             limit = remaining * (0.5 if to_open else 0.8)
             solution = self._search(problem, routes, limit)
             best.offer(solution)
@@ -382,28 +377,6 @@ class _DayBuilder:
         return chosen
 
     @staticmethod
-    def _greedy_floor(problem: RoutingProblem, times: list[np.ndarray]) -> list[Route]:
-        """The greedy (each client's own carers tried first), then the calls
-        it left out put in where they fit cheapest: on a week this floor
-        keeps continuity, so it is the one chosen unless the coordinator's
-        rule serves more. Synchronised calls keep the greedy's starts."""
-        plan = greedy_plan(problem)
-        starts = {n: at for r in plan for n, at in zip(r.nodes, r.starts, strict=True)}
-        routes: list[list[int]] = [[] for _ in problem.vehicles]
-        for r in plan:
-            routes[r.vehicle] = list(r.nodes)
-        synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
-        kept = {r.vehicle: r for r in plan}
-        for k, nodes in enumerate(repair_routes(problem, routes)):
-            if not nodes or nodes == routes[k]:
-                continue
-            pins = {n: (starts[n], starts[n]) for n in nodes if n in synced and n in starts}
-            timed = timing.timed_route(problem, k, nodes, times, pins)
-            if timed is not None:
-                kept[k] = timed
-        return [kept[k] for k in sorted(kept)]
-
-    @staticmethod
     def _unserved(problem: RoutingProblem, routes: Iterable[Route]) -> tuple[int, ...]:
         served = {n for r in routes for n in r.nodes}
         return tuple(n for n in range(len(problem.nodes)) if n not in served)
@@ -464,26 +437,17 @@ class _DayBuilder:
     def _floor_start(self, floor: RoutingSolution, problem: RoutingProblem) -> list[list[int]] | None:
         """The floor's routes as the first pass's start (None, and OR-Tools'
         own start, in the rare case it does not accept them)."""
-        routes: list[list[int]] = [[] for _ in self.shifts]
-        for r in floor.routes:
-            routes[r.vehicle] = list(r.nodes)
+        routes = self._routes_of(floor)
         if _ortools.routes_feasible(problem, routes):
             return routes
         log.warning("the floor plan is not accepted by the routing model; searching from OR-Tools' own start")
         return None
 
-    def _next_start(
-        self, problem: RoutingProblem, solution: RoutingSolution, violators: set[int], breaks: set[int]
-    ) -> list[list[int]]:
-        """The next pass's start from a plan, with left-out calls put back
-        where they fit cheapest. Carers under the break rule start empty:
-        OR-Tools cannot start a search from a round that has to place a break
-        (it fails at once), so it re-inserts their calls itself; the best
-        plan so far is kept whatever the pass finds."""
+    def _routes_of(self, solution: RoutingSolution) -> list[list[int]]:
+        """Each vehicle's node sequence in ``solution`` (empty where unused)."""
         routes: list[list[int]] = [[] for _ in self.shifts]
         for route in solution.routes:
-            if route.vehicle not in breaks:
-                routes[route.vehicle] = list(route.nodes)
+            routes[route.vehicle] = list(route.nodes)
         return routes
 
     def _partners(self, visit_ids: set[str]) -> set[str]:
@@ -506,9 +470,7 @@ class _DayBuilder:
         if self.p.solution_limit is not None or self.initial or remaining < 1.0:
             return solution
         started = time.perf_counter()
-        routes: list[list[int]] = [[] for _ in self.shifts]
-        for route in solution.routes:
-            routes[route.vehicle] = list(route.nodes)
+        routes = self._routes_of(solution)
         if self.p.vehicle_fixed_cost:
             routes = eliminate_routes(problem, routes, time.perf_counter() + remaining * 0.1)
             routes = self._eliminate_with_search(problem, routes, time.perf_counter() + remaining * 0.4)
@@ -602,11 +564,6 @@ class _DayBuilder:
             status=solution.status,
             wall_s=solution.wall_s,
         )
-
-    def break_violators(self, solution: RoutingSolution) -> set[int]:
-        """Vehicles whose route has more than ``break_after`` minutes of
-        work without an idle gap of ``break_min``."""
-        return {r.vehicle for r in solution.routes if self._longest_stretch(r) > self.p.break_after_min}
 
     def _longest_stretch(self, route: Route) -> int:
         """Longest stretch of work (minutes) between idle gaps of at least
