@@ -7,6 +7,7 @@ so this folder is on ``sys.path`` and ``import _common`` works.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import platform
 import subprocess
@@ -89,7 +90,7 @@ def fmt(value: Any, digits: int = 2) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if value != value:  # nan
+        if math.isnan(value):
             return ""
         return f"{value:,.{digits}f}"
     if isinstance(value, int):
@@ -124,6 +125,13 @@ def write_csv(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
         w.writerows(rows)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children: the rounds
+    engine searches in a forked child, which ``time.process_time`` misses."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def mean(values: Iterable[float]) -> float:
-    vals = [v for v in values if v == v]
+    vals = [v for v in values if not math.isnan(v)]
     return sum(vals) / len(vals) if vals else float("nan")

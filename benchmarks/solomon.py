@@ -50,9 +50,14 @@ Usage::
     python benchmarks/solomon.py --instances C101 R101 --time-limits 5
     python benchmarks/solomon.py --no-pyvrp --csv solomon.csv
     python benchmarks/solomon.py --data /path/to/solomon          # folder with *.txt, bks.csv, vrplib/
+    python benchmarks/solomon.py --instances all --time-limits 30 --pyvrp-variants pyvrp+fleet --csv s.csv
+    python benchmarks/solomon.py --data /path/to/homberger --instances c1_2_1 r1_2_1 --time-limits 60
+    python benchmarks/solomon.py --from-csv s.csv                 # the tables again, nothing solved
 
-Prints two Markdown tables (per run, then a summary per solver and time
-limit) to stdout; progress goes to stderr.
+Prints three Markdown tables (per run, a summary per solver and time limit,
+the same per class C1 ... RC2, with the worst time-limit overrun) to stdout;
+progress goes to stderr. The CSV is rewritten after every run, so a run cut
+short keeps what it measured. ``CPU s`` counts the forked search children.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -74,6 +80,34 @@ from patchplan.check.checker import check
 from patchplan.core.errors import InputError
 
 DEFAULT_INSTANCES = ("C101", "C201", "R101", "R201", "RC101", "RC201")
+#: Numeric columns of a run row, for tables rebuilt from a CSV (``--from-csv``).
+_FLOAT_KEYS = ("time_limit_s", "distance", "runtime_s", "cpu_s", "bks_distance", "gap_pct", "gap_dist_only_pct")
+_INT_KEYS = ("vehicles", "bks_vehicles", "unassigned", "violations")
+_BOOL_KEYS = ("feasible", "vehicles_match")
+
+
+def instance_class(name: str) -> str:
+    """Solomon / Gehring & Homberger class: C1, C2, R1, R2, RC1, RC2
+    (``R101`` -> R1, ``rc2_2_1`` -> RC2)."""
+    match = re.match(r"([A-Za-z]+)(\d)", name)
+    return (match.group(1).upper() + match.group(2)) if match else name
+
+
+def vrplib_copy(folder: Path, name: str) -> Path:
+    """``vrplib/<NAME>.vrp``, matched without case (the Gehring & Homberger
+    text files are lower case, their VRPLIB copies upper case)."""
+    exact = folder / "vrplib" / f"{name}.vrp"
+    if exact.exists():
+        return exact
+    for path in (folder / "vrplib").glob("*.vrp"):
+        if path.stem.lower() == name.lower():
+            return path
+    return exact
+
+
+def all_instances(folder: Path) -> list[str]:
+    """Every ``*.txt`` instance of the folder, by class then number."""
+    return sorted((p.stem for p in folder.glob("*.txt")), key=lambda n: (instance_class(n), n.lower()))
 
 
 def read_bks(folder: Path) -> dict[tuple[str, str], dict[str, float]]:
@@ -117,7 +151,7 @@ def run_pyvrp(txt: Path, vrp: Path, time_limit_s: float, *, fleet: bool, seed: i
     inst = read_solomon(txt)
     data = pyvrp.read(str(vrp), round_func="exact")  # x 1000, rounded
     if fleet:
-        fixed = int(math.ceil(fleet_cost(inst) * 1000))
+        fixed = math.ceil(fleet_cost(inst) * 1000)
         data = data.replace(vehicle_types=[vt.replace(fixed_cost=fixed) for vt in data.vehicle_types()])
     started = time.perf_counter()
     result = pyvrp.solve(data, stop=MaxRuntime(time_limit_s), seed=seed, display=False)
@@ -157,24 +191,71 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = sorted({(r["solver"], r["time_limit_s"]) for r in rows}, key=lambda k: (k[1], k[0]))
     for solver, limit in keys:
         mine = [r for r in rows if r["solver"] == solver and r["time_limit_s"] == limit]
-        match = [r for r in mine if r["vehicles_match"]]
-        out.append(
-            {
-                "solver": solver,
-                "time_limit_s": limit,
-                "instances": len(mine),
-                "feasible": sum(bool(r["feasible"]) for r in mine),
-                "vehicles_match": sum(bool(r["vehicles_match"]) for r in mine),
-                "extra_vehicles": sum(max(0, r["vehicles"] - (r["bks_vehicles"] or r["vehicles"])) for r in mine),
-                "mean_gap_pct": _common.mean(r["gap_pct"] for r in mine),
-                "mean_gap_match_pct": _common.mean(r["gap_pct"] for r in match),
-                "max_gap_pct": max((r["gap_pct"] for r in mine), default=float("nan")),
-                "mean_gap_dist_only_pct": _common.mean(r["gap_dist_only_pct"] for r in mine),
-                "mean_runtime_s": _common.mean(r["runtime_s"] for r in mine),
-                "mean_cpu_s": _common.mean(r["cpu_s"] for r in mine),
-            }
-        )
+        out.append({"solver": solver, "time_limit_s": limit, **_summary(mine, limit)})
     return out
+
+
+def summarise_by_class(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`summarise` per instance class (C1 ... RC2), solvers side by side."""
+    out = []
+    keys = sorted(
+        {(instance_class(r["instance"]), r["time_limit_s"], r["solver"]) for r in rows},
+        key=lambda k: (k[1], _CLASS_ORDER.get(k[0], 99), k[0], k[2]),
+    )
+    for cls, limit, solver in keys:
+        mine = [
+            r
+            for r in rows
+            if instance_class(r["instance"]) == cls and r["time_limit_s"] == limit and r["solver"] == solver
+        ]
+        out.append({"class": cls, "solver": solver, "time_limit_s": limit, **_summary(mine, limit)})
+    return out
+
+
+_CLASS_ORDER = {"C1": 0, "C2": 1, "R1": 2, "R2": 3, "RC1": 4, "RC2": 5}
+
+
+def _summary(mine: list[dict[str, Any]], limit: float) -> dict[str, Any]:
+    """Counts, gaps and times of one group of runs (one solver, one limit)."""
+    match = [r for r in mine if r["vehicles_match"]]
+    return {
+        "instances": len(mine),
+        "feasible": sum(bool(r["feasible"]) for r in mine),
+        "vehicles_match": sum(bool(r["vehicles_match"]) for r in mine),
+        "extra_vehicles": sum(max(0, r["vehicles"] - (r["bks_vehicles"] or r["vehicles"])) for r in mine),
+        "mean_gap_pct": _common.mean(r["gap_pct"] for r in mine),
+        "mean_gap_match_pct": _common.mean(r["gap_pct"] for r in match),
+        "max_gap_pct": max((r["gap_pct"] for r in mine), default=float("nan")),
+        "mean_gap_dist_only_pct": _common.mean(r["gap_dist_only_pct"] for r in mine),
+        "mean_runtime_s": _common.mean(r["runtime_s"] for r in mine),
+        "worst_overrun_s": max((r["runtime_s"] - limit for r in mine), default=float("nan")),
+        "mean_cpu_s": _common.mean(r["cpu_s"] for r in mine),
+    }
+
+
+def read_runs(path: Path) -> list[dict[str, Any]]:
+    """Run rows back from a ``--csv`` file, typed as :func:`main` made them."""
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for raw in csv.DictReader(fh):
+            row: dict[str, Any] = dict(raw)
+            for key in _FLOAT_KEYS:
+                row[key] = float(raw[key]) if raw.get(key) not in (None, "") else float("nan")
+            for key in _INT_KEYS:
+                row[key] = int(float(raw[key])) if raw.get(key) not in (None, "") else None
+            for key in _BOOL_KEYS:
+                row[key] = raw.get(key) == "True"
+            rows.append(row)
+    return rows
+
+
+def print_tables(rows: list[dict[str, Any]]) -> None:
+    """Per run, then per solver and limit, then per class."""
+    print(_common.markdown_table(rows, RUN_COLUMNS))
+    print()
+    print(_common.markdown_table(summarise(rows), SUMMARY_COLUMNS))
+    print()
+    print(_common.markdown_table(summarise_by_class(rows), CLASS_COLUMNS))
 
 
 RUN_COLUMNS = (
@@ -204,8 +285,10 @@ SUMMARY_COLUMNS = (
     ("max_gap_pct", "max gap %", 2),
     ("mean_gap_dist_only_pct", "mean gap dist-only %", 2),
     ("mean_runtime_s", "mean runtime s", 1),
+    ("worst_overrun_s", "worst overrun s", 2),
     ("mean_cpu_s", "mean CPU s", 1),
 )
+CLASS_COLUMNS = (("class", "class", 0),) + SUMMARY_COLUMNS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with <NAME>.txt, bks.csv and vrplib/<NAME>.vrp (default: $PATCHPLAN_BENCH_DATA/solomon)",
     )
     parser.add_argument(
-        "--instances", nargs="+", default=list(DEFAULT_INSTANCES), help="instance names (default: %(default)s)"
+        "--instances",
+        nargs="+",
+        default=list(DEFAULT_INSTANCES),
+        help="instance names, or 'all' for every *.txt of the folder (default: %(default)s)",
     )
     parser.add_argument(
         "--time-limits", type=float, nargs="+", default=[10.0, 30.0], help="seconds per instance (default: 10 30)"
@@ -233,8 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         default=["pyvrp", "pyvrp+fleet"],
         help="PyVRP objectives to run (default: both)",
     )
-    parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
+    parser.add_argument("--csv", type=Path, default=None, help="also write every run here (after every run)")
+    parser.add_argument(
+        "--from-csv", type=Path, default=None, help="solve nothing: print the tables of a --csv file written before"
+    )
     args = parser.parse_args(argv)
+    if args.from_csv is not None:
+        if not args.from_csv.is_file():
+            parser.error(f"--from-csv {args.from_csv}: no such file")
+        print_tables(read_runs(args.from_csv))
+        return 0
     if args.data is None:
         try:
             args.data = data_folder() / "solomon"
@@ -242,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
 
     bks = read_bks(args.data)
+    if args.instances == ["all"]:
+        args.instances = all_instances(args.data)
+    missing = [name for name in args.instances if not (args.data / f"{name}.txt").is_file()]
+    if missing:
+        parser.error(f"--instances: no {', '.join(missing)} (.txt) in {args.data}")
     use_pyvrp = not args.no_pyvrp and pyvrp_available()
     if not args.no_pyvrp and not use_pyvrp:
         print("PyVRP is not installed (pip install pyvrp): patchplan only", file=sys.stderr)
@@ -251,21 +350,32 @@ def main(argv: list[str] | None = None) -> int:
     for limit in args.time_limits:
         for name in args.instances:
             txt = args.data / f"{name}.txt"
-            vrp = args.data / "vrplib" / f"{name}.vrp"
-            jobs: list[tuple[str, Any]] = [("patchplan", lambda: run_solomon(txt, time_limit_s=limit, seed=args.seed))]
+            vrp = vrplib_copy(args.data, name)
+            jobs: list[tuple[str, Any]] = [
+                ("patchplan", lambda txt=txt, limit=limit: run_solomon(txt, time_limit_s=limit, seed=args.seed))
+            ]
             if use_pyvrp and vrp.exists():
                 for variant in args.pyvrp_variants:
                     fleet = variant == "pyvrp+fleet"
-                    jobs.append((variant, lambda fleet=fleet: run_pyvrp(txt, vrp, limit, fleet=fleet, seed=args.seed)))
+                    jobs.append(
+                        (
+                            variant,
+                            lambda fleet=fleet, txt=txt, vrp=vrp, limit=limit: run_pyvrp(
+                                txt, vrp, limit, fleet=fleet, seed=args.seed
+                            ),
+                        )
+                    )
             for solver, job in jobs:
                 load_before = _common.load()[0]
-                cpu0 = time.process_time()
+                cpu0 = _common.cpu_seconds()
                 row = {"instance": name, "time_limit_s": limit, "solver": solver, **job()}
-                row["cpu_s"] = round(time.process_time() - cpu0, 1)
+                row["cpu_s"] = round(_common.cpu_seconds() - cpu0, 1)
                 row["instance"] = name
                 row["load1_before"] = load_before
                 gaps(row, bks)
                 rows.append(row)
+                if args.csv:  # rewritten after every run, so a cut-off session keeps what it measured
+                    _common.write_csv(args.csv, rows)
                 print(
                     f"{name} T={limit:g} {solver}: {row['vehicles']} veh, {row['distance']:.2f} "
                     f"(gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
@@ -273,11 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"load {load_before:.2f}",
                     file=sys.stderr,
                 )
-    print(_common.markdown_table(rows, RUN_COLUMNS))
-    print()
-    print(_common.markdown_table(summarise(rows), SUMMARY_COLUMNS))
-    if args.csv:
-        _common.write_csv(args.csv, rows)
+    print_tables(rows)
     return 0
 
 
