@@ -30,6 +30,7 @@ Usage::
     python benchmarks/hhcrsp.py                          # _1 of each size, default time limits
     python benchmarks/hhcrsp.py --sizes 10 25 --indices 1 2 3 --time-limit 10
     python benchmarks/hhcrsp.py --csv hhcrsp.csv
+    python benchmarks/hhcrsp.py --sizes 10 25 50 75 100 --indices 1 2 3 --limit-per-class   # issue 12
 
 Prints a Markdown table to stdout; progress goes to stderr.
 """
@@ -38,8 +39,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ SIZES = (10, 25, 50, 75, 100, 200, 300)
 #: up to 100, then 0.6 s per patient (the BRKGA-MP-IPR runs of Kummer et
 #: al. 2021 used far longer budgets on 200-300).
 TIME_LIMITS = {10: 10.0, 25: 20.0, 50: 30.0, 75: 45.0, 100: 60.0, 200: 120.0, 300: 180.0}
+#: Issue 12's limits (``--limit-per-class``): twice the BRKGA's published
+#: mean time for the class (Kummer Neto et al.), rounded as the issue does.
+ISSUE12_LIMITS = {10: 2.0, 25: 4.0, 50: 12.0, 75: 26.0, 100: 48.0, 200: 200.0, 300: 460.0}
+#: Mankowska classes by number of patients (A-G, as issue 12 names them).
+CLASSES = {10: "A", 25: "B", 50: "C", 75: "D", 100: "E", 200: "F", 300: "G"}
 
 
 def instance_file(folder: Path, size: int, index: int) -> Path:
@@ -85,7 +91,18 @@ COLUMNS = (
     ("unassigned", "unassigned", 0),
     ("violations", "violations", 0),
     ("runtime_s", "runtime s", 1),
+    ("overrun_s", "overrun s", 2),
     ("cpu_s", "CPU s", 1),
+)
+CLASS_COLUMNS = (
+    ("class", "class", 0),
+    ("patients", "patients", 0),
+    ("time_limit_s", "T s", 0),
+    ("instances", "instances", 0),
+    ("feasible", "feasible", 0),
+    ("mean_gap_pct", "mean gap %", 2),
+    ("max_gap_pct", "max gap %", 2),
+    ("worst_overrun_s", "worst overrun s", 2),
 )
 
 
@@ -102,11 +119,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="patients (default: all sizes)")
     parser.add_argument("--indices", type=int, nargs="+", default=[1], help="instance numbers 1-10 (default: 1)")
     parser.add_argument(
-        "--time-limit", type=float, default=None, help="seconds for every instance (default: by size, %s)" % TIME_LIMITS
+        "--time-limit", type=float, default=None, help=f"seconds for every instance (default: by size, {TIME_LIMITS})"
+    )
+    parser.add_argument(
+        "--limit-per-class",
+        action="store_true",
+        help=f"issue 12's limits, twice the BRKGA's mean time per class: {ISSUE12_LIMITS}",
+    )
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=None,
+        help="for sizes of 200 patients and more, run only the first N of --indices (the largest classes take minutes)",
     )
     parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
-    parser.add_argument("--csv", type=Path, default=None, help="also write every run here")
+    parser.add_argument("--csv", type=Path, default=None, help="also write every run here (after every run)")
     args = parser.parse_args(argv)
+    if args.time_limit is not None and args.limit_per_class:
+        parser.error("--time-limit and --limit-per-class: give one of them")
+    if args.time_limit is not None and args.time_limit <= 0:
+        parser.error(f"--time-limit {args.time_limit:g}: must be positive")
     if args.data is None:
         try:
             args.data = data_folder() / "hhcrsp" / "mankowska2014"
@@ -116,21 +148,25 @@ def main(argv: list[str] | None = None) -> int:
     bks = read_bks(args.data)
     print(f"machine: {_common.machine()}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
+    limits = ISSUE12_LIMITS if args.limit_per_class else TIME_LIMITS
     for size in args.sizes:
-        for index in args.indices:
+        indices = args.indices[: args.first] if args.first is not None and size >= 200 else args.indices
+        for index in indices:
             path = instance_file(args.data, size, index)
             if not path.exists():
                 print(f"skip {path.name}: not found", file=sys.stderr)
                 continue
-            limit = args.time_limit or TIME_LIMITS.get(size, float(size))
+            limit = args.time_limit or limits.get(size, float(size))
             load_before = _common.load()[0]
-            cpu0 = time.process_time()
+            cpu0 = _common.cpu_seconds()
             row: dict[str, Any] = {
+                "class": CLASSES.get(size, "?"),
                 "patients": size,
                 "time_limit_s": limit,
                 **run_hhcrsp(path, time_limit_s=limit, seed=args.seed),
             }
-            row["cpu_s"] = round(time.process_time() - cpu0, 1)
+            row["cpu_s"] = round(_common.cpu_seconds() - cpu0, 1)
+            row["overrun_s"] = round(row["runtime_s"] - limit, 2)
             best = bks.get(row["instance"])
             row["bks_objective"] = float(best["objective_value"]) if best else None
             row["bks_vehicles"] = int(best["vehicles"]) if best else None
@@ -142,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             row["load1_before"] = load_before
             rows.append(row)
+            if args.csv:  # rewritten after every run, so a cut-off session keeps what it measured
+                _common.write_csv(args.csv, rows)
             print(
                 f"{row['instance']} T={limit:g}: objective {row['objective']:.3f} (BKS {row['bks_objective']}, "
                 f"gap {row['gap_pct']:+.2f}%), feasible={row['feasible']}, {row['runtime_s']:.1f} s "
@@ -152,14 +190,36 @@ def main(argv: list[str] | None = None) -> int:
     print(_common.markdown_table(rows, COLUMNS))
     if rows:
         print()
-        done = [r for r in rows if r["gap_pct"] == r["gap_pct"]]
+        print(_common.markdown_table(summarise_by_class(rows), CLASS_COLUMNS))
+        print()
+        done = [r for r in rows if not math.isnan(r["gap_pct"])]
         print(
             f"mean gap {_common.mean(r['gap_pct'] for r in done):+.2f}% over the {len(done)} complete plans; "
-            f"feasible (all visits served, no violation) {sum(bool(r['feasible']) for r in rows)}/{len(rows)}"
+            f"feasible (all visits served, no violation) {sum(bool(r['feasible']) for r in rows)}/{len(rows)}; "
+            f"worst overrun {max(r['overrun_s'] for r in rows):+.2f} s"
         )
-    if args.csv:
-        _common.write_csv(args.csv, rows)
     return 0
+
+
+def summarise_by_class(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per class (A-G): instances, complete plans, mean and worst gap, worst overrun."""
+    out = []
+    for cls in sorted({r["class"] for r in rows}):
+        mine = [r for r in rows if r["class"] == cls]
+        done = [r["gap_pct"] for r in mine if not math.isnan(r["gap_pct"])]
+        out.append(
+            {
+                "class": cls,
+                "patients": mine[0]["patients"],
+                "time_limit_s": mine[0]["time_limit_s"],
+                "instances": len(mine),
+                "feasible": sum(bool(r["feasible"]) for r in mine),
+                "mean_gap_pct": _common.mean(done),
+                "max_gap_pct": max(done, default=float("nan")),
+                "worst_overrun_s": max(r["overrun_s"] for r in mine),
+            }
+        )
+    return out
 
 
 if __name__ == "__main__":
