@@ -1,6 +1,6 @@
 """Public benchmark instances through patchplan's own planner and checker.
 
-``run_solomon`` and ``run_hhcrsp`` read an instance (:mod:`patchplan.bench.formats`),
+``run_solomon``, ``run_hhcrsp`` and ``run_uhhc`` read an instance (:mod:`patchplan.bench.formats`),
 plan it with :func:`patchplan.rounds.plan.plan_rounds` under the literature's
 objective, check the result with the independent checker, and score it as
 the literature does (real-valued distances, not our rounded integers).
@@ -21,6 +21,7 @@ from patchplan.bench.formats import (
     read_solomon,
     solomon_distance,
 )
+from patchplan.bench.uhhc import read_uhhc, uhhc_travel
 from patchplan.check.checker import Violation, check
 from patchplan.core.model import Roster
 from patchplan.core.params import RoundsParams
@@ -60,6 +61,18 @@ def hhcrsp_params(time_limit_s: float) -> RoundsParams:
     )
 
 
+def uhhc_params(time_limit_s: float) -> RoundsParams:
+    """Travel time only (the Bazirha instances' objective); windows and
+    shifts are hard in the instance itself, so nothing else is weighed."""
+    return RoundsParams(
+        travel_weight=1,
+        late_weight=0,
+        early_weight=0,
+        break_after_min=_NO_BREAKS,
+        time_limit_s=time_limit_s,
+    )
+
+
 def run_solomon(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -> dict[str, Any]:
     """Solve one Solomon VRPTW instance; the literature's headline numbers."""
     inst = read_solomon(path)
@@ -74,6 +87,15 @@ def run_hhcrsp(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -
     inst = read_hhcrsp(path)
     roster, violations, runtime = _solve_and_check(inst, hhcrsp_params(time_limit_s), seed)
     return _result(inst, roster, violations, runtime, hhcrsp_objective(inst, roster), digits=3)
+
+
+def run_uhhc(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -> dict[str, Any]:
+    """Solve one UHHC (Bazirha) instance: total travel, hard windows."""
+    inst = read_uhhc(path)
+    roster, violations, runtime = _solve_and_check(inst, uhhc_params(time_limit_s), seed)
+    travel = uhhc_travel(inst, roster)
+    score = {"distance": travel, "objective": travel, "total_tardiness": 0.0, "max_tardiness": 0.0}
+    return _result(inst, roster, violations, runtime, score, digits=2)
 
 
 def _solve_and_check(
