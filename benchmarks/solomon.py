@@ -249,9 +249,41 @@ def read_runs(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def print_tables(rows: list[dict[str, Any]]) -> None:
-    """Per run, then per solver and limit, then per class."""
-    print(_common.markdown_table(rows, RUN_COLUMNS))
+def side_by_side(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], tuple[tuple[str, str, int], ...]]:
+    """One row per instance and limit, every solver's vehicles, gap and
+    runtime next to each other (the compact table for a whole set)."""
+    solvers = list(dict.fromkeys(r["solver"] for r in rows))
+    out: dict[tuple[str, float], dict[str, Any]] = {}
+    for r in rows:
+        row = out.setdefault(
+            (r["instance"], r["time_limit_s"]),
+            {"instance": r["instance"], "time_limit_s": r["time_limit_s"], "bks_vehicles": r["bks_vehicles"]},
+        )
+        tag = r["solver"]
+        row[f"{tag}:vehicles"] = r["vehicles"]
+        row[f"{tag}:gap_pct"] = r["gap_pct"]
+        row[f"{tag}:feasible"] = r["feasible"]
+        row[f"{tag}:overrun_s"] = round(r["runtime_s"] - r["time_limit_s"], 2)
+    columns: list[tuple[str, str, int]] = [("instance", "instance", 0), ("time_limit_s", "T s", 0)]
+    columns.append(("bks_vehicles", "BKS veh", 0))
+    for tag in solvers:
+        columns += [
+            (f"{tag}:vehicles", f"{tag} veh", 0),
+            (f"{tag}:gap_pct", f"{tag} gap %", 2),
+            (f"{tag}:feasible", f"{tag} feasible", 0),
+            (f"{tag}:overrun_s", f"{tag} overrun s", 2),
+        ]
+    return list(out.values()), tuple(columns)
+
+
+def print_tables(rows: list[dict[str, Any]], *, compact: bool = False) -> None:
+    """Per run (or, ``compact``, per instance with the solvers side by side),
+    then per solver and limit, then per class."""
+    if compact:
+        table, columns = side_by_side(rows)
+        print(_common.markdown_table(table, columns))
+    else:
+        print(_common.markdown_table(rows, RUN_COLUMNS))
     print()
     print(_common.markdown_table(summarise(rows), SUMMARY_COLUMNS))
     print()
@@ -323,11 +355,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--from-csv", type=Path, default=None, help="solve nothing: print the tables of a --csv file written before"
     )
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="first table: one row per instance, the solvers side by side"
+    )
     args = parser.parse_args(argv)
     if args.from_csv is not None:
         if not args.from_csv.is_file():
             parser.error(f"--from-csv {args.from_csv}: no such file")
-        print_tables(read_runs(args.from_csv))
+        print_tables(read_runs(args.from_csv), compact=args.side_by_side)
         return 0
     if args.data is None:
         try:
@@ -383,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"load {load_before:.2f}",
                     file=sys.stderr,
                 )
-    print_tables(rows)
+    print_tables(rows, compact=args.side_by_side)
     return 0
 
 
