@@ -10,20 +10,24 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from service_helpers import (
     OTHER_PROVIDER,
     PASSWORD,
+    POSTGRES_ENV,
     PROVIDER,
     login,
     login_api,
     make_app,
     post,
+    postgres_url,
     scenario,
     sqlite_copy,
 )
 from typer.testing import CliRunner
 
+from patchplan.broker.offers import offers as offers_table
 from patchplan.cli.app import app as cli
 from patchplan.service.db import jobs
 
@@ -217,8 +221,36 @@ def test_decline_and_withdraw_name_the_next_provider(client: TestClient) -> None
     assert second["provider_id"] == PROVIDER  # P001 was tried
     withdrawn = post(client, f"/api/offers/{second['id']}/withdraw", csrf, {"reason": "client in hospital"})
     assert withdrawn.status_code == 200
-    assert withdrawn.json()["offer"]["reason"] == "withdrawn by the broker: client in hospital"
-    assert withdrawn.json()["next_provider"] is None  # both feasible providers tried
+    assert withdrawn.json()["offer"]["status"] == "withdrawn"
+    assert withdrawn.json()["offer"]["reason"] == "client in hospital"
+    # Withdrawn is not refused: S74 is still the pick (P001 declined).
+    assert withdrawn.json()["next_provider"]["provider_id"] == PROVIDER
+
+
+def test_withdraw_a_placed_offer_frees_capacity_and_the_provider_sees_it(client: TestClient, app) -> None:
+    """A broker withdraws a placed package: its own audit row (who, when, why), the provider's hours
+    back, the package on the board again, and the provider's page and API say withdrawn."""
+    csrf = login(client, "broker1")
+    start = app.state.ctx.offers.capacity_left(PROVIDER)
+    offer_id = _offer(client, csrf, "PK00110").json()["id"]
+    pcsrf = login(client, "s74-a")
+    assert post(client, f"/api/offers/{offer_id}/accept", pcsrf).json()["status"] == "placed"
+    assert app.state.ctx.offers.capacity_left(PROVIDER) != start
+    csrf = login(client, "broker1")
+    r = post(client, f"/api/offers/{offer_id}/withdraw", csrf, {"reason": "package ended"})
+    assert r.status_code == 200 and r.json()["offer"]["status"] == "withdrawn"
+    assert app.state.ctx.offers.capacity_left(PROVIDER) == start
+    row = next(r for r in client.get("/api/backlog").json() if r["package_id"] == "PK00110")
+    assert row["status"] == "awaiting" and row["offer_id"] is None
+    last = client.get("/api/packages/PK00110/audit").json()[-1]
+    assert last["action"] == "withdraw" and last["actor"] == "broker1"
+    assert "by broker broker1 at " in last["detail"] and last["detail"].count("package ended") == 1
+    assert post(client, f"/api/offers/{offer_id}/withdraw", csrf, {"reason": "again"}).status_code == 409
+    login(client, "s74-a")
+    assert client.get(f"/api/offers/{offer_id}").json()["status"] == "withdrawn"
+    page = client.get(f"/provider/offers/{offer_id}")
+    assert 'data-status="withdrawn"' in page.text and "withdrawn by the council" in page.text
+    assert 'id="accept"' not in page.text
 
 
 def test_place_route_and_expiry(client: TestClient, app) -> None:
@@ -509,7 +541,6 @@ def test_openapi_and_unknown_routes(client: TestClient) -> None:
 
 def test_an_existing_offers_database_is_upgraded(tmp_path: Path) -> None:
     """A database `patchplan offers` made (no service tables) gets them at start, once, at the head revision."""
-    import sqlalchemy as sa
 
     from patchplan.broker.offers import OfferStore
 
@@ -522,9 +553,48 @@ def test_an_existing_offers_database_is_upgraded(tmp_path: Path) -> None:
         engine = app.state.ctx.offers.engine
         assert "service_users" in sa.inspect(engine).get_table_names()
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM service_alembic_version").scalars().all() == ["0001"]
+            assert conn.exec_driver_sql("SELECT version_num FROM service_alembic_version").scalars().all() == ["0002"]
         assert app.state.ctx.offers.get(offer.id).broker == "broker-cli"
         app.state.ctx.offers.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_database_from_before_withdrawals_is_upgraded(tmp_path: Path, backend: str) -> None:
+    """An offers table whose status check predates ``withdrawn`` (migration 0002 downgraded) refuses a
+    withdrawal with a message saying how to upgrade; the next start upgrades it, keeping its offers and
+    the one-live-offer-per-package index."""
+    import os
+    from contextlib import nullcontext
+
+    from alembic import command
+    from alembic.config import Config
+
+    from patchplan.core.errors import InputError
+    from patchplan.service.db import MIGRATIONS
+
+    if backend == "postgresql" and not os.environ.get(POSTGRES_ENV):
+        pytest.skip(f"set {POSTGRES_ENV} to test on PostgreSQL")
+    with postgres_url() if backend == "postgresql" else nullcontext(f"sqlite:///{tmp_path / 'old.db'}") as url:
+        app = make_app(url, tmp_path / "data", users=False)
+        offers = app.state.ctx.offers
+        kept = offers.offer("PK00110", PROVIDER, "broker-before")
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with offers.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        with pytest.raises(InputError, match="predates withdrawals"):
+            offers.withdraw(kept.id, "broker1", "client in hospital")
+        offers.close()
+
+        again = make_app(url, tmp_path / "data", users=False)
+        offers = again.state.ctx.offers
+        assert offers.get(kept.id).broker == "broker-before"
+        assert offers.withdraw(kept.id, "broker1", "client in hospital").status == "withdrawn"
+        offers.offer("PK00110", PROVIDER, "broker1")
+        with pytest.raises(sa.exc.IntegrityError), offers.engine.begin() as conn:  # still one live offer a package
+            conn.execute(sa.update(offers_table).where(offers_table.c.status == "withdrawn").values(status="offered"))
+        offers.close()
 
 
 def test_a_conflict_on_a_page_says_why(client: TestClient) -> None:
@@ -560,7 +630,7 @@ def test_every_page_form_does_what_it_says(client: TestClient, app) -> None:
     form("/broker/packages/PK00110/offer", provider_id=PROVIDER)
     first = ctx.offers.offers(package_id="PK00110")[-1]
     form(f"/broker/offers/{first.id}/withdraw", reason="wrong provider")
-    assert ctx.offers.get(first.id).status == "declined"
+    assert ctx.offers.get(first.id).status == "withdrawn"
     form("/broker/packages/PK00111/offer", provider_id=OTHER_PROVIDER, ttl_hours="")
     second = ctx.offers.offers(package_id="PK00111")[-1]
     ctx.offers.accept(second.id, "p001")

@@ -37,11 +37,13 @@ def _offer(ctx: Context, package_id: str, req: OfferRequest, actor: str) -> Stor
 
 
 def _withdraw(ctx: Context, offer_id: int, reason: str, actor: str) -> dict[str, Any]:
-    """A broker withdraws an offer: recorded as a decline by the broker, with
-    the reason, so the trail says who withdrew it; the next provider is named."""
+    """A broker withdraws a live offer (:meth:`~patchplan.broker.offers.OfferStore.withdraw`: its own
+    status and audit row; a placed package's hours go back to the provider). The package is back in
+    the backlog, and the provider the offer's policy would pick now is named."""
     ctx.offer_for(offer_id, None)
-    nxt = ctx.offers.decline(offer_id, actor, f"withdrawn by the broker: {reason}")
-    return {"offer": ctx.offers.get(offer_id).as_dict(), "next_provider": None if nxt is None else nxt.as_dict()}
+    offer = ctx.offers.withdraw(offer_id, actor, reason)
+    nxt = ctx.offers.next_provider(offer.package_id, offer.policy or "cascade")
+    return {"offer": offer.as_dict(), "next_provider": None if nxt is None else nxt.as_dict()}
 
 
 def _place(ctx: Context, offer_id: int, actor: str) -> StoredOffer:
