@@ -311,13 +311,61 @@ def test_joint_allocation_job_reviewed_then_sent_once(client: TestClient, app) -
     assert joint["hours_placed"] >= cascade["hours_placed"]  # never below the hand-made cascade
     placed = [p for p in joint["placements"] if p["provider_id"]]
     assert placed
-    sent = post(client, f"/api/jobs/allocation/{job_id}/send", csrf).json()
+    assert client.get(f"/api/jobs/allocation/{job_id}/send").status_code == 404  # not sent yet
+    send = post(client, f"/api/jobs/allocation/{job_id}/send", csrf)
+    assert send.status_code == 202 and send.json()["kind"] == "send" and send.json()["status"] == "queued"
+    assert client.get("/api/offers").json() == []  # nothing is sent inside the request
+    assert post(client, f"/api/jobs/allocation/{job_id}/send", csrf).status_code == 409
+    assert client.get(f"/api/jobs/allocation/{job_id}").json()["send_job_id"] == send.json()["id"]
+    page = client.get(f"/broker/allocations/{job_id}")
+    assert f'hx-get="/broker/allocations/{job_id}/send/progress"' in page.text
+    assert app.state.ctx.jobs.run_next()
+    done = client.get(f"/api/jobs/allocation/{job_id}/send").json()
+    assert done["status"] == "done" and done["progress"] == 1.0
+    sent = done["result"]["sent"]
     assert [s["package_id"] for s in sent] == [p["package_id"] for p in placed]
     assert all(s["offer_id"] and s["error"] is None for s in sent)
-    assert post(client, f"/api/jobs/allocation/{job_id}/send", csrf).status_code == 409
     assert {o["package_id"] for o in client.get("/api/offers").json()} == {p["package_id"] for p in placed}
+    assert not app.state.ctx.jobs.run_next()  # nothing left to do
     page = client.get(f"/broker/allocations/{job_id}")
-    assert page.status_code == 200 and "Plain cascade" in page.text
+    assert page.status_code == 200 and "Plain cascade" in page.text and 'id="sent"' in page.text
+    frag = client.get(f"/broker/allocations/{job_id}/send/progress").text
+    assert "hx-trigger" not in frag and f'href="/broker/allocations/{job_id}"' in frag
+
+
+def test_sending_offers_survives_a_restart_without_sending_twice(tmp_path: Path) -> None:
+    """A send job cut off by a stop after some offers went out (one already declined) runs again at the
+    next start: every placed package ends with exactly one offer from the job, none sent twice."""
+    url = sqlite_copy(tmp_path)
+    first = make_app(url, tmp_path / "data", users=False)
+    ctx = first.state.ctx
+    alloc = ctx.jobs.submit("allocation", {"policy": "cascade", "time_limit_s": 2}, "broker1")
+    assert ctx.jobs.run_next()
+    placed = [p for p in ctx.store.job(alloc)["result"]["joint"]["placements"] if p["provider_id"]]
+    assert len(placed) >= 2
+    send_id = ctx.jobs.send(alloc, "broker1")
+    # The job sent two offers (the provider declined the first at once), then the server stopped.
+    early = [ctx.offers.offer(p["package_id"], p["provider_id"], "broker1") for p in placed[:2]]
+    ctx.offers.decline(early[0].id, "provider", "no carers then")
+    with ctx.store.tx() as conn:
+        conn.execute(jobs.update().where(jobs.c.id == send_id).values(status="running", progress=0.5))
+    ctx.offers.close()
+
+    second = make_app(url, tmp_path / "data", users=False)
+    with TestClient(second) as client:  # the worker requeues the send job and runs it
+        login(client, "broker1")
+        for _ in range(100):
+            job = client.get(f"/api/jobs/allocation/{alloc}/send").json()
+            if job["status"] == "done":
+                break
+            time.sleep(0.1)
+        assert job["status"] == "done" and job["id"] == send_id
+        sent = {s["package_id"]: s for s in job["result"]["sent"]}
+        assert [sent[p["package_id"]]["offer_id"] for p in placed[:2]] == [o.id for o in early]
+        assert all(s["offer_id"] and s["error"] is None for s in sent.values())
+        offers = second.state.ctx.offers.offers()
+        assert sorted(o.package_id for o in offers) == sorted(p["package_id"] for p in placed)
+        assert [o.status for o in offers if o.id == early[0].id] == ["declined"]  # not offered again
 
 
 def test_comparison_job_writes_its_report(client: TestClient, app) -> None:
@@ -640,8 +688,10 @@ def test_every_page_form_does_what_it_says(client: TestClient, app) -> None:
     started = form("/broker/allocations", policy="tiered", time_limit_s=2)
     job_id = int(started.headers["location"].rsplit("/", 1)[1])
     ctx.jobs.run_next()
-    sent = form(f"/broker/allocations/{job_id}/send")
-    assert 'id="sent"' in sent.text and ctx.store.job(job_id)["status"] == "sent"
+    form(f"/broker/allocations/{job_id}/send")
+    assert ctx.store.job(job_id)["status"] == "sent"
+    ctx.jobs.run_next()  # the send job
+    assert 'id="sent"' in client.get(f"/broker/allocations/{job_id}").text
     index = next(i for i, t in enumerate(ctx.transfers()) if "P001" in (t.from_provider, t.to_provider))
     form(f"/broker/transfers/{index}/propose")
     proposal = ctx.proposals()[0]

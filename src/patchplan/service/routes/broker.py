@@ -60,7 +60,17 @@ def _allocation_job(ctx: Context, job_id: int) -> dict[str, Any]:
     job = ctx.store.job(job_id)
     if job is None or job["kind"] != "allocation":
         raise NotFound(job_id)
-    return job
+    send = ctx.jobs.send_job_of(job_id) if job["status"] == "sent" else None
+    return {**job, "send_job_id": None if send is None else send["id"]}
+
+
+def _send_job(ctx: Context, job_id: int) -> dict[str, Any]:
+    """The job sending allocation ``job_id``'s offers (NotFound before they are sent)."""
+    _allocation_job(ctx, job_id)
+    send = ctx.jobs.send_job_of(job_id)
+    if send is None:
+        raise NotFound(job_id)
+    return send
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -141,7 +151,9 @@ def allocation_start(ctx: CtxDep, session: BrokerUser, form: Annotated[Allocatio
 
 @pages.get("/allocations/{job_id}")
 def allocation_page(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
-    return render(request, "broker/allocation.html", job=_allocation_job(ctx, job_id), sent=None)
+    job = _allocation_job(ctx, job_id)
+    send = None if job["send_job_id"] is None else ctx.store.job(job["send_job_id"])
+    return render(request, "broker/allocation.html", job=job, send=send)
 
 
 @pages.get("/allocations/{job_id}/progress")
@@ -151,12 +163,21 @@ def allocation_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_
 
 
 @pages.post("/allocations/{job_id}/send", dependencies=[Csrf])
-def allocation_send(
-    request: Request, ctx: CtxDep, session: BrokerUser, job_id: int, _form: Annotated[CsrfForm, Form()]
-) -> Response:
+def allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int, _form: Annotated[CsrfForm, Form()]) -> Response:
     _allocation_job(ctx, job_id)
-    sent = ctx.jobs.send(job_id, session.user.username)
-    return render(request, "broker/allocation.html", job=_allocation_job(ctx, job_id), sent=sent)
+    ctx.jobs.send(job_id, session.user.username)
+    return back(f"/broker/allocations/{job_id}")
+
+
+@pages.get("/allocations/{job_id}/send/progress")
+def allocation_send_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
+    return render(
+        request,
+        "progress.html",
+        job=_send_job(ctx, job_id),
+        page=f"/broker/allocations/{job_id}/send",
+        result_page=f"/broker/allocations/{job_id}",
+    )
 
 
 @pages.get("/transfers")
@@ -239,11 +260,18 @@ def api_allocation_job(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[st
     return _allocation_job(ctx, job_id)
 
 
-@api.post("/jobs/allocation/{job_id}/send", dependencies=[Csrf])
-def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int) -> list[dict[str, Any]]:
-    """Send a reviewed allocation's offers (once)."""
+@api.post("/jobs/allocation/{job_id}/send", status_code=202, dependencies=[Csrf])
+def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[str, Any]:
+    """Send a reviewed allocation's offers (once), as a background job: the send job is returned."""
     _allocation_job(ctx, job_id)
-    return ctx.jobs.send(job_id, session.user.username)
+    ctx.jobs.send(job_id, session.user.username)
+    return _send_job(ctx, job_id)
+
+
+@api.get("/jobs/allocation/{job_id}/send")
+def api_allocation_send_job(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[str, Any]:
+    """The job sending an allocation's offers: progress, and (when done) each package's offer id or problem."""
+    return _send_job(ctx, job_id)
 
 
 @api.get("/transfers")
