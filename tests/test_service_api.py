@@ -587,6 +587,24 @@ def test_openapi_and_unknown_routes(client: TestClient) -> None:
     assert r.status_code == 404 and "Not found" in r.text
 
 
+def test_api_page_is_served_from_our_origin_under_the_csp(client: TestClient) -> None:
+    """/api/docs loads the vendored Swagger UI (scripts and stylesheet from /static, no inline script)
+    on /api/openapi.json, with the CSP that allows only 'self' scripts; the files it names are served."""
+    r = client.get("/api/docs")
+    assert r.status_code == 200 and 'id="swagger-ui"' in r.text
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    scripts = re.findall(r"<script([^>]*)>", r.text)
+    assert scripts and all(re.search(r'src="/static/[^"]+"', s) for s in scripts)  # no inline script
+    assert not re.search(r"<script[^>]*>[^<]+</script>", r.text) and "style=" not in r.text
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text):
+        got = client.get(url)
+        assert got.status_code == 200 and len(got.content) > 100, url
+    assert "/api/openapi.json" in client.get("/static/api-docs.js").text
+    assert client.get("/api/openapi.json").status_code == 200
+    assert "/api/docs" not in client.get("/api/openapi.json").json()["paths"]
+
+
 def test_an_existing_offers_database_is_upgraded(tmp_path: Path) -> None:
     """A database `patchplan offers` made (no service tables) gets them at start, once, at the head revision."""
 

@@ -125,7 +125,8 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        # No Swagger page: it loads its scripts from a CDN, which the CSP (and an offline machine) refuses.
+        # FastAPI's own pages load their scripts from a CDN and start them inline, which the CSP (and an
+        # offline machine) refuses: /api/docs (routes/docs.py) serves a vendored Swagger UI instead.
         docs_url=None,
         redoc_url=None,
     )
@@ -134,9 +135,9 @@ def create_app(
     app.mount("/static/leaflet", StaticFiles(directory=str(LEAFLET)), name="leaflet")
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _handlers(app)
-    from patchplan.service.routes import admin, auth, broker, commissioner, provider
+    from patchplan.service.routes import admin, auth, broker, commissioner, docs, provider
 
-    for module in (auth, broker, provider, commissioner, admin):
+    for module in (auth, broker, provider, commissioner, admin, docs):
         app.include_router(module.pages)
         app.include_router(module.api)
     return app
