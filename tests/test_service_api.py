@@ -453,8 +453,9 @@ def test_transfers_page_while_computing_then_ready(client: TestClient, app) -> N
     assert 'id="computing"' not in ready.text and ready.text.count("/propose") == len(moves)
 
 
-def test_published_demand_is_k_anonymous_and_refreshed(client: TestClient) -> None:
+def test_published_demand_is_k_anonymous_and_refreshed(tmp_path: Path) -> None:
     """Providers see demand without ids or postcodes, and it drops when a package is placed."""
+    client = TestClient(make_app(sqlite_copy(tmp_path), tmp_path / "data", users=False, demand_refresh_s=0))
     s = scenario()
     login(client, "s74-a")
     demand = client.get("/api/demand").json()
@@ -470,6 +471,43 @@ def test_published_demand_is_k_anonymous_and_refreshed(client: TestClient) -> No
     post(client, f"/api/offers/{offer['id']}/accept", pcsrf)
     after = client.get("/api/demand").json()["report"]["hours_total"]
     assert after == pytest.approx(demand["report"]["hours_total"] - s.package("PK00110").hours_week, abs=0.01)
+
+
+def test_published_demand_is_recomputed_at_most_every_refresh_interval(client: TestClient, app) -> None:
+    """With a 10 s interval (the default) a placement shows in the published demand only once the last
+    publication is 10 s old; a fresh one is then computed."""
+    ctx = app.state.ctx
+    before = ctx.published_demand()
+    offer = ctx.offers.offer("PK00110", PROVIDER, "broker1")
+    assert ctx.published_demand() is before  # younger than 10 s: the last publication stands
+    awaiting, published, at = ctx._demand
+    ctx._demand = (awaiting, published, at - 11)  # ten seconds later
+    after = ctx.published_demand()
+    hours = scenario().package("PK00110").hours_week
+    assert after["report"]["hours_total"] == pytest.approx(before["report"]["hours_total"] - hours, abs=0.01)
+    assert ctx.published_demand() is after  # unchanged since: not recomputed
+    assert offer.status == "offered"
+
+
+def test_quick_shortlist_is_the_stores(client: TestClient, app) -> None:
+    """The service's shortlist (candidate cells read from the database, rounds indexed once) equals the
+    store's own for every package, before and after placements change the capacity; so does the next pick."""
+    ctx = app.state.ctx
+    packages = [p.id for p in scenario().packages if p.status == "awaiting"]
+    assert all(ctx.shortlist(pid) == ctx.offers.shortlist(pid) for pid in packages)
+    first = ctx.offers.offer("PK00110", PROVIDER, "broker1")
+    ctx.offers.accept(first.id, "s74-a")
+    assert PROVIDER in {o.provider_id for o in ctx.shortlist("PK00109") if o.feasible}
+    ctx.offers.place(first.id, "broker1")  # S74's capacity drops: PK00109 no longer fits there
+    for pid in packages:
+        assert ctx.shortlist(pid) == ctx.offers.shortlist(pid)
+        for policy in ("cascade", "tiered", "weighted"):
+            assert ctx.next_provider(pid, policy) == ctx.offers.next_provider(pid, policy)
+    feasible = {o.provider_id for o in ctx.shortlist("PK00109") if o.feasible}
+    assert PROVIDER not in feasible
+    login(client, "broker1")
+    store = json.loads(json.dumps([o.as_dict() for o in ctx.offers.shortlist("PK00109")]))
+    assert client.get("/api/packages/PK00109/shortlist").json() == store
 
 
 def test_rounds_only_ones_own(client: TestClient) -> None:

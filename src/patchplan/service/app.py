@@ -13,6 +13,7 @@ personal data).
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        threading.Thread(target=ctx.warm, name="patchplan-warm", daemon=True).start()
         if start_jobs:
             ctx.jobs.start()
             ctx.warm_transfers()

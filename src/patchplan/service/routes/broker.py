@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from patchplan.broker.offers import StoredOffer, offer_ttl_hours
+from patchplan.core.errors import InputError
 from patchplan.core.model import BAND_NAMES, COHORTS, SERVICE_TYPES
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import BrokerUser, Csrf, CtxDep
@@ -33,7 +34,13 @@ api = APIRouter(prefix="/api", tags=["broker"])
 def _offer(ctx: Context, package_id: str, req: OfferRequest, actor: str) -> StoredOffer:
     pkg = ctx.package(package_id)
     ttl = req.ttl_hours if req.ttl_hours is not None else offer_ttl_hours(pkg.urgency)
-    return ctx.offers.offer(pkg.id, req.provider_id, actor, ttl_hours=ttl, policy=req.policy)
+    provider_id = req.provider_id
+    if provider_id is None:  # the policy's pick, found on the service's quick shortlist (the store checks it again)
+        pick = ctx.next_provider(pkg.id, req.policy)
+        if pick is None:
+            raise InputError(f"no provider can take package {pkg.id!r} (all infeasible or already tried)")
+        provider_id = pick.provider_id
+    return ctx.offers.offer(pkg.id, provider_id, actor, ttl_hours=ttl, policy=req.policy)
 
 
 def _withdraw(ctx: Context, offer_id: int, reason: str, actor: str) -> dict[str, Any]:
@@ -42,7 +49,7 @@ def _withdraw(ctx: Context, offer_id: int, reason: str, actor: str) -> dict[str,
     the backlog, and the provider the offer's policy would pick now is named."""
     ctx.offer_for(offer_id, None)
     offer = ctx.offers.withdraw(offer_id, actor, reason)
-    nxt = ctx.offers.next_provider(offer.package_id, offer.policy or "cascade")
+    nxt = ctx.next_provider(offer.package_id, offer.policy or "cascade")
     return {"offer": offer.as_dict(), "next_provider": None if nxt is None else nxt.as_dict()}
 
 
@@ -52,8 +59,7 @@ def _place(ctx: Context, offer_id: int, actor: str) -> StoredOffer:
 
 
 def _shortlist(ctx: Context, package_id: str) -> list[dict[str, Any]]:
-    ctx.package(package_id)
-    return [o.as_dict() for o in ctx.offers.shortlist(package_id)]
+    return [o.as_dict() for o in ctx.shortlist(package_id)]
 
 
 def _allocation_job(ctx: Context, job_id: int) -> dict[str, Any]:
@@ -101,7 +107,7 @@ def package_page(request: Request, ctx: CtxDep, session: BrokerUser, package_id:
         history=ctx.offers.history(pkg.id),
         audit=ctx.offers.audit(pkg.id),
         ttl=offer_ttl_hours(pkg.urgency),
-        next_provider=ctx.offers.next_provider(pkg.id),
+        next_provider=ctx.next_provider(pkg.id),
     )
 
 

@@ -56,7 +56,8 @@ def _decline(ctx: Context, offer_id: int, provider_id: str, reason: str, actor: 
 
 def _fit(ctx: Context, offer_id: int, provider_id: str) -> dict[str, Any]:
     offer = ctx.offer_for(offer_id, provider_id)
-    calls = fit(ctx.scenario, offer.package_id, provider_id, state=ctx.offers.broker_state())
+    # The fit reads only today's rounds (never capacity): the base state, built once, serves every request.
+    calls = fit(ctx.scenario, offer.package_id, provider_id, state=ctx.broker_base())
     known = [c.added_travel_min for c in calls if c.added_travel_min is not None]
     return {
         "offer_id": offer_id,
@@ -89,7 +90,7 @@ def _rounds(ctx: Context, provider_id: str, scope: str | None) -> dict[str, Any]
 # -- pages ---------------------------------------------------------------------------------------------
 @pages.get("")
 def offers_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
-    offers = [o for o in ctx.offers.offers() if o.provider_id == provider_id]
+    offers = ctx.provider_offers(provider_id)
     return render(
         request,
         "provider/offers.html",
@@ -159,7 +160,7 @@ def answer_form(
 @api.get("/offers")
 def api_offers(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
     """Offers, oldest first: all of them for a broker, a provider's own for a provider user."""
-    return [o.as_dict() for o in ctx.offers.offers() if scope is None or o.provider_id == scope]
+    return [o.as_dict() for o in (ctx.offers.offers() if scope is None else ctx.provider_offers(scope))]
 
 
 @api.get("/offers/{offer_id}")
@@ -177,7 +178,7 @@ def api_package(ctx: CtxDep, scope: Scope, package_id: str) -> dict[str, Any]:
     placed_here = any(o.status == "placed" and (scope is None or o.provider_id == scope) for o in history)
     out = ctx.referral(pkg.id, placed=placed_here)
     if scope is None:
-        nxt = ctx.offers.next_provider(pkg.id)
+        nxt = ctx.next_provider(pkg.id)
         out["offers"] = [o.as_dict() for o in history]
         out["next_provider"] = None if nxt is None else nxt.as_dict()
     return out
