@@ -63,7 +63,7 @@ def _template() -> Path:
     (hashing seven argon2 passwords per test would dominate the run time)."""
     folder = Path(tempfile.mkdtemp(prefix="patchplan-svc-template-"))
     app = make_app(f"sqlite:///{folder / 'template.db'}", folder / "data")
-    app.state.ctx.offers.close()
+    app.state.ctx.close()  # every connection closed: the write-ahead log is folded into the file copied
     return folder / "template.db"
 
 

@@ -286,11 +286,13 @@ def test_bad_input_is_a_4xx_naming_the_field(client: TestClient) -> None:
     assert client.get("/broker/packages/NO-SUCH").status_code == 404
 
 
-def test_an_internal_error_is_a_plain_500_page(app) -> None:
+def test_an_internal_error_is_a_plain_500_page(app, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug shows "internal error", not a traceback."""
+    from patchplan.service.context import Context
+
     client = TestClient(app, raise_server_exceptions=False)
     login(client, "broker1")
-    app.state.ctx.offers.awaiting = lambda: 1 / 0  # any bug below a route
+    monkeypatch.setattr(Context, "awaiting", lambda self: 1 / 0)  # any bug below a route
     r = client.get("/broker")
     assert r.status_code == 500 and "internal error" in r.text and "ZeroDivisionError" not in r.text
 
@@ -480,8 +482,9 @@ def test_published_demand_is_recomputed_at_most_every_refresh_interval(client: T
     before = ctx.published_demand()
     offer = ctx.offers.offer("PK00110", PROVIDER, "broker1")
     assert ctx.published_demand() is before  # younger than 10 s: the last publication stands
-    awaiting, published, at = ctx._demand
-    ctx._demand = (awaiting, published, at - 11)  # ten seconds later
+    awaiting, published, at, body = ctx._demand
+    assert json.loads(ctx.published_demand_json()) == json.loads(json.dumps(before))  # the cached bytes
+    ctx._demand = (awaiting, published, at - 11, body)  # ten seconds later
     after = ctx.published_demand()
     hours = scenario().package("PK00110").hours_week
     assert after["report"]["hours_total"] == pytest.approx(before["report"]["hours_total"] - hours, abs=0.01)

@@ -245,7 +245,7 @@ class Accounts:
         """The live session of a cookie token (None when absent, expired or the user is disabled)."""
         if not token:
             return None
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             row = conn.execute(
                 select(sessions.c.csrf, sessions.c.expires_at, users)
                 .join(users, users.c.id == sessions.c.user_id)

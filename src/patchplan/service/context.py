@@ -35,9 +35,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from patchplan.broker import demand as dm
-from patchplan.broker.brokerage import POLICIES, BrokerState, Offer, choose, package_need, shortlist
-from patchplan.broker.offers import OfferStore, StoredOffer, capacity, utcnow
+from patchplan.broker.brokerage import POLICIES, BrokerState, Offer, backlog, choose, package_need, shortlist
+from patchplan.broker.offers import LIVE, TRIED, OfferStore, StoredOffer, capacity, utcnow
 from patchplan.broker.offers import offers as offers_table
+from patchplan.broker.offers import packages as packages_table
 from patchplan.broker.transfers import Transfer, find_transfers
 from patchplan.core.errors import InputError, PatchplanError
 from patchplan.core.model import BAND_NAMES, DAY_MIN, URGENCIES, WEEKDAYS, Package, Scenario
@@ -46,6 +47,9 @@ from patchplan.service.config import Settings
 from patchplan.service.db import ServiceStore, proposals
 
 log = logging.getLogger("patchplan")
+
+
+_LIVE = offers_table.c.status.in_(LIVE)
 
 
 class NotFound(Exception):
@@ -67,11 +71,18 @@ class Context:
     _transfers_started: bool = False
     _transfers_error: str | None = None
     _transfers_done: threading.Event = field(default_factory=threading.Event)
-    _demand: tuple[frozenset[str], dict[str, Any], float] | None = None
+    #: (packages awaiting, publication, when (monotonic), the publication as JSON bytes)
+    _demand: tuple[frozenset[str], dict[str, Any], float, bytes] | None = None
     _demand_lock: threading.Lock = field(default_factory=threading.Lock)
     _base: BrokerState | None = None
     _base_lock: threading.Lock = field(default_factory=threading.Lock)
     _rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _seeded: list[str] | None = None
+
+    def close(self) -> None:
+        """Release every database connection: the reads first, then the offers store's."""
+        self.store.close()
+        self.offers.close()
 
     # -- the scenario ------------------------------------------------------------
     def today(self) -> dt.date:
@@ -99,7 +110,7 @@ class Context:
         """Every seeded package with its live offer, most urgent and longest waiting first."""
         s = self.scenario
         live = {o.package_id: o for o in self.live_offers()}
-        seeded = set(self.offers.awaiting()) | set(live)
+        seeded = set(self.awaiting()) | set(live)
         rows = []
         for pid in seeded:
             if not s.has("package", pid):
@@ -145,16 +156,32 @@ class Context:
 
     def live_offers(self) -> list[StoredOffer]:
         """The offers holding their package (offered, accepted or placed), read with a filter in SQL."""
-        return self.offers_where(offers_table.c.status.in_(("offered", "accepted", "placed")))
+        return self.offers_where(_LIVE)
 
     def provider_offers(self, provider_id: str) -> list[StoredOffer]:
         """The offers addressed to one provider, oldest first (filtered in SQL, not in Python)."""
         return self.offers_where(offers_table.c.provider_id == provider_id)
 
     def offers_where(self, condition: Any) -> list[StoredOffer]:
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(select(offers_table).where(condition).order_by(offers_table.c.id)).all()
         return [StoredOffer(**r._mapping) for r in rows]
+
+    def awaiting(self) -> list[str]:
+        """:meth:`OfferStore.awaiting <patchplan.broker.offers.OfferStore.awaiting>` on the read engine:
+        the seeded packages without a live offer, in backlog order (both fixed once seeded)."""
+        if self._seeded is None:
+            with self.store.read() as conn:
+                seeded = {r.package_id for r in conn.execute(select(packages_table.c.package_id))}
+            self._seeded = [p.id for p in backlog(self.scenario) if p.id in seeded]
+        with self.store.read() as conn:
+            held = {r.package_id for r in conn.execute(select(offers_table.c.package_id).where(_LIVE))}
+        return [pid for pid in self._seeded if pid not in held]
+
+    def tried(self, package_id: str) -> set[str]:
+        """Providers that declined the package or let an offer of it expire (the store's rule)."""
+        cond = (offers_table.c.package_id == package_id) & offers_table.c.status.in_(TRIED)
+        return {o.provider_id for o in self.offers_where(cond)}
 
     # -- shortlists ---------------------------------------------------------------------------
     def broker_base(self) -> BrokerState:
@@ -187,7 +214,7 @@ class Context:
         view.remaining = dict(base.remaining)
         view.weekly_left = dict(base.weekly_left)
         fresh: dict[str, dict[tuple[int, str], float]] = {pid: {} for pid in ids}
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(select(capacity).where(capacity.c.provider_id.in_(ids))).all()
         for r in rows:
             if r.weekday < 0:
@@ -202,7 +229,7 @@ class Context:
         """The policy's pick among the feasible providers not tried yet (the store's rule, on :meth:`shortlist`)."""
         if policy not in POLICIES:
             raise InputError(f"unknown policy {policy!r}; expected one of {', '.join(POLICIES)}")
-        tried = self.offers.tried(package_id)
+        tried = self.tried(package_id)
         return choose([o for o in self.shortlist(package_id) if o.provider_id not in tried], policy)
 
     # -- referrals: what a provider may see ---------------------------------------------------
@@ -251,10 +278,10 @@ class Context:
 
     def offer_for(self, offer_id: int, provider_id: str | None) -> StoredOffer:
         """An offer; for a provider user only one addressed to its provider (else NotFound)."""
-        try:
-            offer = self.offers.get(offer_id)
-        except InputError:
-            raise NotFound(offer_id) from None
+        found = self.offers_where(offers_table.c.id == offer_id)
+        if not found:
+            raise NotFound(offer_id)
+        offer = found[0]
         if provider_id is not None and offer.provider_id != provider_id:
             raise NotFound(offer_id)
         return offer
@@ -263,7 +290,7 @@ class Context:
         """A package; for a provider user only one offered to its provider (else NotFound)."""
         pkg = self.package(package_id)
         if provider_id is not None and not any(
-            o.provider_id == provider_id for o in self.offers.offers(package_id=package_id)
+            o.provider_id == provider_id for o in self.offers_where(offers_table.c.package_id == package_id)
         ):
             raise NotFound(package_id)
         return pkg
@@ -278,7 +305,7 @@ class Context:
         (the others meanwhile get the last publication): under load the set
         changes with every offer, and each publication costs a fifth of a
         second on the county."""
-        awaiting = frozenset(self.offers.awaiting())
+        awaiting = frozenset(self.awaiting())
         cached = self._demand
         if cached is not None:
             fresh = cached[0] == awaiting
@@ -305,8 +332,17 @@ class Context:
         published = {"report": report.as_dict(), "rows": table, "geojson": geojson, "at": utcnow().isoformat()}
         published["report"].pop("out", None)
         published["report"].pop("files", None)
-        self._demand = (awaiting, published, time.monotonic())
+        body = json.dumps(published, separators=(",", ":")).encode()
+        self._demand = (awaiting, published, time.monotonic(), body)
         return published
+
+    def published_demand_json(self) -> bytes:
+        """:meth:`published_demand` as JSON, encoded once per publication (the county's map is large)."""
+        published = self.published_demand()
+        cached = self._demand
+        if cached is not None and cached[1] is published:
+            return cached[3]
+        return json.dumps(published, separators=(",", ":")).encode()
 
     # -- transfers ---------------------------------------------------------------------------
     def transfers(self, *, wait: bool = True) -> tuple[Transfer, ...] | None:
@@ -357,7 +393,7 @@ class Context:
         q = select(proposals).order_by(proposals.c.id.desc())
         if provider_id is not None:
             q = q.where((proposals.c.from_provider == provider_id) | (proposals.c.to_provider == provider_id))
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def propose(self, index: int, actor: str) -> dict[str, Any]:
@@ -414,7 +450,7 @@ class Context:
 
     def proposal_for(self, proposal_id: int, provider_id: str | None) -> dict[str, Any]:
         """One proposal; for a provider only one it gives or takes (else NotFound)."""
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).first()
         if row is None or (provider_id is not None and provider_id not in (row.from_provider, row.to_provider)):
             raise NotFound(proposal_id)

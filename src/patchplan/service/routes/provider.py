@@ -204,10 +204,11 @@ def api_fit(ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> dict[str, An
     return _fit(ctx, offer_id, provider_id)
 
 
-@api.get("/demand")
-def api_demand(ctx: CtxDep, session: CurrentSession) -> dict[str, Any]:
-    """The published live demand (k-anonymous cells, no identifiers), as rows and GeoJSON."""
-    return ctx.published_demand()
+@api.get("/demand", response_class=Response, responses={200: {"content": {"application/json": {}}}})
+def api_demand(ctx: CtxDep, session: CurrentSession) -> Response:
+    """The published live demand (k-anonymous cells, no identifiers), as rows and GeoJSON:
+    ``report``, ``rows``, ``geojson`` and ``at`` (when it was published)."""
+    return Response(ctx.published_demand_json(), media_type="application/json")
 
 
 @api.get("/providers/{provider_id}/rounds")
