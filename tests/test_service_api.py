@@ -555,6 +555,24 @@ def test_admin_adds_lists_and_disables_users(client: TestClient) -> None:
     assert "user-add" in actions and "user-disable" in actions
 
 
+def test_a_user_disabled_elsewhere_is_refused_once_the_remembered_session_lapses(
+    client: TestClient, app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions read from the database are remembered for SESSION_CACHE_S; a user disabled by another
+    process (another Accounts on the same database) is refused once that lapses, never later."""
+    from patchplan.service import auth
+    from patchplan.service.auth import Accounts
+
+    login(client, "broker2")
+    assert client.get("/api/backlog").status_code == 200
+    elsewhere = Accounts(app.state.ctx.store)  # as `patchplan users disable` would, from its own process
+    monkeypatch.setattr(auth, "SESSION_CACHE_S", 3600.0)
+    elsewhere.disable("broker2", actor="cli")
+    assert client.get("/api/backlog").status_code == 200  # still remembered here
+    monkeypatch.setattr(auth, "SESSION_CACHE_S", 0.0)  # ... until the remembered copy lapses
+    assert client.get("/api/backlog").status_code == 401
+
+
 def test_users_cli(tmp_path: Path) -> None:
     """`patchplan users add|list|disable`: a random password printed once; bad input exits 2."""
     runner = CliRunner()
