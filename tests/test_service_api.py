@@ -286,6 +286,73 @@ def test_bad_input_is_a_4xx_naming_the_field(client: TestClient) -> None:
     assert client.get("/broker/packages/NO-SUCH").status_code == 404
 
 
+@pytest.mark.parametrize("bad", [str(2**63), "-1", "abc"])
+@pytest.mark.parametrize(
+    ("user", "method", "path", "field"),
+    [
+        ("broker1", "GET", "/api/offers/{}", "offer_id"),
+        ("broker1", "POST", "/api/offers/{}/place", "offer_id"),
+        ("broker1", "POST", "/api/offers/{}/withdraw", "offer_id"),
+        ("broker1", "GET", "/api/jobs/allocation/{}/send", "job_id"),
+        ("broker1", "GET", "/broker/allocations/{}", "job_id"),
+        ("broker1", "POST", "/broker/offers/{}/place", "offer_id"),
+        ("broker1", "GET", "/api/proposals/{}", "proposal_id"),
+        ("s74-a", "POST", "/api/offers/{}/accept", "offer_id"),
+        ("s74-a", "GET", "/provider/offers/{}/fit", "offer_id"),
+        ("commish", "GET", "/commissioner/runs/{}/report", "job_id"),
+    ],
+)
+def test_ids_out_of_range_are_a_4xx_naming_the_parameter(
+    client: TestClient, user: str, method: str, path: str, field: str, bad: str
+) -> None:
+    """An id too large for the database (it used to overflow the driver: a 500), negative, zero or not a
+    number is a 422 naming the path parameter, on the API (JSON) and on the pages (an error page)."""
+    csrf = login(client, user)
+    url = path.format(bad)
+    if method == "GET":
+        r = client.get(url)
+    elif url.startswith("/api"):
+        r = post(client, url, csrf, {"reason": "a good reason"} if "withdraw" in url else None)
+    else:
+        r = client.post(url, data={"csrf": csrf})
+    assert r.status_code == 422, (url, r.status_code, r.text[:200])
+    if url.startswith("/api"):
+        assert r.json()["fields"][0]["field"] == field
+    else:
+        assert field in r.text and "Traceback" not in r.text
+
+
+def test_bad_bodies_and_forms_are_a_4xx_naming_the_field(client: TestClient) -> None:
+    """Wrong types, non-finite numbers, huge values and malformed JSON: 4xx naming the field, never a 500."""
+    csrf = login(client, "broker1")
+    cases = [
+        ("/api/packages/PK00110/offers", '{"ttl_hours": 1e400}', "ttl_hours"),  # infinity
+        ("/api/packages/PK00110/offers", '{"ttl_hours": NaN}', "ttl_hours"),
+        ("/api/packages/PK00110/offers", '{"provider_id": 7}', "provider_id"),
+        ("/api/packages/PK00110/offers", json.dumps({"provider_id": "x" * 100}), "provider_id"),
+        ("/api/jobs/allocation", json.dumps({"seed": 2**80}), "seed"),
+        ("/api/jobs/allocation", '{"time_limit_s": "nan"}', "time_limit_s"),
+        ("/api/offers/1/withdraw", json.dumps({"reason": "x" * 100_000}), "reason"),
+        ("/api/offers/1/withdraw", '{"reason": ["a list"]}', "reason"),
+    ]
+    for url, body, field in cases:
+        r = client.post(url, content=body, headers={"X-CSRF-Token": csrf, "content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["fields"][0]["field"] == field, (url, body[:40], r.text[:200])
+    r = client.post("/api/jobs/allocation", content=b"{not json", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422
+    r = post(client, "/api/offers/1/withdraw", csrf, ["not", "an", "object"])
+    assert r.status_code == 422
+    page = client.post("/broker/allocations", data={"csrf": csrf, "seed": "9" * 30, "time_limit_s": "abc"})
+    assert page.status_code == 422 and "seed" in page.text and "time_limit_s" in page.text
+    page = client.post("/broker/packages/PK00110/offer", data={"csrf": csrf, "ttl_hours": "inf"})
+    assert page.status_code == 422 and "ttl_hours" in page.text
+    csrf = login(client, "commish")
+    r = post(client, "/api/jobs/comparison", csrf, {"designs": ["x" * 10_000]})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "designs"
+    page = client.post("/commissioner/runs", data={"csrf": csrf, "designs": "," * 100})
+    assert page.status_code == 422 and "designs" in page.text
+
+
 def test_an_internal_error_is_a_plain_500_page(app, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug shows "internal error", not a traceback."""
     from patchplan.service.context import Context

@@ -19,6 +19,8 @@ from patchplan.service.schemas import (
     AllocationRequest,
     BoardFilter,
     CsrfForm,
+    IdPath,
+    IndexPath,
     OfferForm,
     OfferRequest,
     ReasonForm,
@@ -118,14 +120,14 @@ def offer_form(ctx: CtxDep, session: BrokerUser, package_id: str, form: Annotate
 
 
 @pages.post("/offers/{offer_id}/withdraw", dependencies=[Csrf])
-def withdraw_form(ctx: CtxDep, session: BrokerUser, offer_id: int, form: Annotated[ReasonForm, Form()]) -> Response:
+def withdraw_form(ctx: CtxDep, session: BrokerUser, offer_id: IdPath, form: Annotated[ReasonForm, Form()]) -> Response:
     offer = ctx.offer_for(offer_id, None)
     _withdraw(ctx, offer_id, form.reason, session.user.username)
     return back(f"/broker/packages/{offer.package_id}")
 
 
 @pages.post("/offers/{offer_id}/place", dependencies=[Csrf])
-def place_form(ctx: CtxDep, session: BrokerUser, offer_id: int, _form: Annotated[CsrfForm, Form()]) -> Response:
+def place_form(ctx: CtxDep, session: BrokerUser, offer_id: IdPath, _form: Annotated[CsrfForm, Form()]) -> Response:
     offer = _place(ctx, offer_id, session.user.username)
     return back(f"/broker/packages/{offer.package_id}")
 
@@ -156,27 +158,27 @@ def allocation_start(ctx: CtxDep, session: BrokerUser, form: Annotated[Allocatio
 
 
 @pages.get("/allocations/{job_id}")
-def allocation_page(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
+def allocation_page(request: Request, ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> Response:
     job = _allocation_job(ctx, job_id)
     send = None if job["send_job_id"] is None else ctx.store.job(job["send_job_id"])
     return render(request, "broker/allocation.html", job=job, send=send)
 
 
 @pages.get("/allocations/{job_id}/progress")
-def allocation_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
+def allocation_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> Response:
     job = _allocation_job(ctx, job_id)
     return render(request, "progress.html", job=job, page=f"/broker/allocations/{job_id}")
 
 
 @pages.post("/allocations/{job_id}/send", dependencies=[Csrf])
-def allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int, _form: Annotated[CsrfForm, Form()]) -> Response:
+def allocation_send(ctx: CtxDep, session: BrokerUser, job_id: IdPath, _form: Annotated[CsrfForm, Form()]) -> Response:
     _allocation_job(ctx, job_id)
     ctx.jobs.send(job_id, session.user.username)
     return back(f"/broker/allocations/{job_id}")
 
 
 @pages.get("/allocations/{job_id}/send/progress")
-def allocation_send_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
+def allocation_send_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> Response:
     return render(
         request,
         "progress.html",
@@ -198,7 +200,7 @@ def transfers_page(request: Request, ctx: CtxDep, session: BrokerUser) -> Respon
 
 
 @pages.post("/transfers/{index}/propose", dependencies=[Csrf])
-def propose_form(ctx: CtxDep, session: BrokerUser, index: int, _form: Annotated[CsrfForm, Form()]) -> Response:
+def propose_form(ctx: CtxDep, session: BrokerUser, index: IndexPath, _form: Annotated[CsrfForm, Form()]) -> Response:
     ctx.propose(index, session.user.username)
     return back("/broker/transfers")
 
@@ -230,13 +232,13 @@ def api_package_audit(ctx: CtxDep, session: BrokerUser, package_id: str) -> list
 
 
 @api.post("/offers/{offer_id}/withdraw", dependencies=[Csrf])
-def api_withdraw(ctx: CtxDep, session: BrokerUser, offer_id: int, body: ReasonRequest) -> dict[str, Any]:
+def api_withdraw(ctx: CtxDep, session: BrokerUser, offer_id: IdPath, body: ReasonRequest) -> dict[str, Any]:
     """Withdraw an offer (with a reason); names the next provider to offer it to."""
     return _withdraw(ctx, offer_id, body.reason, session.user.username)
 
 
 @api.post("/offers/{offer_id}/place", dependencies=[Csrf])
-def api_place(ctx: CtxDep, session: BrokerUser, offer_id: int) -> dict[str, Any]:
+def api_place(ctx: CtxDep, session: BrokerUser, offer_id: IdPath) -> dict[str, Any]:
     """Place an accepted offer (books the provider's capacity)."""
     return _place(ctx, offer_id, session.user.username).as_dict()
 
@@ -261,13 +263,13 @@ def api_allocation(ctx: CtxDep, session: BrokerUser, body: AllocationRequest) ->
 
 
 @api.get("/jobs/allocation/{job_id}")
-def api_allocation_job(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[str, Any]:
+def api_allocation_job(ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> dict[str, Any]:
     """An allocation job: status, progress, and (when done) its placements beside the plain cascade's."""
     return _allocation_job(ctx, job_id)
 
 
 @api.post("/jobs/allocation/{job_id}/send", status_code=202, dependencies=[Csrf])
-def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[str, Any]:
+def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> dict[str, Any]:
     """Send a reviewed allocation's offers (once), as a background job: the send job is returned."""
     _allocation_job(ctx, job_id)
     ctx.jobs.send(job_id, session.user.username)
@@ -275,7 +277,7 @@ def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[s
 
 
 @api.get("/jobs/allocation/{job_id}/send")
-def api_allocation_send_job(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[str, Any]:
+def api_allocation_send_job(ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> dict[str, Any]:
     """The job sending an allocation's offers: progress, and (when done) each package's offer id or problem."""
     return _send_job(ctx, job_id)
 
@@ -287,6 +289,6 @@ def api_transfers(ctx: CtxDep, session: BrokerUser) -> list[dict[str, Any]]:
 
 
 @api.post("/transfers/{index}/propose", status_code=201, dependencies=[Csrf])
-def api_propose(ctx: CtxDep, session: BrokerUser, index: int) -> dict[str, Any]:
+def api_propose(ctx: CtxDep, session: BrokerUser, index: IndexPath) -> dict[str, Any]:
     """Propose a suggested transfer to both providers."""
     return ctx.propose(index, session.user.username)

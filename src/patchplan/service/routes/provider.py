@@ -19,7 +19,7 @@ from patchplan.broker.brokerage import fit
 from patchplan.core.errors import InputError
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import Csrf, CtxDep, CurrentSession, ProviderId, Scope
-from patchplan.service.schemas import AnswerForm, AnswerRequest, CsrfForm, ReasonForm, ReasonRequest
+from patchplan.service.schemas import AnswerForm, AnswerRequest, CsrfForm, IdPath, ReasonForm, ReasonRequest
 from patchplan.service.views import back, render
 
 pages = APIRouter(prefix="/provider", tags=["pages: provider"])
@@ -103,18 +103,18 @@ def offers_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Respo
 
 
 @pages.get("/offers/{offer_id}")
-def offer_page(request: Request, ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> Response:
+def offer_page(request: Request, ctx: CtxDep, provider_id: ProviderId, offer_id: IdPath) -> Response:
     return render(request, "provider/offer.html", offer=_offer_view(ctx, offer_id, provider_id))
 
 
 @pages.get("/offers/{offer_id}/fit")
-def fit_fragment(request: Request, ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> Response:
+def fit_fragment(request: Request, ctx: CtxDep, provider_id: ProviderId, offer_id: IdPath) -> Response:
     return render(request, "provider/fit.html", fit=_fit(ctx, offer_id, provider_id))
 
 
 @pages.post("/offers/{offer_id}/accept", dependencies=[Csrf])
 def accept_form(
-    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int, _form: Annotated[CsrfForm, Form()]
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: IdPath, _form: Annotated[CsrfForm, Form()]
 ) -> Response:
     _accept(ctx, offer_id, provider_id, session.user.username)
     return back(f"/provider/offers/{offer_id}")
@@ -122,7 +122,7 @@ def accept_form(
 
 @pages.post("/offers/{offer_id}/decline", dependencies=[Csrf])
 def decline_form(
-    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int, form: Annotated[ReasonForm, Form()]
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: IdPath, form: Annotated[ReasonForm, Form()]
 ) -> Response:
     _decline(ctx, offer_id, provider_id, form.reason, session.user.username)
     return back(f"/provider/offers/{offer_id}")
@@ -150,7 +150,11 @@ def transfers_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Re
 
 @pages.post("/transfers/{proposal_id}/answer", dependencies=[Csrf])
 def answer_form(
-    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, proposal_id: int, form: Annotated[AnswerForm, Form()]
+    ctx: CtxDep,
+    session: CurrentSession,
+    provider_id: ProviderId,
+    proposal_id: IdPath,
+    form: Annotated[AnswerForm, Form()],
 ) -> Response:
     ctx.answer(proposal_id, provider_id, form.agree, session.user.username)
     return back("/provider/transfers")
@@ -164,7 +168,7 @@ def api_offers(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
 
 
 @api.get("/offers/{offer_id}")
-def api_offer(ctx: CtxDep, scope: Scope, offer_id: int) -> dict[str, Any]:
+def api_offer(ctx: CtxDep, scope: Scope, offer_id: IdPath) -> dict[str, Any]:
     """One offer with its referral (no client id or address; the postcode once placed)."""
     return _offer_view(ctx, offer_id, scope)
 
@@ -185,21 +189,21 @@ def api_package(ctx: CtxDep, scope: Scope, package_id: str) -> dict[str, Any]:
 
 
 @api.post("/offers/{offer_id}/accept", dependencies=[Csrf])
-def api_accept(ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int) -> dict[str, Any]:
+def api_accept(ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: IdPath) -> dict[str, Any]:
     """Accept an offer made to this provider (and place it)."""
     return _accept(ctx, offer_id, provider_id, session.user.username)
 
 
 @api.post("/offers/{offer_id}/decline", dependencies=[Csrf])
 def api_decline(
-    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: int, body: ReasonRequest
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, offer_id: IdPath, body: ReasonRequest
 ) -> dict[str, Any]:
     """Decline an offer made to this provider, with a reason."""
     return _decline(ctx, offer_id, provider_id, body.reason, session.user.username)
 
 
 @api.get("/offers/{offer_id}/fit")
-def api_fit(ctx: CtxDep, provider_id: ProviderId, offer_id: int) -> dict[str, Any]:
+def api_fit(ctx: CtxDep, provider_id: ProviderId, offer_id: IdPath) -> dict[str, Any]:
     """Can we fit it? Each call inserted into this provider's rounds: added travel and which carers."""
     return _fit(ctx, offer_id, provider_id)
 
@@ -224,13 +228,13 @@ def api_proposals(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
 
 
 @api.get("/proposals/{proposal_id}")
-def api_proposal(ctx: CtxDep, scope: Scope, proposal_id: int) -> dict[str, Any]:
+def api_proposal(ctx: CtxDep, scope: Scope, proposal_id: IdPath) -> dict[str, Any]:
     return _plain(ctx.proposal_for(proposal_id, scope))
 
 
 @api.post("/proposals/{proposal_id}/answer", dependencies=[Csrf])
 def api_answer(
-    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, proposal_id: int, body: AnswerRequest
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, proposal_id: IdPath, body: AnswerRequest
 ) -> dict[str, Any]:
     """Agree to or decline a transfer proposal addressed to this provider."""
     return _plain(ctx.answer(proposal_id, provider_id, body.agree, session.user.username))
