@@ -78,6 +78,8 @@ class Context:
     _base_lock: threading.Lock = field(default_factory=threading.Lock)
     _rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     _seeded: list[str] | None = None
+    #: package id -> (its candidates' capacity rows when computed, the shortlist then)
+    _shortlists: dict[str, tuple[tuple, tuple[Offer, ...]]] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release every database connection: the reads first, then the offers store's."""
@@ -200,6 +202,8 @@ class Context:
             for p in self.scenario.providers:
                 for day in range(self.scenario.days):
                     base.rounds(p.id, day)
+            for package_id in self.awaiting():
+                self.shortlist(package_id)
         except Exception:
             log.exception("warming the shortlists failed; they are built on first use instead")
 
@@ -210,12 +214,18 @@ class Context:
         pkg = self.package(package_id)
         base = self.broker_base()
         ids = [prov.id for prov, _ in base.candidates(pkg)]
+        with self.store.read() as conn:
+            rows = conn.execute(select(capacity).where(capacity.c.provider_id.in_(ids))).all()
+        # A shortlist is a function of the package, today's rounds (fixed) and its candidates'
+        # capacity: the same capacity rows give the same shortlist, so it is computed once per state.
+        key = tuple(sorted(tuple(r) for r in rows))
+        cached = self._shortlists.get(package_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         view = copy.copy(base)  # shares the rounds index and the needs; its own capacity
         view.remaining = dict(base.remaining)
         view.weekly_left = dict(base.weekly_left)
         fresh: dict[str, dict[tuple[int, str], float]] = {pid: {} for pid in ids}
-        with self.store.read() as conn:
-            rows = conn.execute(select(capacity).where(capacity.c.provider_id.in_(ids))).all()
         for r in rows:
             if r.weekday < 0:
                 view.weekly_left[r.provider_id] = r.minutes_left / 60
@@ -223,7 +233,9 @@ class Context:
                 fresh[r.provider_id][(r.weekday, r.band)] = r.minutes_left / 60
         seen = {r.provider_id for r in rows}
         view.remaining.update({pid: cells for pid, cells in fresh.items() if pid in seen})
-        return shortlist(self.scenario, pkg, state=view)
+        offers = shortlist(self.scenario, pkg, state=view)
+        self._shortlists[package_id] = (key, offers)
+        return offers
 
     def next_provider(self, package_id: str, policy: str = "cascade") -> Offer | None:
         """The policy's pick among the feasible providers not tried yet (the store's rule, on :meth:`shortlist`)."""
@@ -305,12 +317,13 @@ class Context:
         (the others meanwhile get the last publication): under load the set
         changes with every offer, and each publication costs a fifth of a
         second on the county."""
-        awaiting = frozenset(self.awaiting())
         cached = self._demand
+        if cached is not None and time.monotonic() - cached[2] < self.settings.demand_refresh_s:
+            return cached[1]  # young enough: not even the backlog is read again
+        awaiting = frozenset(self.awaiting())
         if cached is not None:
-            fresh = cached[0] == awaiting
-            young = time.monotonic() - cached[2] < self.settings.demand_refresh_s
-            if fresh or young:
+            if cached[0] == awaiting:  # unchanged: still current, as of now
+                self._demand = (awaiting, cached[1], time.monotonic(), cached[3])
                 return cached[1]
             if not self._demand_lock.acquire(blocking=False):
                 return cached[1]  # another thread is publishing the new one
