@@ -195,8 +195,9 @@ class Context:
             return self._base
 
     def warm(self) -> None:
-        """Build the base state and index every provider's rounds on every day, so
-        that no user's first shortlist pays for it (run in a thread at start)."""
+        """Build the base state, index every provider's rounds on every day, and compute
+        the awaiting packages' shortlists and board rows, so that no user's first request
+        pays for them (run in a thread at start; county: a few seconds)."""
         try:
             base = self.broker_base()
             for p in self.scenario.providers:
@@ -204,6 +205,7 @@ class Context:
                     base.rounds(p.id, day)
             for package_id in self.awaiting():
                 self.shortlist(package_id)
+            self.board()  # every package's row
         except Exception:
             log.exception("warming the shortlists failed; they are built on first use instead")
 
