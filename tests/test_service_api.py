@@ -564,6 +564,8 @@ def test_quick_shortlist_is_the_stores(client: TestClient, app) -> None:
     store's own for every package, before and after placements change the capacity; so does the next pick."""
     ctx = app.state.ctx
     packages = [p.id for p in scenario().packages if p.status == "awaiting"]
+    ctx.warm()  # what the app does at start: every awaiting package's shortlist computed once
+    assert set(ctx._shortlists) == set(packages)
     assert all(ctx.shortlist(pid) == ctx.offers.shortlist(pid) for pid in packages)
     first = ctx.offers.offer("PK00110", PROVIDER, "broker1")
     ctx.offers.accept(first.id, "s74-a")
