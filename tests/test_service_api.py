@@ -550,13 +550,29 @@ def test_published_demand_is_recomputed_at_most_every_refresh_interval(client: T
     offer = ctx.offers.offer("PK00110", PROVIDER, "broker1")
     assert ctx.published_demand() is before  # younger than 10 s: the last publication stands
     awaiting, published, at, body = ctx._demand
-    assert json.loads(ctx.published_demand_json()) == json.loads(json.dumps(before))  # the cached bytes
+    assert json.loads(ctx.published_demand_json()[0]) == json.loads(json.dumps(before))  # the cached bytes
     ctx._demand = (awaiting, published, at - 11, body)  # ten seconds later
     after = ctx.published_demand()
     hours = scenario().package("PK00110").hours_week
     assert after["report"]["hours_total"] == pytest.approx(before["report"]["hours_total"] - hours, abs=0.01)
     assert ctx.published_demand() is after  # unchanged since: not recomputed
     assert offer.status == "offered"
+
+
+def test_published_demand_revalidates_with_its_etag(tmp_path: Path) -> None:
+    """/api/demand carries an ETag: sent back unchanged it is a 304 without a body; once demand
+    changes the old tag gets the new publication (200) under a new tag."""
+    client = TestClient(make_app(sqlite_copy(tmp_path), tmp_path / "data", users=False, demand_refresh_s=0))
+    login(client, "s74-a")
+    first = client.get("/api/demand")
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
+    again = client.get("/api/demand", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    client.app.state.ctx.offers.offer("PK00110", PROVIDER, "broker1")  # one package fewer awaiting
+    changed = client.get("/api/demand", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["report"]["hours_total"] < first.json()["report"]["hours_total"]
 
 
 def test_quick_shortlist_is_the_stores(client: TestClient, app) -> None:
@@ -871,8 +887,12 @@ def test_serve_demo_prints_random_passwords_once(tmp_path: Path, monkeypatch: py
     each with its own random password that signs in (uvicorn is not started here)."""
     import uvicorn
 
+    import patchplan.service.app as service_app
+
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    # Not in a test process (it would freeze every test's objects): noted, and checked to come before serving.
+    monkeypatch.setattr(service_app, "freeze_heap", lambda: served.update(frozen_before=not served))
     monkeypatch.setattr(tempfile, "mkdtemp", lambda prefix="": str(tmp_path))
     result = CliRunner().invoke(cli, ["serve", "--demo", "--district", "Maldon", "--port", "8123", "--json"])
     assert result.exit_code == 0, result.output
@@ -881,7 +901,7 @@ def test_serve_demo_prints_random_passwords_once(tmp_path: Path, monkeypatch: py
     assert roles == ["broker", "provider", "provider", "commissioner", "admin"]
     passwords = [a["password"] for a in shown["accounts"]]
     assert len(set(passwords)) == 5 and min(map(len, passwords)) >= 16
-    assert served["host"] == "127.0.0.1" and served["port"] == 8123
+    assert served["host"] == "127.0.0.1" and served["port"] == 8123 and served["frozen_before"]
     client = TestClient(served["app"])
     for account in shown["accounts"]:
         assert login_api(client, account["username"], account["password"])

@@ -92,6 +92,9 @@ def serve(
                 table.add_row(a["username"], a["role"], a["provider_id"] or "", a["password"])
             out.print(table)
     (err if as_json else out).print(f"patchplan serve: http://{host}:{port}/ (API page at /api/docs)")
+    from patchplan.service.app import freeze_heap
+
+    freeze_heap()
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 import logging
 import tempfile
@@ -351,13 +352,17 @@ class Context:
         self._demand = (awaiting, published, time.monotonic(), body)
         return published
 
-    def published_demand_json(self) -> bytes:
-        """:meth:`published_demand` as JSON, encoded once per publication (the county's map is large)."""
+    def published_demand_json(self) -> tuple[bytes, str]:
+        """:meth:`published_demand` as JSON, encoded once per publication (the county's map is
+        175 kB), and its entity tag (a digest of the bytes) for HTTP revalidation."""
         published = self.published_demand()
         cached = self._demand
-        if cached is not None and cached[1] is published:
-            return cached[3]
-        return json.dumps(published, separators=(",", ":")).encode()
+        body = (
+            cached[3]
+            if cached is not None and cached[1] is published
+            else json.dumps(published, separators=(",", ":")).encode()
+        )
+        return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
     # -- transfers ---------------------------------------------------------------------------
     def transfers(self, *, wait: bool = True) -> tuple[Transfer, ...] | None:

@@ -208,11 +208,21 @@ def api_fit(ctx: CtxDep, provider_id: ProviderId, offer_id: IdPath) -> dict[str,
     return _fit(ctx, offer_id, provider_id)
 
 
-@api.get("/demand", response_class=Response, responses={200: {"content": {"application/json": {}}}})
-def api_demand(ctx: CtxDep, session: CurrentSession) -> Response:
+@api.get(
+    "/demand",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, 304: {"description": "unchanged since the ETag sent"}},
+)
+def api_demand(request: Request, ctx: CtxDep, session: CurrentSession) -> Response:
     """The published live demand (k-anonymous cells, no identifiers), as rows and GeoJSON:
-    ``report``, ``rows``, ``geojson`` and ``at`` (when it was published)."""
-    return Response(ctx.published_demand_json(), media_type="application/json")
+    ``report``, ``rows``, ``geojson`` and ``at`` (when it was published). Sent with an ``ETag``:
+    a client that sends it back in ``If-None-Match`` gets 304 and no body while it is unchanged."""
+    body, etag = ctx.published_demand_json()
+    # Published to every provider (no personal data): a browser may keep it, asking again each time.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @api.get("/providers/{provider_id}/rounds")
