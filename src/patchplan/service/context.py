@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from patchplan.broker import demand as dm
@@ -160,6 +160,10 @@ class Context:
     def live_offers(self) -> list[StoredOffer]:
         """The offers holding their package (offered, accepted or placed), read with a filter in SQL."""
         return self.offers_where(_LIVE)
+
+    def all_offers(self) -> list[StoredOffer]:
+        """Every offer, oldest first (through the read engine)."""
+        return self.offers_where(true())
 
     def provider_offers(self, provider_id: str) -> list[StoredOffer]:
         """The offers addressed to one provider, oldest first (filtered in SQL, not in Python)."""

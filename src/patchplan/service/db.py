@@ -14,8 +14,9 @@ transaction ``IMMEDIATE`` (taking the write lock, so that writers queue
 instead of deadlocking), which would make every page's reads queue behind
 every other request's; the read engine's connections begin plain read
 transactions instead, and the database runs in WAL mode so that readers and
-the one writer never wait for each other. On PostgreSQL (and an in-memory
-SQLite) the read engine is the store's own.
+the one writer never wait for each other. On PostgreSQL the read engine is
+a pool of its own (reads there never wait for writers); on an in-memory
+SQLite it is the store's own engine.
 """
 
 from __future__ import annotations
@@ -148,20 +149,19 @@ def read_engine(engine: Engine, *, busy_timeout_s: float = 30.0) -> Engine:
     copied, so that the last connection closed folds the log into the file.
     """
     url = engine.url
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return engine
+    # Enough connections that no request (40 threads, and the reads on the event loop) waits for one.
+    pool = {"pool_size": 10, "max_overflow": 40}
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **pool)  # PostgreSQL reads never take a write lock
+    if url.database in (None, "", ":memory:"):
+        return engine  # one shared in-memory database: only the store's connection sees it
     raw = engine.raw_connection()
     try:
         # Outside any transaction (the store's connections leave BEGIN to SQLAlchemy).
         raw.cursor().execute("PRAGMA journal_mode=WAL")
     finally:
         raw.close()
-    reads = create_engine(
-        url,
-        pool_size=10,
-        max_overflow=40,  # the request threads (40) and the job worker never wait for a connection
-        connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
-    )
+    reads = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False}, **pool)
 
     @event.listens_for(reads, "connect")
     def _read_only(dbapi_connection: Any, _record: Any) -> None:

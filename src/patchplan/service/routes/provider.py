@@ -161,10 +161,12 @@ def answer_form(
 
 
 # -- API --------------------------------------------------------------------------------------------------
+# The hottest read-only routes are async (see deps.py): they read through the read engine, which
+# never waits for a lock, so they run on the event loop without a hand-over to the thread pool.
 @api.get("/offers")
-def api_offers(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
+async def api_offers(ctx: CtxDep, scope: Scope) -> list[dict[str, Any]]:
     """Offers, oldest first: all of them for a broker, a provider's own for a provider user."""
-    return [o.as_dict() for o in (ctx.offers.offers() if scope is None else ctx.provider_offers(scope))]
+    return [o.as_dict() for o in (ctx.all_offers() if scope is None else ctx.provider_offers(scope))]
 
 
 @api.get("/offers/{offer_id}")
@@ -213,7 +215,7 @@ def api_fit(ctx: CtxDep, provider_id: ProviderId, offer_id: IdPath) -> dict[str,
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}, 304: {"description": "unchanged since the ETag sent"}},
 )
-def api_demand(request: Request, ctx: CtxDep, session: CurrentSession) -> Response:
+async def api_demand(request: Request, ctx: CtxDep, session: CurrentSession) -> Response:
     """The published live demand (k-anonymous cells, no identifiers), as rows and GeoJSON:
     ``report``, ``rows``, ``geojson`` and ``at`` (when it was published). Sent with an ``ETag``:
     a client that sends it back in ``If-None-Match`` gets 304 and no body while it is unchanged."""
