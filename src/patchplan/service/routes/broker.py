@@ -206,11 +206,8 @@ def propose_form(ctx: CtxDep, session: BrokerUser, index: IndexPath, _form: Anno
 
 
 # -- API ------------------------------------------------------------------------------------------------
-# Async (see deps.py): the board reads only through the read engine, which never waits for a lock.
 @api.get("/backlog")
-async def api_backlog(
-    ctx: CtxDep, session: BrokerUser, filters: Annotated[BoardFilter, Query()]
-) -> list[dict[str, Any]]:
+def api_backlog(ctx: CtxDep, session: BrokerUser, filters: Annotated[BoardFilter, Query()]) -> list[dict[str, Any]]:
     """The board: every seeded package and its live offer, most urgent and longest waiting first."""
     return ctx.board(**filters.model_dump())
 
