@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from patchplan.core.model import Area, Branch, Client, band_minutes
 
@@ -74,6 +75,9 @@ class ProviderDraft:
     services: set[str] = field(default_factory=set)
     capacity: dict[tuple[int, str], float] = field(default_factory=dict)
     live_in_slots: int = 0
+    #: Care hours the day carers deliver by weekday x half hour (numpy array; None until staffed):
+    #: the placement checks calls against it as well as against the bands.
+    slots: Any = None
 
 
 def band_need(p: Pattern) -> dict[tuple[int, str], float]:

@@ -66,7 +66,7 @@ from patchplan.core.model import (
 )
 from patchplan.essex.drafts import DEFAULT_START, Call, Demand, Pattern, ProviderDraft, band_need
 from patchplan.essex.facts import PUBLISHED, demand_share, demand_weights
-from patchplan.essex.workforce import Workforce, framework_workforce, spot_workforce
+from patchplan.essex.workforce import Workforce, framework_workforce, pattern_need, spot_workforce
 from patchplan.geo import geography as geo
 
 log = logging.getLogger("patchplan")
@@ -436,10 +436,13 @@ class _Generator:
                 for did in p.districts:
                     spot[did].append(p)
         remaining = {p.id: dict(p.capacity) for p in providers}
+        # Half-hour capacity too: bands alone would give a rota of morning runs lunch calls.
+        slots = {p.id: None if p.slots is None else p.slots.copy() for p in providers}
         live_in = {p.id: p.live_in_slots for p in providers}
         by_id = {p.id: p for p in providers}
         for d in demand:
             need = band_need(d.pattern)
+            fine = pattern_need(d.pattern) if d.pattern.service_type == "personal_care" else None
             key = (d.area.district_id, d.pattern.service_type, d.pattern.cohort)
             options = [by_id[i] for i in lots.get(key, ())] + spot[d.area.district_id]
             for p in options:
@@ -452,9 +455,15 @@ class _Generator:
                         break
                     continue
                 cap = remaining[p.id]
-                if p.tier == SPOT_TIER or all(cap.get(k, 0.0) >= h for k, h in need.items()):
+                free = slots[p.id]
+                fits = all(cap.get(k, 0.0) >= h for k, h in need.items())
+                if fits and free is not None and fine is not None:
+                    fits = bool((free >= fine - 1e-9).all())
+                if p.tier == SPOT_TIER or fits:
                     for k, h in need.items():
                         cap[k] = cap.get(k, 0.0) - h
+                    if free is not None and fine is not None:
+                        free -= fine
                     d.provider_id = p.id
                     break
             if d.provider_id is None:

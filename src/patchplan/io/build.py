@@ -758,25 +758,35 @@ def _read_roster_tables(
         )
         seq = row["seq"] if row["seq"] is not None else start_min
         by_round[(row["carer_id"], day)].append((seq, row["_row"], stop))
-    round_rows = {}
+    # A carer may have several rounds a day (a split shift): rounds.csv has
+    # one row each, and a stop belongs to the round whose leave..back holds it.
+    round_rows: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for row in b.rows("rounds.csv"):
         day = b.day("rounds.csv", row)
         if day is None or not _ok(row):
             continue
-        round_rows[(row["carer_id"], day)] = (day * DAY_MIN, row)
+        round_rows[(row["carer_id"], day)].append(row)
     rounds = []
     for (carer, day), items in by_round.items():  # file order: rosters round-trip exactly
-        stops = tuple(s for _, _, s in sorted(items, key=lambda t: (t[0], t[1])))
-        if (carer, day) in round_rows:
-            base, row = round_rows[(carer, day)]
-            leave, back = base + row["leave"], base + row["back"]
-            ret_min, ret_m = row["return_min"], row["return_m"]
-        else:
-            leave, back = stops[0].arrival - stops[0].travel_min, stops[-1].end
-            ret_min, ret_m = 0, 0
-        rounds.append(
-            Round(carer_id=carer, day=day, stops=stops, leave=leave, back=back, return_min=ret_min, return_m=ret_m)
-        )
+        base = day * DAY_MIN
+        mine = round_rows.get((carer, day), [])
+        parts: dict[int, list[tuple[int, int, Stop]]] = defaultdict(list)
+        for item in items:
+            at = item[2].start - base
+            inside = [i for i, r in enumerate(mine) if r["leave"] <= at <= r["back"]]
+            parts[inside[0] if inside else 0].append(item)
+        for i in sorted(parts):
+            stops = tuple(s for _, _, s in sorted(parts[i], key=lambda t: (t[0], t[1])))
+            if mine:
+                row = mine[i]
+                leave, back = base + row["leave"], base + row["back"]
+                ret_min, ret_m = row["return_min"], row["return_m"]
+            else:
+                leave, back = stops[0].arrival - stops[0].travel_min, stops[-1].end
+                ret_min, ret_m = 0, 0
+            rounds.append(
+                Round(carer_id=carer, day=day, stops=stops, leave=leave, back=back, return_min=ret_min, return_m=ret_m)
+            )
     unassigned = []
     for row in b.rows("unassigned.csv"):
         if not _ok(row):

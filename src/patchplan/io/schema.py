@@ -333,7 +333,13 @@ SPECS: tuple[FileSpec, ...] = (
     ),
     FileSpec(
         "shifts.csv",
-        "When each carer is available: leaves home at `start` at the earliest, back by `end`.",
+        "When each carer is available: leaves home at `start` at the earliest, back by `end`. A carer may have "
+        "several shifts a day (a split shift: a morning run and a tea/bed run, with the unpaid gap between them), "
+        "never overlapping (also across midnight). The working-time rules apply across a carer's shifts: the "
+        "20-minute break is counted over the day (the gap between two shifts is a break when long enough; a "
+        "shift that starts less than a break after the previous one ends starts a break later), the weekly "
+        "hours are shared between them, and nobody sets off less than 11 hours after their last return home "
+        "(Working Time Regulations reg. 10).",
         (
             Column("carer_id", "id", "carer (carers.csv)"),
             Column("date", "date", "day of the shift"),
