@@ -48,7 +48,6 @@ import numpy as np
 from patchplan.core.errors import InputError
 from patchplan.core.model import (
     BAND_NAMES,
-    DAY_MIN,
     SPOT_TIER,
     Area,
     BandCapacity,
@@ -62,9 +61,9 @@ from patchplan.core.model import (
     Provider,
     Scenario,
     Shift,
-    Visit,
 )
-from patchplan.essex.drafts import DEFAULT_START, Call, Demand, Pattern, ProviderDraft, band_need
+from patchplan.core.patterns import CallPattern, expand
+from patchplan.essex.drafts import DEFAULT_START, Call, Demand, Pattern, ProviderDraft, band_need, call_patterns
 from patchplan.essex.facts import PUBLISHED, demand_share, demand_weights
 from patchplan.essex.workforce import Workforce, framework_workforce, spot_workforce
 from patchplan.geo import geography as geo
@@ -513,7 +512,7 @@ class _Generator:
         seed: int,
         district: str | None,
     ) -> Scenario:
-        clients, packages, visits = [], [], []
+        clients, packages, patterns = [], [], []
         for d in demand:
             clients.append(d.client)
             pkg_id = "PK" + d.client.id[1:]
@@ -532,7 +531,7 @@ class _Generator:
                     received=d.received,
                 )
             )
-            visits += self.visits(pkg_id, d)
+            patterns += self.call_patterns(pkg_id, d)
         out_providers = []
         for p in providers:
             bands = tuple(
@@ -568,7 +567,8 @@ class _Generator:
             areas=g.areas,
             clients=tuple(clients),
             packages=tuple(packages),
-            visits=tuple(visits),
+            visits=tuple(expand(patterns, self.start, 7)),
+            patterns=tuple(patterns),
             providers=tuple(out_providers),
             branches=tuple(b for p in providers for b in p.branches),
             framework=framework,
@@ -577,38 +577,9 @@ class _Generator:
             settings=(("generator", {"district": district or "", "scale": self.scale, "seed": seed}),),
         )
 
-    def visits(self, pkg_id: str, d: Demand) -> list[Visit]:
-        out = []
-        n = 0
-        for wd in d.pattern.weekdays:
-            base = wd * DAY_MIN
-            for call in d.pattern.calls:
-                n += 1
-                if call.fixed:
-                    early, late, tol = call.preferred, call.preferred, 0
-                elif call.label == "night":
-                    early, late, tol = call.preferred - 30, call.preferred + 30, 30
-                else:
-                    early = max(6 * 60 + 30, call.preferred - 60)
-                    late = call.preferred + 60
-                    tol = 30
-                out.append(
-                    Visit(
-                        id=f"{pkg_id}-{n:02d}",
-                        package_id=pkg_id,
-                        client_id=d.client.id,
-                        day=wd,
-                        early=base + early,
-                        late=base + late,
-                        duration_min=call.duration,
-                        target=base + call.preferred,
-                        tolerance_min=tol,
-                        carers_required=call.carers,
-                        skills=call.skills,
-                        label=call.label,
-                    )
-                )
-        return out
+    def call_patterns(self, pkg_id: str, d: Demand) -> tuple[CallPattern, ...]:
+        """The package's recurring calls, anchored on the horizon's first week (so its visits are ``{package}-{nn}``)."""
+        return call_patterns(d.pattern, pkg_id, d.client.id, self.start)
 
 
 #: Preferred start times (minutes) and duration choices per call.
