@@ -352,15 +352,15 @@ def scenario_for_week(s: Scenario, week: int, *, shifts: Sequence[Shift] | None 
     Raises
     ------
     InputError
-        When ``week`` is not a whole number >= 0, or the week lies beyond
-        the scenario's horizon and it has no call patterns.
+        When ``week`` is not a whole number >= 0, or the week lies wholly
+        beyond the scenario's horizon and it has no call patterns.
     """
     if isinstance(week, bool) or not isinstance(week, int) or week < 0:
         raise InputError(f"week={week!r} must be a whole number >= 0")
     offset = 7 * week
     start = s.start + dt.timedelta(days=offset)
     covered = [d for d in range(7) if offset + d < s.days]
-    if len(covered) < 7 and not s.patterns:
+    if not covered and not s.patterns:
         raise InputError(
             f"scenario '{s.name}' has no call patterns (call_patterns.csv) to expand, and week {week} "
             f"({start} to {start + dt.timedelta(days=6)}) lies beyond its horizon ({s.days} days from {s.start})"
@@ -369,7 +369,7 @@ def scenario_for_week(s: Scenario, week: int, *, shifts: Sequence[Shift] | None 
     visits = [_moved(v, -offset) for v in s.visits if offset <= v.day < offset + 7]
     visits += [v for v in expand(patterns, start, 7) if v.day not in covered]
     if shifts is None:
-        new_shifts = [_moved_shift(sh, offset + d, d) for d in covered for sh in s.shifts if sh.day == offset + d]
+        new_shifts = [_moved_shift(sh, sh.day, sh.day - offset) for sh in s.shifts if offset <= sh.day < offset + 7]
         new_shifts += _repeated_shifts(s, offset, [d for d in range(7) if d not in covered])
     else:
         new_shifts = list(shifts)
@@ -389,15 +389,16 @@ def scenario_for_week(s: Scenario, week: int, *, shifts: Sequence[Shift] | None 
 
 def _repeated_shifts(s: Scenario, offset: int, days: list[int]) -> list[Shift]:
     """Shifts of the new week's ``days`` (``offset`` days after ``s`` starts), each copied from the
-    last day of ``s`` a whole number of weeks earlier (none when ``s`` is shorter than that weekday)."""
-    out: list[Shift] = []
+    last day of ``s`` a whole number of weeks earlier (none when ``s`` is shorter than that weekday);
+    in ``s``'s order."""
+    targets: dict[int, list[int]] = defaultdict(list)
     for day in days:
         source = offset + day
         while source >= s.days:
             source -= 7
         if source >= 0:
-            out += [_moved_shift(sh, source, day) for sh in s.shifts if sh.day == source]
-    return out
+            targets[source].append(day)
+    return [_moved_shift(sh, sh.day, day) for sh in s.shifts for day in targets.get(sh.day, ())]
 
 
 def _moved_shift(sh: Shift, source: int, day: int) -> Shift:

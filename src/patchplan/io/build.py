@@ -44,7 +44,7 @@ from patchplan.core.patterns import CallPattern, expand, expansion
 from patchplan.geo import geography as geo
 from patchplan.io.cells import _BAD, _ok, hhmm, parse_date
 from patchplan.io.schema import SPEC_BY_NAME, column_of
-from patchplan.io.tables import _Reader
+from patchplan.io.tables import TABLE_SUFFIXES, _Reader
 
 
 class _Builder:
@@ -588,8 +588,9 @@ class _Builder:
             self.r.broken.add(name)
             self.r.problems.add(
                 file=name,
-                message=f"file is missing from {self.r.folder}; expected visits.csv (dated visits) or "
-                "call_patterns.csv (recurring calls), or both",
+                message=f"file is missing from {self.r.folder}; expected a table of dated visits "
+                f"({', '.join(name.replace('.csv', s) for s in TABLE_SUFFIXES[:3])}) or of recurring calls "
+                "(call_patterns.csv), or both",
             )
         self.unique(name, rows, ("id",), "id")
         dated = self.dated_visits(name, rows, packages)
