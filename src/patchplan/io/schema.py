@@ -226,9 +226,11 @@ SPECS: tuple[FileSpec, ...] = (
         '("Mon-Fri 08:00 for 45 min, double-up"). Each row expands to a dated visit on every day of the '
         "horizon it runs on: its weekdays, in the week of `first_week` and every `every_n_weeks` weeks "
         "after (never before), between `from` and `until`, except the `except_dates`. The window is as in "
-        "visits.csv; when `earliest`/`latest` are empty it runs from an hour before `time` (but not before "
-        "06:30, unless `time` is earlier) to an hour after it, plus the call's length; a window as long as "
-        "the call (`earliest` = `time`, `latest` = `time` + `duration_min`) is fixed-time.\n\n"
+        "visits.csv; when `earliest`/`latest` are empty the call may start from an hour before `time` (but "
+        "not before 06:30, unless `time` is earlier) until an hour after it (so `latest` = `time` + 60 min + "
+        "`duration_min`); a window as long as the call (`earliest` = `time`, `latest` = `time` + "
+        "`duration_min`) is fixed-time. Weeks run Monday to Sunday. In a CSV, a list of days with commas "
+        'must be quoted (`"Mon,Wed,Fri"`, as spreadsheets save it) or written `Mon;Wed;Fri`.\n\n'
         "**Visit ids** are stable: the same call on the same date always gets the same id, whatever the "
         "horizon. A package's calls of a week are numbered from 01, weekday by weekday (Monday first) and "
         "within a day in the order of the package's rows (every row that runs on that weekday counts, "
@@ -238,9 +240,10 @@ SPECS: tuple[FileSpec, ...] = (
         "(Tuesday 08:00), ... and `PK1-01-w1` the Monday after. Editing a package's rows renumbers that "
         "package's visits only.\n\n"
         "**One-off changes.** visits.csv stays for one-off calls and overrides: a dated visit with the id "
-        "of a patterned one replaces it on that date (same package); a visit with a new id is an extra "
-        "call. To cancel one patterned call, list its date in the row's `except_dates`; to end a call, "
-        "give `until`. A scenario written by patchplan keeps the patterns here and only the visits that "
+        "of a patterned one replaces it on that date (same package), e.g. a row `PK1-03` dated Tuesday "
+        "2026-12-01 with `earliest` 09:00 moves that one call of the example; a visit with a new id is an "
+        "extra call. To cancel one patterned call, list its date in the row's `except_dates`; for a "
+        "client in hospital for a while, or a call that ends, give `from`/`until`. A scenario written by patchplan keeps the patterns here and only the visits that "
         "differ from them (overrides and one-offs) in visits.csv.",
         (
             Column("package_id", "id", "package (packages.csv); the client is the package's"),
