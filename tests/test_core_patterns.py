@@ -232,6 +232,19 @@ def test_days_the_scenario_covers_keep_their_overrides(maldon: pp.Scenario) -> N
     assert w2.visit(changed.id.replace("-w1", "-w2")).duration_min == day8[0].duration_min
 
 
+def test_four_weeks_from_one(maldon: pp.Scenario) -> None:
+    """weeks=4: week 0 as generated (status quo kept), then three weeks of the patterns' visits and
+    the rota repeated; each week equals scenario_for_week of that week, moved by whole weeks."""
+    four = scenario_for_week(maldon, 0, weeks=4)
+    assert (four.start, four.days) == (maldon.start, 28) and four.status_quo == maldon.status_quo
+    assert len(four.visits) == 4 * len(maldon.visits) and len(four.shifts) == 4 * len(maldon.shifts)
+    assert tuple(v for v in four.visits if v.day < 7) == maldon.visits
+    for k in (1, 3):
+        week = scenario_for_week(four, k)
+        assert week.visits == scenario_for_week(maldon, k).visits
+        assert week.shifts == maldon.shifts
+
+
 def test_week_beyond_a_scenario_without_patterns_is_refused(tiny: pp.Scenario) -> None:
     """A dated-only scenario cannot be expanded; a negative week is refused."""
     assert scenario_for_week(tiny, 0).visits == tiny.visits
@@ -239,3 +252,5 @@ def test_week_beyond_a_scenario_without_patterns_is_refused(tiny: pp.Scenario) -
         scenario_for_week(tiny, 1)
     with pytest.raises(pp.InputError, match="week=-1"):
         scenario_for_week(tiny, -1)
+    with pytest.raises(pp.InputError, match="weeks=0"):
+        scenario_for_week(tiny, 0, weeks=0)

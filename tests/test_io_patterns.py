@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import patchplan as pp
-from patchplan.core.patterns import expand
+from patchplan.core.patterns import expand, scenario_for_week
 
 HEADER = (
     "package_id,weekdays,time,duration_min,tolerance_min,earliest,latest,carers_required,skills,label,"
@@ -122,3 +122,12 @@ def test_dated_only_folders_still_read(tiny_dir: Path, tmp_path: Path) -> None:
     assert not (out / "call_patterns.csv").exists()
     shutil.rmtree(tiny_dir)
     assert len(pd.read_csv(out / "visits.csv")) == len(s.visits) == 4
+
+
+def test_four_week_scenario_round_trips(maldon: pp.Scenario, tmp_path: Path) -> None:
+    """Four weeks from the generated one (scenario_for_week(s, 0, weeks=4)) are written as the same
+    patterns (no visit dated) and read back equal: the folder a template run plans week after week."""
+    four = scenario_for_week(maldon, 0, weeks=4)
+    folder = pp.write_scenario(four, tmp_path / "four")
+    assert pd.read_csv(folder / "visits.csv").empty
+    assert pp.read_scenario(folder) == four

@@ -337,48 +337,57 @@ def anchored(patterns: Iterable[CallPattern], start_date: dt.date) -> tuple[Call
     return tuple(p if p.first_week is not None else dataclasses.replace(p, first_week=week) for p in patterns)
 
 
-def scenario_for_week(s: Scenario, week: int, *, shifts: Sequence[Shift] | None = None) -> Scenario:
-    """The 7-day scenario of week ``week`` (0 = the week ``s`` starts), visits from ``s``'s patterns.
+def scenario_for_week(s: Scenario, week: int, *, weeks: int = 1, shifts: Sequence[Shift] | None = None) -> Scenario:
+    """The scenario of ``weeks`` weeks from week ``week`` (0 = the week ``s`` starts), visits from ``s``'s patterns.
 
     Days the scenario already covers keep their visits and shifts (overrides
     and one-off visits included); later days get the patterns' visits
     (overrides and one-offs are dated, so they do not repeat) and, unless
-    ``shifts`` (of the new week, days 0..6) are given, the shifts of the same
-    day a whole number of weeks earlier in ``s`` (the rota repeats weekly).
-    Ids stay stable: a pattern without ``first_week`` is anchored on
-    ``s``'s first week. Links between visits both in the week are kept; the
-    status-quo roster only for week 0 of a scenario of at most 7 days.
+    ``shifts`` (of the new horizon, days from 0) are given, the shifts of the
+    same day a whole number of weeks earlier in ``s`` (the rota repeats
+    weekly). Ids stay stable: a pattern without ``first_week`` is anchored on
+    ``s``'s first week. Links between visits both in the new horizon are
+    kept; the status-quo roster only when the new horizon starts with ``s``
+    and holds all of it.
 
     Raises
     ------
     InputError
-        When ``week`` is not a whole number >= 0, or the week lies wholly
-        beyond the scenario's horizon and it has no call patterns.
+        When ``week`` is not a whole number >= 0 or ``weeks`` one >= 1, or
+        the new horizon lies wholly beyond the scenario's and it has no call
+        patterns.
     """
-    if isinstance(week, bool) or not isinstance(week, int) or week < 0:
-        raise InputError(f"week={week!r} must be a whole number >= 0")
-    offset = 7 * week
+    for name, value, least in (("week", week, 0), ("weeks", weeks, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InputError(f"{name}={value!r} must be a whole number >= {least}")
+    offset, span = 7 * week, 7 * weeks
     start = s.start + dt.timedelta(days=offset)
-    covered = [d for d in range(7) if offset + d < s.days]
+    covered = [d for d in range(span) if offset + d < s.days]
     if not covered and not s.patterns:
         raise InputError(
             f"scenario '{s.name}' has no call patterns (call_patterns.csv) to expand, and week {week} "
-            f"({start} to {start + dt.timedelta(days=6)}) lies beyond its horizon ({s.days} days from {s.start})"
+            f"({start} to {start + dt.timedelta(days=span - 1)}) lies beyond its horizon "
+            f"({s.days} days from {s.start})"
         )
     patterns = anchored(s.patterns, s.start)
-    visits = [_moved(v, -offset) for v in s.visits if offset <= v.day < offset + 7]
-    visits += [v for v in expand(patterns, start, 7) if v.day not in covered]
+    # In the order a folder is read in: the patterns' visits (the scenario's own on the days it covers,
+    # overrides included, cancelled ones left out), then its one-off visits.
+    kept = {v.id: _moved(v, -offset) for v in s.visits if offset <= v.day < offset + span}
+    expanded = expand(patterns, start, span)
+    visits = [kept.get(v.id, v) for v in expanded if v.day >= len(covered) or v.id in kept]
+    patterned = {v.id for v in expanded}
+    visits += [v for v in kept.values() if v.id not in patterned]
     if shifts is None:
-        new_shifts = [_moved_shift(sh, sh.day, sh.day - offset) for sh in s.shifts if offset <= sh.day < offset + 7]
-        new_shifts += _repeated_shifts(s, offset, [d for d in range(7) if d not in covered])
+        new_shifts = [_moved_shift(sh, sh.day, sh.day - offset) for sh in s.shifts if offset <= sh.day < offset + span]
+        new_shifts += _repeated_shifts(s, offset, list(range(len(covered), span)))
     else:
         new_shifts = list(shifts)
     ids = {v.id for v in visits}
     links = tuple(link for link in s.links if link.first in ids and link.second in ids)
-    status_quo = s.status_quo if week == 0 and s.days <= 7 else None
+    status_quo = s.status_quo if week == 0 and s.days <= span else None
     return s.replace(
         start=start,
-        days=7,
+        days=span,
         visits=tuple(visits),
         links=links,
         shifts=tuple(new_shifts),
