@@ -155,6 +155,7 @@ class CallPattern:
     def __post_init__(self) -> None:
         c = _Checks("call_pattern", f"{self.package_id} {self.label or _clock(self.time)}")
         c.require(_is_id(self.package_id), "package_id", self.package_id, "must be a non-empty id")
+        c.require(_is_id(self.client_id), "client_id", self.client_id, "must be a non-empty id")
         c.require(
             bool(self.weekdays)
             and all(0 <= d <= 6 for d in self.weekdays)
@@ -164,7 +165,10 @@ class CallPattern:
             "must be distinct weekdays 0 (Monday) to 6 (Sunday), in order",
         )
         c.require(
-            0 <= self.time <= MAX_CLOCK_MIN, "time", self.time, f"must be a time from 00:00 to {_clock(MAX_CLOCK_MIN)}"
+            0 <= self.time <= MAX_CLOCK_MIN,
+            "time",
+            _clock(self.time),
+            f"must be a time from 00:00 to {_clock(MAX_CLOCK_MIN)}",
         )
         c.require(0 < self.duration_min <= DAY_MIN, "duration_min", self.duration_min, "must be from 1 to 1440 minutes")
         c.require(0 <= self.tolerance_min <= DAY_MIN, "tolerance_min", self.tolerance_min, "must be from 0 to 1440")
@@ -185,7 +189,10 @@ class CallPattern:
             value = getattr(self, name)
             if value is not None:
                 c.require(
-                    0 <= value <= MAX_CLOCK_MIN, name, _clock(value), f"must be from 00:00 to {_clock(MAX_CLOCK_MIN)}"
+                    0 <= value <= MAX_CLOCK_MIN,
+                    name,
+                    _clock(value),
+                    f"must be from 00:00 to {_clock(MAX_CLOCK_MIN)}",
                 )
         c.done()
         self._check_window()
@@ -266,14 +273,6 @@ def slot_numbers(patterns: Sequence[CallPattern]) -> dict[tuple[int, int], int]:
 def visit_id(package_id: str, number: int, week: int) -> str:
     """``{package}-{nn}`` in the first week, ``{package}-{nn}-w{k}`` k weeks later."""
     return f"{package_id}-{number:02d}" + (f"-w{week}" if week else "")
-
-
-def by_package(patterns: Iterable[CallPattern]) -> dict[str, list[CallPattern]]:
-    """Patterns grouped by package, packages in order of first appearance."""
-    groups: dict[str, list[CallPattern]] = defaultdict(list)
-    for p in patterns:
-        groups[p.package_id].append(p)
-    return dict(groups)
 
 
 def expand(patterns: Iterable[CallPattern], start_date: dt.date, days: int) -> list[Visit]:
@@ -429,7 +428,8 @@ def _moved(v: Visit, days: int) -> Visit:
 
 
 def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    """HH:MM as the files write it (a negative number of minutes stays a number: it is no clock time)."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}" if minutes >= 0 else f"{minutes} min"
 
 
 __all__ = [
