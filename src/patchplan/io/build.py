@@ -750,23 +750,28 @@ class _Builder:
         name = "shifts.csv"
         rows = self.rows(name)
         out = []
-        seen: dict[tuple[str, int], int] = {}
+        # A carer may work several shifts a day (a split shift: a morning and
+        # a tea/bed run), but never two at once.
+        taken: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
         for row in rows:
             day = self.day(name, row)
             if day is None or not _ok(row):
                 continue
             key = (row["carer_id"], day)
-            if key in seen:
+            start, end = row["start"], row["end"]
+            clash = next((r for a, b, r in taken[key] if start < b and a < end), None)
+            if clash is not None:
                 self.r.problems.add(
                     file=name,
                     row=row["_row"],
-                    column="date",
-                    value=row["date"].isoformat(),
-                    message=f"carer '{row['carer_id']}' already has a shift that day (row {seen[key]}); "
-                    "one shift per carer per day",
+                    column="start",
+                    value=hhmm(start),
+                    message=f"carer '{row['carer_id']}' already has a shift that day overlapping "
+                    f"{hhmm(start)}-{hhmm(end)} (row {clash}); a carer's shifts of a day must not overlap",
                 )
                 continue
-            seen[key] = row["_row"]
+            if end > start:
+                taken[key].append((start, end, row["_row"]))
             if row["end"] <= row["start"]:
                 late = row["end"] + DAY_MIN
                 self.r.problems.add(
@@ -782,7 +787,7 @@ class _Builder:
             s = self.make(
                 name,
                 row,
-                f"{row['carer_id']}|{day}",
+                f"{row['carer_id']}|{day}|{base + row['start']}",
                 lambda row=row, base=base, day=day: Shift(
                     carer_id=row["carer_id"],
                     day=day,

@@ -55,6 +55,77 @@ class VehicleStart:
     worked: int
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One vehicle of the day: a carer's shift as it can be worked today."""
+
+    carer: Carer
+    shift: Shift
+    #: Earliest departure: the shift's start, later after the rest owed
+    #: since yesterday, a break after an adjacent shift, or a re-plan's now.
+    start: int
+    #: Where the carer sets off from when not home (re-planning), else None.
+    at: Location | None
+    #: Minutes already worked in this shift (re-planning).
+    worked: int
+    #: Minutes of the carer's week this shift may use.
+    hours_left: int
+
+
+def day_slots(
+    s: Scenario,
+    carers: Sequence[Carer],
+    day: int,
+    week_left: Mapping[str, int],
+    not_before: Mapping[str, int],
+    starts: Mapping[str, VehicleStart],
+    break_min: int,
+) -> list[Slot]:
+    """The day's vehicles, one per carer-shift that can still be worked.
+
+    Working-time rules across a carer's shifts of a day: the day begins no
+    earlier than ``not_before`` (11 hours after yesterday's last return,
+    Working Time Regulations reg. 10); a shift that starts less than a break
+    after the carer's previous one ends starts a break later, so two rounds
+    back to back never make one stretch of work without a break; and the
+    weekly minutes left are shared between the day's shifts in proportion to
+    their working limits. A re-plan's start (``starts``: where the carer is
+    now) applies to the shift the carer is in; shifts already over drop out.
+    """
+    out = []
+    for c in carers:
+        left = week_left.get(c.id, 0)
+        if left <= 0:
+            continue
+        mine = sorted((sh for sh in s.shifts_of(c.id) if sh.day == day), key=lambda sh: sh.start)
+        now = starts.get(c.id)
+        earliest = max(not_before.get(c.id, 0), now.earliest if now else 0)
+        prev_end: int | None = None
+        kept: list[tuple[Shift, int]] = []
+        for sh in mine:
+            start = max(sh.start, earliest)
+            if prev_end is not None and sh.start - prev_end < break_min:
+                start = max(start, prev_end + break_min)
+            prev_end = sh.end
+            if start < sh.end:
+                kept.append((sh, start))
+        total = sum(sh.work_limit for sh, _ in kept) or 1
+        for i, (sh, start) in enumerate(kept):
+            live = now is not None and i == 0
+            share = left if len(kept) == 1 else int(left * sh.work_limit / total)
+            out.append(
+                Slot(
+                    carer=c,
+                    shift=sh,
+                    start=start,
+                    at=now.location if live and now is not None else None,
+                    worked=now.worked if live and now is not None else 0,
+                    hours_left=share,
+                )
+            )
+    return out
+
+
 @dataclass
 class _Eligible:
     """Carers who could take a visit, and why others could not."""
@@ -83,6 +154,7 @@ class _DayBuilder:
         preferred: Mapping[str, frozenset[str]] | None = None,
         required: Callable[[Visit], frozenset[str] | None] | None = None,
         starts: Mapping[str, VehicleStart] | None = None,
+        not_before: Mapping[str, int] | None = None,
         initial: Mapping[str, Sequence[str]] | None = None,
         wide: Iterable[str] = (),
         widen_first: bool = False,
@@ -95,13 +167,11 @@ class _DayBuilder:
         self.preferred = dict(preferred or {})
         self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
-        shifts = []
-        for c in carers:
-            for sh in s.shifts_of(c.id):
-                if sh.day == day and week_left[c.id] > 0:
-                    shifts.append((c, sh))
-        order = rng.permutation(len(shifts)) if seed else np.arange(len(shifts))
-        self.shifts = [shifts[i] for i in order]
+        starts = starts or {}
+        slots = day_slots(s, carers, day, week_left, not_before or {}, starts, p.break_min)
+        order = rng.permutation(len(slots)) if seed else np.arange(len(slots))
+        slots = [slots[i] for i in order]
+        self.shifts = [(sl.carer, sl.shift) for sl in slots]
         vorder = rng.permutation(len(visits)) if seed else np.arange(len(visits))
         self.visits = [visits[i] for i in vorder]
         self.week_left = week_left
@@ -117,13 +187,12 @@ class _DayBuilder:
             return index[key]
 
         self.home_point = [point(c.home) for c, _ in self.shifts]
-        starts = starts or {}
-        self.start_point = [
-            point(starts[c.id].location) if c.id in starts else self.home_point[k]
-            for k, (c, _) in enumerate(self.shifts)
-        ]
-        self.start_min = [max(sh.start, starts[c.id].earliest) if c.id in starts else sh.start for c, sh in self.shifts]
-        self.worked = [starts[c.id].worked if c.id in starts else 0 for c, _ in self.shifts]
+        self.start_point = [self.home_point[k] if sl.at is None else point(sl.at) for k, sl in enumerate(slots)]
+        self.start_min = [sl.start for sl in slots]
+        self.worked = [sl.worked for sl in slots]
+        #: Minutes of the carer's week each vehicle may use (a carer with two
+        #: shifts today shares what is left between them).
+        self.hours_left = [sl.hours_left for sl in slots]
         self.client_point = {v.client_id: point(s.client(v.client_id).location) for v in self.visits}
         self.points = points
         self.modes = sorted({c.mode for c, _ in self.shifts}, key=MODES.index)
@@ -146,6 +215,7 @@ class _DayBuilder:
         #: never gives one of them up.
         self.floor_served: frozenset[str] = frozenset()
         self.drop_base = drop_base(p, self.visits, self.times)
+        self.not_before = dict(not_before or {})
 
     # -- eligibility ---------------------------------------------------------
     def eligible(self, v: Visit) -> _Eligible:
@@ -179,18 +249,18 @@ class _DayBuilder:
                 return _Eligible([], Reason.TEAM, "no carer of the client's team with the skills is on shift")
         stage4 = []
         for k in stage3:
-            c, sh = self.shifts[k]
+            sh = self.shifts[k][1]
             t = self.times[self.profile[k]]
             there, back = int(t[self.start_point[k], cp]), int(t[cp, self.home_point[k]])
             start = max(v.early, self.start_min[k] + there)
             if (
                 start <= v.late
                 and start + v.duration_min + back <= sh.end
-                and there + v.duration_min + back <= min(sh.work_limit - self.worked[k], self.week_left[c.id])
+                and there + v.duration_min + back <= min(sh.work_limit - self.worked[k], self.hours_left[k])
             ):
                 stage4.append(k)
         if not stage4:
-            hours_out = all(self.week_left[self.shifts[k][0].id] < v.duration_min for k in stage3)
+            hours_out = all(self.hours_left[k] < v.duration_min for k in stage3)
             if hours_out:
                 return _Eligible([], Reason.WEEKLY_HOURS, "suitable carers have used their weekly hours")
             return _Eligible(
@@ -399,16 +469,17 @@ class _DayBuilder:
         known: dict[str, set[str]] = defaultdict(set)
         for v in self.visits:
             known[v.client_id] |= set(self.preferred.get(v.id, ()))
-        rounds = coordinator_day(self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known)
+        rounds = coordinator_day(
+            self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known, self.not_before
+        )
         if rounds is None:
             return None
-        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
         copies: dict[str, list[int]] = defaultdict(list)
         for n, v in enumerate(self.node_visit):
             copies[v.id].append(n)
         out = []
         for rnd in rounds:
-            k = vehicle_of.get(rnd.carer_id)
+            k = self.vehicle_for(rnd.carer_id, rnd.leave, rnd.back)
             if k is None:
                 continue
             nodes, starts = [], []
@@ -529,14 +600,15 @@ class _DayBuilder:
         copies: dict[str, list[int]] = defaultdict(list)
         for n, v in enumerate(self.node_visit):
             copies[v.id].append(n)
-        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
         routes: list[list[int]] = [[] for _ in self.shifts]
         used: set[int] = set()
+        visit = {v.id: v for v in self.visits}
         for carer, visit_ids in self.initial.items():
-            k = vehicle_of.get(carer)
-            if k is None:
-                continue
             for vid in visit_ids:
+                v = visit.get(vid)
+                k = None if v is None else self.vehicle_for(carer, v.early, v.late + v.duration_min)
+                if k is None:
+                    continue
                 free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]
                 if free:
                     routes[k].append(free[0])
@@ -544,6 +616,14 @@ class _DayBuilder:
         routes = [trim_route(problem, k, r) for k, r in enumerate(routes)]
         routes = repair_routes(problem, routes)
         return routes if _ortools.routes_feasible(problem, routes) else None
+
+    def vehicle_for(self, carer_id: str, lo: int, hi: int) -> int | None:
+        """The vehicle of ``carer_id`` (one per shift today) whose working
+        time overlaps [lo, hi] most, or None when the carer has none today."""
+        mine = [k for k, (c, _) in enumerate(self.shifts) if c.id == carer_id]
+        if not mine:
+            return None
+        return max(mine, key=lambda k: (min(self.shifts[k][1].end, hi) - max(self.start_min[k], lo), -k))
 
     def drop_half_pairs(self, solution: RoutingSolution) -> RoutingSolution:
         """A double-up with only one carer is no visit: take that copy off."""
@@ -752,7 +832,7 @@ class _DayBuilder:
                     profile=self.profile[k],
                     start=self.start_min[k],
                     end=sh.end,
-                    max_work=max(0, min(sh.work_limit - self.worked[k], self.week_left[c.id])),
+                    max_work=max(0, min(sh.work_limit - self.worked[k], self.hours_left[k])),
                     break_after=None if night_shift(sh) or k not in breaks else p.break_after_min,
                     break_min=p.break_min,
                     fixed_cost=p.vehicle_fixed_cost,

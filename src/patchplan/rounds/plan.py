@@ -35,6 +35,8 @@ log = logging.getLogger("patchplan")
 #: Seconds kept back from the search for reading the answer (rounds,
 #: reasons): measured 0.1-0.3 s on a 500-visit day on a loaded machine.
 SAFETY_S = 0.3
+#: Working Time Regulations reg. 10: 11 hours' rest between working days.
+REST_MIN = 11 * 60
 
 
 def plan_rounds(
@@ -141,6 +143,7 @@ def plan_rounds(
             capacity,
             preferred=wish,
             required=teams.required,
+            not_before=rest_until(rounds),
         )
         # The day's share of what is left, after building its model (travel
         # matrices, eligibility), which counts against the limit too.
@@ -186,6 +189,16 @@ def plan_rounds(
         seed=seed,
         day_outcomes=tuple(outcomes),
     )
+
+
+def rest_until(rounds: Iterable[Round]) -> dict[str, int]:
+    """carer id -> the earliest minute they may set off again: 11 hours
+    (Working Time Regulations reg. 10) after their last return home so far.
+    Days are planned in order, so this binds each day to the one before."""
+    back: dict[str, int] = {}
+    for rnd in rounds:
+        back[rnd.carer_id] = max(back.get(rnd.carer_id, 0), rnd.back)
+    return {c: b + REST_MIN for c, b in back.items()}
 
 
 @dataclass(frozen=True, slots=True)
