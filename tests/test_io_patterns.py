@@ -131,3 +131,23 @@ def test_four_week_scenario_round_trips(maldon: pp.Scenario, tmp_path: Path) -> 
     folder = pp.write_scenario(four, tmp_path / "four")
     assert pd.read_csv(folder / "visits.csv").empty
     assert pp.read_scenario(folder) == four
+
+
+def test_scenario_essex_weeks_writes_a_longer_horizon(tmp_path: Path) -> None:
+    """`scenario essex --weeks 2`: a 14-day folder whose second week is the first's patterns and rota
+    again (ids `-w1`); --weeks 0 is refused with exit 2."""
+    from typer.testing import CliRunner
+
+    from patchplan.cli.app import app
+
+    runner = CliRunner(env={"COLUMNS": "2000"})
+    args = ["scenario", "essex", "--district", "Maldon", "--scale", "0.05", "--seed", "2", "--json"]
+    result = runner.invoke(app, [*args, "--weeks", "2", "--out", str(tmp_path / "two")])
+    assert result.exit_code == 0, result.output
+    s = pp.read_scenario(tmp_path / "two")
+    assert s.days == 14 and s.status_quo is not None
+    first = [v.id for v in s.visits if v.day < 7]
+    assert sorted(v.id for v in s.visits if v.day >= 7) == sorted(f"{i}-w1" for i in first)
+    assert {sh.day - 7 for sh in s.shifts if sh.day >= 7} == {sh.day for sh in s.shifts if sh.day < 7}
+    bad = runner.invoke(app, [*args, "--weeks", "0", "--out", str(tmp_path / "none")])
+    assert bad.exit_code == 2 and "--weeks" in bad.output
