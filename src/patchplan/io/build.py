@@ -513,8 +513,7 @@ class _Builder:
                 self.r.problems.add(
                     file=name, row=row["_row"], column="package_id", value=row["package_id"], message="unknown package"
                 )
-            if pkg is None or except_dates is None:
-                self.r.rows[name].setdefault(f"{row['package_id']}|{len(out)}", row["_row"])
+            if pkg is None or except_dates is None:  # reported (here or on its package's row)
                 continue
             p = self.make(
                 name,
