@@ -151,3 +151,18 @@ def test_scenario_essex_weeks_writes_a_longer_horizon(tmp_path: Path) -> None:
     assert {sh.day - 7 for sh in s.shifts if sh.day >= 7} == {sh.day for sh in s.shifts if sh.day < 7}
     bad = runner.invoke(app, [*args, "--weeks", "0", "--out", str(tmp_path / "none")])
     assert bad.exit_code == 2 and "--weeks" in bad.output
+
+
+def test_a_live_in_package_has_no_call_patterns(tiny_dir: Path) -> None:
+    """A pattern of a live-in package is refused on its own row (not on the package's)."""
+    packages = tiny_dir / "packages.csv"
+    packages.write_text(packages.read_text(encoding="utf-8").replace("PK3,C3,personal_care", "PK3,C3,live_in"))
+    _with_patterns(tiny_dir, "PK1,daily,18:00,30,,,,1,,tea,,,,,", "PK3,daily,19:00,30,,,,1,,bed,,,,,")
+    (tiny_dir / "visits.csv").write_text(
+        "\n".join(line for line in (tiny_dir / "visits.csv").read_text().splitlines() if ",PK3," not in line) + "\n"
+    )
+    with pytest.raises(pp.InputError) as info:
+        pp.read_scenario(tiny_dir)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.row, problem.column, problem.value) == ("call_patterns.csv", 3, "package_id", "PK3")
+    assert "live-in" in problem.message

@@ -515,6 +515,15 @@ class _Builder:
                 )
             if pkg is None or except_dates is None:  # reported (here or on its package's row)
                 continue
+            if pkg.service_type == "live_in":
+                self.r.problems.add(
+                    file=name,
+                    row=row["_row"],
+                    column="package_id",
+                    value=pkg.id,
+                    message="is a live-in package: a live-in carer lives in, so it has no calls",
+                )
+                continue
             p = self.make(
                 name,
                 row,
