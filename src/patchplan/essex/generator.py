@@ -16,7 +16,9 @@ demand over areas :mod:`patchplan.essex.facts`, and the working records
    (morning / lunch / tea / bed calls with windows, 15-60 minutes, some
    double-ups and time-critical medication calls) or a night / live-in
    service. Package sizes are then nudged, a call at a time, until every
-   published total is met within 0.3%.
+   published total is met within 0.3%. The calls become the scenario's
+   call patterns (:class:`~patchplan.core.patterns.CallPattern`, written to
+   ``call_patterns.csv``), whose expansion over the week are its visits.
 2. **Supply.** Each district has framework providers (tier 1 = higher
    quality) with branches in its towns; some also work in a neighbouring
    district. Their carers live near the branch, mostly drive, some walk in
