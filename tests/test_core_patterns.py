@@ -167,6 +167,7 @@ def test_minutes_are_whole_days_across_a_clock_change() -> None:
 
 
 def test_days_must_be_a_whole_number() -> None:
+    """An empty horizon is refused, not an empty list."""
     with pytest.raises(pp.InputError, match="days=0"):
         expand([_p()], MONDAY, 0)
 
