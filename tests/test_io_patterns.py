@@ -166,3 +166,15 @@ def test_a_live_in_package_has_no_call_patterns(tiny_dir: Path) -> None:
     (problem,) = info.value.problems
     assert (problem.file, problem.row, problem.column, problem.value) == ("call_patterns.csv", 3, "package_id", "PK3")
     assert "live-in" in problem.message
+
+
+def test_a_row_pasted_twice_warns(tiny_dir: Path) -> None:
+    """Two identical rows give two visits (legal) and a warning naming both rows."""
+    _with_patterns(tiny_dir, *["PK1,daily,18:00,30,,,,1,,tea,,,,,"] * 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = pp.read_scenario(tiny_dir)
+    assert [v.id for v in s.visits if v.id.startswith("PK1-")] == ["PK1-01", "PK1-02"]
+    assert any(
+        "repeat an earlier row exactly" in str(w.message) and "row 3, as row 2" in str(w.message) for w in caught
+    )

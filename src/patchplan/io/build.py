@@ -551,7 +551,26 @@ class _Builder:
                 out.append(p)
                 self._pattern_rows.append(row["_row"])
         self._map_pattern_visits(out)
+        self._warn_repeated_rows(out)
         return out
+
+    def _warn_repeated_rows(self, patterns: list[CallPattern]) -> None:
+        """Two identical rows are two calls at the same time: legal (two visits), but more likely a
+        row pasted twice, so it is said."""
+        first: dict[CallPattern, int] = {}
+        repeats = []
+        for p, row in zip(patterns, self._pattern_rows, strict=True):
+            if p in first:
+                repeats.append((row, first[p]))
+            first.setdefault(p, row)
+        if repeats:
+            row, earlier = repeats[0]
+            warnings.warn(
+                f"call_patterns.csv: {len(repeats)} row(s) repeat an earlier row exactly, so each gives a second "
+                f"call at the same time (first: row {row}, as row {earlier})",
+                DataQualityWarning,
+                stacklevel=4,
+            )
 
     def _reported(self, name: str, ident: object) -> bool:
         """Whether a reference to ``ident`` in file ``name`` follows from a problem reported already."""
