@@ -354,6 +354,12 @@ def rounds(
         emit_json(headline)
         return
     _compare_table(headline, f"Rounds for {pid}")
+    if headline.get("care_teams"):
+        reasons = ", ".join(f"{k} {n}" for k, n in headline["continuity_breaks_by_reason"].items()) or "none"
+        out.print(
+            f"Care teams for {headline['care_teams']} clients; {headline['continuity_breaks']} calls went to a carer "
+            f"outside the client's team ({reasons})."
+        )
     for v in violations[:20]:
         err.print(f"[red]violation:[/] {_escape(str(v))}")
     if out_dir is not None:

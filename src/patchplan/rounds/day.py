@@ -548,12 +548,12 @@ class _DayBuilder:
         """The status-quo coordinator's rule (:mod:`patchplan.rounds.statusquo`)
         run on this day, from this plan's state (carers' weekly hours left), as
         routes of ``problem``; each kept only if it keeps every rule of the
-        problem. None where the rule does not apply: re-planning mid-day,
+        problem. None where the rule does not apply: re-planning once carers are out,
         timing links between visits (the rule ignores them), or a travel
         model the rule cannot use."""
         from patchplan.rounds.statusquo import coordinator_day
 
-        if self.initial or any(not s.both_or_neither for s in problem.syncs):
+        if any(not s.both_or_neither for s in problem.syncs):
             return None
         if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
             return None

@@ -52,6 +52,7 @@ def plan_rounds(
     capacity: int | None = None,
     visits: Sequence[Visit] | None = None,
     preferred: Mapping[str, Iterable[str]] | None = None,
+    initial: Mapping[int, Mapping[str, Sequence[str]]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RoundsPlan:
     """Plan a provider's rounds for some days.
@@ -81,6 +82,10 @@ def plan_rounds(
     preferred
         Visit id -> carers to try first (e.g. last week's carer for that
         call); the visit goes to another carer only if none of them can.
+    initial
+        Day -> carer id -> visit ids in order: a plan to start each day from
+        (last week's rounds, matched to this week's calls), used when it
+        serves as many calls as the floor.
     progress
         Called with (days done, days) after each day.
 
@@ -164,6 +169,7 @@ def plan_rounds(
             preferred=wish,
             required=teams.required,
             not_before=rest_until(rounds),
+            initial=(initial or {}).get(day),
         )
         # The day's share of what is left, after building its model (travel
         # matrices, eligibility), which counts against the limit too.

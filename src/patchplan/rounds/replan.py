@@ -312,6 +312,20 @@ def plan_from_template(
         for v in scope
         if (v.client_id, v.label, scenario.weekday(v.day)) in by_slot
     }
+    # Last week's rounds as each day's start: the same carer, the same order,
+    # for this week's call in the same slot (client, call, weekday).
+    this_week: dict[tuple[str, str, int], list[Visit]] = defaultdict(list)
+    for v in scope:
+        this_week[(v.client_id, v.label, scenario.weekday(v.day))].append(v)
+    initial: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for rnd in sorted(template.rounds, key=lambda r: (r.carer_id, r.leave)):
+        for stop in rnd.stops:
+            old = template_visits.get(stop.visit_id)
+            if old is None:
+                continue
+            for v in this_week.get((old.client_id, old.label, last.weekday(old.day)), [])[:1]:
+                if v.id not in initial[v.day][rnd.carer_id]:
+                    initial[v.day][rnd.carer_id].append(v.id)
     roster = plan_rounds(
         scenario,
         provider,
@@ -321,6 +335,7 @@ def plan_from_template(
         seed=seed,
         travel=travel,
         preferred=preferred,
+        initial=initial,
     ).roster
     after = roster.assignments()
     moves = tuple(
