@@ -20,9 +20,12 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patchplan.core.errors import MAX_PROBLEMS, InputError, Problem
+
+if TYPE_CHECKING:  # patterns.py builds on this module; the Scenario only carries them
+    from patchplan.core.patterns import CallPattern
 
 DAY_MIN = 24 * 60
 
@@ -656,6 +659,9 @@ class Scenario:
     status_quo: Roster | None = None
     #: Settings a scenario carries (e.g. travel parameters), as TOML tables.
     settings: tuple[tuple[str, Any], ...] = ()
+    #: The recurring calls ``visits`` were expanded from (:mod:`patchplan.core.patterns`), kept to
+    #: write the folder back and to expand other weeks; ``visits`` are what is planned.
+    patterns: tuple[CallPattern, ...] = ()
     _index: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -38,6 +38,14 @@ from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
 log = logging.getLogger("patchplan")
 
+#: With care teams, the floor's second coordinator sends a team member who
+#: can start up to this many minutes after the soonest carer (inside the
+#: window): the call waits a little for someone the client knows.
+TEAM_SLACK_MIN = 90
+#: Minutes of extra travel a call is worth moving for, into a round of the
+#: client's own team (the last step of a day with continuity).
+TEAM_WORTH_MIN = 30
+
 
 def night_shift(shift: Shift) -> bool:
     """A shift that runs past midnight (sleep-in / waking night): its rest
@@ -111,7 +119,9 @@ def day_slots(
                 kept.append((sh, start))
         total = sum(sh.work_limit for sh, _ in kept) or 1
         for i, (sh, start) in enumerate(kept):
-            live = now is not None and i == 0
+            # Where the carer is now counts for the shift they are in (or the
+            # day's first); a later shift starts from home.
+            live = now is not None and i == 0 and (now.earliest >= sh.start or sh is mine[0])
             share = left if len(kept) == 1 else int(left * sh.work_limit / total)
             out.append(
                 Slot(
@@ -352,7 +362,81 @@ class _DayBuilder:
             lag = max(lag, solution.wall_s - limit)
         self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
-        return best.solution
+        return self._to_teams(best.solution)
+
+    def _to_teams(self, solution: RoutingSolution) -> RoutingSolution:
+        """Continuity, last: each call a carer outside the client's team
+        serves moves to a team member's round where it fits (windows, shift,
+        working time, break rule) for at most :data:`TEAM_WORTH_MIN` minutes
+        of extra travel. The search weighs travel only, so it hands calls to
+        whoever is nearest; this gives the client's own carers back what
+        they can take. Calls served stay served (only moves), single-carer
+        calls without a timing link only."""
+        if not self.preferred or not solution.routes:
+            return solution
+        problem, times = self._last_problem, self._last_times
+        synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
+        by_vehicle = {r.vehicle: r for r in solution.routes}
+        worth = TEAM_WORTH_MIN * problem.weights.travel
+        carrier = {n: r.vehicle for r in solution.routes for n in r.nodes}
+        for n in sorted(carrier):
+            v = self.node_visit[n]
+            team = self.preferred.get(v.id)
+            k_old = carrier[n]
+            if not team or n in synced or self.shifts[k_old][0].id in team:
+                continue
+            members = [k for k in problem.nodes[n].allowed if self.shifts[k][0].id in team and k != k_old]
+            if not members:
+                continue
+            old = by_vehicle[k_old]
+            rest = [m for m in old.nodes if m != n]
+            pins = {m: (at, at) for m, at in zip(old.nodes, old.starts, strict=True) if m in synced}
+            shrunk = timing.timed_route(problem, k_old, rest, times, pins) if rest else None
+            if rest and shrunk is None:
+                continue
+            saved = timing.score(problem, [old], times).travel - (
+                timing.score(problem, [shrunk], times).travel if shrunk else 0
+            )
+            move = self._cheapest_insertion(n, members, by_vehicle, synced)
+            if move is None or move[0] - saved > worth:
+                continue
+            by_vehicle[move[1].vehicle] = move[1]
+            if shrunk is None:
+                del by_vehicle[k_old]
+            else:
+                by_vehicle[k_old] = shrunk
+            carrier[n] = move[1].vehicle
+        return RoutingSolution(
+            routes=tuple(by_vehicle[k] for k in sorted(by_vehicle)),
+            dropped=solution.dropped,
+            objective=solution.objective,
+            status=solution.status,
+            wall_s=solution.wall_s,
+        )
+
+    def _cheapest_insertion(
+        self, n: int, vehicles: Iterable[int], by_vehicle: Mapping[int, Route], synced: set[int]
+    ) -> tuple[int, Route] | None:
+        """(added travel, new route) of the cheapest place for node ``n`` in
+        one of ``vehicles``' rounds that keeps every rule, or None."""
+        problem, times = self._last_problem, self._last_times
+        best: tuple[int, Route] | None = None
+        for k in vehicles:
+            route = by_vehicle.get(k)
+            old = list(route.nodes) if route else []
+            pins = {m: (at, at) for m, at in zip(old, route.starts, strict=True) if m in synced} if route else {}
+            before = timing.score(problem, [route], times).travel if route else 0
+            for pos in range(len(old) + 1):
+                timed = timing.timed_route(problem, k, old[:pos] + [n] + old[pos:], times, pins)
+                if timed is None:
+                    continue
+                timed = self._with_break(timed)
+                if self._longest_stretch(timed) > self.p.break_after_min:
+                    continue
+                added = timing.score(problem, [timed], times).travel - before
+                if best is None or added < best[0]:
+                    best = (added, timed)
+        return best
 
     def _improve_pairs(self, best: _Best, deadline: float) -> None:
         """Linked pairs re-inserted together (:mod:`patchplan.solver.pairs`)
@@ -427,9 +511,14 @@ class _DayBuilder:
         problem = self.problem(wide=set(), breaks=set(), open_all=True, floor=True)
         times = timing.int_times(problem)
         candidates = [greedy_plan(problem)]
-        coordinator = self._coordinator_routes(problem, times)
-        if coordinator is not None:
-            candidates.append(coordinator)
+        # With teams, the coordinator's rule once more, sending a team member
+        # whenever one can start inside the call's window (continuity first),
+        # kept only where it serves as many calls as the rule itself.
+        slacks = [TEAM_SLACK_MIN, None] if self.preferred else [None]
+        for slack in slacks:
+            coordinator = self._coordinator_routes(problem, times, slack)
+            if coordinator is not None:
+                candidates.append(coordinator)
         plans = []
         for routes in candidates:
             solution = RoutingSolution(
@@ -441,7 +530,9 @@ class _DayBuilder:
         # own carers first, and the search wins the travel back from there.
         score, _, chosen, cut = min(plans, key=lambda x: (x[0].unserved, x[1]))
         log.debug(
-            "floor: %d visits unserved (%s)", score.unserved, "greedy" if plans[0][2] is chosen else "coordinator"
+            "floor: %d visits unserved (candidate %d)",
+            score.unserved,
+            next(i for i, x in enumerate(plans) if x[2] is chosen),
         )
         self.floor_cut = cut
         return chosen
@@ -451,16 +542,18 @@ class _DayBuilder:
         served = {n for r in routes for n in r.nodes}
         return tuple(n for n in range(len(problem.nodes)) if n not in served)
 
-    def _coordinator_routes(self, problem: RoutingProblem, times: list[np.ndarray]) -> list[Route] | None:
+    def _coordinator_routes(
+        self, problem: RoutingProblem, times: list[np.ndarray], slack: int | None = None
+    ) -> list[Route] | None:
         """The status-quo coordinator's rule (:mod:`patchplan.rounds.statusquo`)
         run on this day, from this plan's state (carers' weekly hours left), as
         routes of ``problem``; each kept only if it keeps every rule of the
-        problem. None where the rule does not apply: re-planning mid-day,
+        problem. None where the rule does not apply: re-planning once carers are out,
         timing links between visits (the rule ignores them), or a travel
         model the rule cannot use."""
         from patchplan.rounds.statusquo import coordinator_day
 
-        if self.initial or any(not s.both_or_neither for s in problem.syncs):
+        if any(not s.both_or_neither for s in problem.syncs):
             return None
         if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
             return None
@@ -470,7 +563,7 @@ class _DayBuilder:
         for v in self.visits:
             known[v.client_id] |= set(self.preferred.get(v.id, ()))
         rounds = coordinator_day(
-            self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known, self.not_before
+            self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known, self.not_before, slack
         )
         if rounds is None:
             return None
@@ -688,7 +781,7 @@ class _DayBuilder:
         round can still take its break (single-carer calls with no timing
         link; a double-up or a linked call stays out). Returns the routes and
         the calls placed."""
-        problem, times = self._last_problem, self._last_times
+        problem = self._last_problem
         synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
         by_vehicle = {r.vehicle: r for r in routes}
         placed: set[str] = set()
@@ -696,23 +789,7 @@ class _DayBuilder:
             nodes = [n for n, w in enumerate(self.node_visit) if w.id == vid]
             if len(nodes) != 1 or nodes[0] in synced:
                 continue
-            n = nodes[0]
-            best: tuple[int, Route] | None = None
-            for k in problem.nodes[n].allowed:
-                route = by_vehicle.get(k)
-                old = list(route.nodes) if route else []
-                pins = {m: (at, at) for m, at in zip(old, route.starts, strict=True) if m in synced} if route else {}
-                before = timing.score(problem, [route], times).travel if route else 0
-                for pos in range(len(old) + 1):
-                    timed = timing.timed_route(problem, k, old[:pos] + [n] + old[pos:], times, pins)
-                    if timed is None:
-                        continue
-                    timed = self._with_break(timed)
-                    if self._longest_stretch(timed) > self.p.break_after_min:
-                        continue
-                    added = timing.score(problem, [timed], times).travel - before
-                    if best is None or added < best[0]:
-                        best = (added, timed)
+            best = self._cheapest_insertion(nodes[0], problem.nodes[nodes[0]].allowed, by_vehicle, synced)
             if best is not None:
                 by_vehicle[best[1].vehicle] = best[1]
                 placed.add(vid)

@@ -71,6 +71,7 @@ def coordinator_day(
     week_left: Mapping[str, int],
     known: Mapping[str, Iterable[str]] | None = None,
     not_before: Mapping[str, int] | None = None,
+    familiar_slack: int | None = None,
 ) -> list[Round] | None:
     """The coordinator's rounds for one provider-day, from a given state
     (each carer's weekly minutes left; ``known``: client id -> the carers
@@ -83,6 +84,8 @@ def coordinator_day(
     week = _Week(s, provider, travel)  # type: ignore[arg-type]
     week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
     week.rest_until = np.array([(not_before or {}).get(c.id, 0) for c in week.carers], dtype=np.int64)
+    if familiar_slack is not None:
+        week.familiar_slack = familiar_slack
     for client_id, carers in (known or {}).items():
         for carer in carers:
             if carer in week.index:
@@ -110,6 +113,7 @@ class _Week:
         self.week_left = np.array([x.max_hours_week * 60 for x in c], dtype=np.int64)
         #: Each carer's earliest departure: 11 hours after their last return.
         self.rest_until = np.zeros(self.n, dtype=np.int64)
+        self.familiar_slack = FAMILIAR_SLACK_MIN
         self._skill_masks: dict[frozenset[str], np.ndarray] = {}
         self._back: dict[str, np.ndarray] = {}
         self.seen: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -308,7 +312,7 @@ class _Week:
         if v.carers_required == 1:
             best = start[order[0]]
             seen = self.seen[client.id]
-            close = [int(i) for i in order if start[i] <= best + FAMILIAR_SLACK_MIN]
+            close = [int(i) for i in order if start[i] <= best + self.familiar_slack]
             pick = min(close, key=lambda i: (-seen.get(int(carer_of[i]), 0), start[i], travel[i], i))
             return [(pick, int(start[pick]))]
         # Double-up: the first pair (by start) that can both start together.
