@@ -807,6 +807,33 @@ def test_a_database_from_before_withdrawals_is_upgraded(tmp_path: Path, backend:
         offers.close()
 
 
+def test_reads_use_wal_and_a_busy_file_is_left_as_it_is(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A SQLite file is switched to WAL for the read engine; when another process holds it mid-transaction
+    the switch is refused, logged, and the service reads on without it (no crash at start)."""
+    import sqlite3
+
+    from patchplan.broker.offers import OfferStore
+    from patchplan.service.db import read_engine
+
+    with OfferStore(f"sqlite:///{tmp_path / 'free.db'}") as store:
+        read_engine(store.engine)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    busy = OfferStore(f"sqlite:///{tmp_path / 'busy.db'}", busy_timeout_s=0.2)
+    busy.seed(scenario())
+    other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process, mid-write
+    with caplog.at_level("WARNING", logger="patchplan"):
+        reads = read_engine(busy.engine)
+    assert "WAL refused" in caplog.text
+    with reads.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM packages").scalar() == 4
+    other.rollback()
+    other.close()
+    reads.dispose()
+    busy.close()
+
+
 def test_a_conflict_on_a_page_says_why(client: TestClient) -> None:
     """Offering a package twice from its page is a 409 page with the store's message."""
     csrf = login(client, "broker1")

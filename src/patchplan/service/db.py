@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from patchplan.broker.offers import audit_log
+
+log = logging.getLogger("patchplan")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -159,6 +163,9 @@ def read_engine(engine: Engine, *, busy_timeout_s: float = 30.0) -> Engine:
     try:
         # Outside any transaction (the store's connections leave BEGIN to SQLAlchemy).
         raw.cursor().execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as exc:
+        # Another process holds the file mid-transaction: reads still work, they may just wait.
+        log.warning("offers database left in its journal mode (WAL refused: %s); reads may wait for writers", exc)
     finally:
         raw.close()
     reads = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False}, **pool)
