@@ -254,6 +254,7 @@ PAYLOADS: Mapping[str, Payload] = {
         keys=(
             Key("out", "The folder written."),
             Key("runtime_s", "Seconds."),
+            Key("weeks", "Weeks of calls the folder holds (--weeks; the figures are the first week's)."),
             *_SCENARIO_FIGURES,
             *_SCENARIO_EXTRA,
         ),

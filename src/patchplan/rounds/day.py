@@ -45,6 +45,9 @@ TEAM_SLACK_MIN = 90
 #: Minutes of extra travel a call is worth moving for, into a round of the
 #: client's own team (the last step of a day with continuity).
 TEAM_WORTH_MIN = 30
+#: The share of a day's budget kept for that step (at most TEAM_STEP_MAX_S).
+TEAM_STEP_SHARE = 0.08
+TEAM_STEP_MAX_S = 3.0
 
 
 def night_shift(shift: Shift) -> bool:
@@ -306,6 +309,11 @@ class _DayBuilder:
         the best is returned, so no pass can lose a call another plan served.
         """
         started = time.perf_counter()
+        # Continuity's last step (_to_teams) gets its share of the budget up
+        # front, so the day as a whole keeps to its limit.
+        deadline = started + time_limit_s
+        if self.preferred:
+            time_limit_s -= min(TEAM_STEP_MAX_S, TEAM_STEP_SHARE * time_limit_s)
         floor = self._floor()
         self.floor_served = frozenset(self.node_visit[n].id for r in floor.routes for n in r.nodes)
         best = _Best(self, floor)
@@ -362,16 +370,16 @@ class _DayBuilder:
             lag = max(lag, solution.wall_s - limit)
         self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
-        return self._to_teams(best.solution)
+        return self._to_teams(best.solution, deadline)
 
-    def _to_teams(self, solution: RoutingSolution) -> RoutingSolution:
+    def _to_teams(self, solution: RoutingSolution, deadline: float) -> RoutingSolution:
         """Continuity, last: each call a carer outside the client's team
         serves moves to a team member's round where it fits (windows, shift,
         working time, break rule) for at most :data:`TEAM_WORTH_MIN` minutes
         of extra travel. The search weighs travel only, so it hands calls to
         whoever is nearest; this gives the client's own carers back what
         they can take. Calls served stay served (only moves), single-carer
-        calls without a timing link only."""
+        calls without a timing link only; it stops at ``deadline``."""
         if not self.preferred or not solution.routes:
             return solution
         problem, times = self._last_problem, self._last_times
@@ -380,6 +388,8 @@ class _DayBuilder:
         worth = TEAM_WORTH_MIN * problem.weights.travel
         carrier = {n: r.vehicle for r in solution.routes for n in r.nodes}
         for n in sorted(carrier):
+            if time.perf_counter() > deadline:
+                break
             v = self.node_visit[n]
             team = self.preferred.get(v.id)
             k_old = carrier[n]
