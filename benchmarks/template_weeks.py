@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load1": round(load1, 1),
             }
         )
-        print(rows[-1], file=sys.stderr)
+        print(rows[-1], [str(v) for v in violations][:5], file=sys.stderr)
         rosters.append(roster)
     per_client: dict[str, set[str]] = defaultdict(set)
     for roster in rosters:
