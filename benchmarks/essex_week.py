@@ -83,6 +83,7 @@ from patchplan.core.model import Roster, Scenario, Shift, Visit
 from patchplan.core.params import RoundsParams
 from patchplan.rounds.plan import largest_provider, plan_rounds
 from patchplan.essex.generator import essex
+from patchplan.essex.workforce import DAY_SHIFTS
 
 #: The issue's bars.
 AIM_TRAVEL_CUT = 0.40
@@ -93,15 +94,18 @@ AIM_EXTRA_TRAVEL_VS_DAILY = 0.05
 VARIANTS: dict[str, RoundsParams | None] = {
     "status_quo": None,
     "independent": RoundsParams(),
-    "cap3": RoundsParams(team_cap=3),
-    "cap3_known": RoundsParams(team_cap=3, prefer_known=True),
-    "cap3_hard": RoundsParams(team_cap=3, cap_hard=True),
-    "cap4": RoundsParams(team_cap=4),
+    "teams3": RoundsParams(team_cap=3),
+    "cap3": RoundsParams(team_cap=3, care_teams=False),
+    "cap3_known": RoundsParams(team_cap=3, prefer_known=True, care_teams=False),
+    "cap3_hard": RoundsParams(team_cap=3, cap_hard=True, care_teams=False),
+    "cap4": RoundsParams(team_cap=4, care_teams=False),
 }
+DEFAULT_VARIANTS = ["status_quo", "independent", "teams3", "cap3"]
 LABELS = {
     "status_quo": "status quo",
     "independent": "independent daily",
-    "cap3": "week cap 3",
+    "teams3": "care teams of 3 (CP-SAT)",
+    "cap3": "week cap 3 (team grown day by day)",
     "cap3_known": "week cap 3 + known",
     "cap3_hard": "week cap 3 hard",
     "cap4": "week cap 4",
@@ -139,12 +143,15 @@ def client_lower_bounds(
     without: frozenset[str] = frozenset(),
 ) -> dict[str, tuple[int, bool]]:
     """client id -> (lower bound on distinct carers, proven optimal).
-    ``without``: shift types (:func:`shift_type`) whose carers are left out
+    ``without``: shift types (:func:`_carer_type`) whose carers are left out
     (a what-if: the bound if the provider had no such carers)."""
     from ortools.sat.python import cp_model
 
     all_carers = tuple(c for c in s.carers_of(pid) if _carer_type(s, c.id) not in without)
-    shift_of = {(sh.carer_id, sh.day): sh for c in all_carers for sh in s.shifts_of(c.id)}
+    shifts_on: dict[tuple[str, int], list[Shift]] = defaultdict(list)
+    for c in all_carers:
+        for sh in s.shifts_of(c.id):
+            shifts_on[(c.id, sh.day)].append(sh)
     pattern = {
         c.id: tuple(sorted((sh.day, sh.start, sh.end, sh.work_limit) for sh in s.shifts_of(c.id) if sh.day in days))
         for c in all_carers
@@ -173,19 +180,23 @@ def client_lower_bounds(
         carers = [c for c in all_carers if c.id in keep]
         m = cp_model.CpModel()
         x: dict[tuple[int, str], Any] = {}
-        win: dict[tuple[int, str], tuple[int, int, int]] = {}
+        # Per call and carer, the (shift, window) it could be done in: a split shift gives two.
+        win: dict[tuple[int, str], list[tuple[int, tuple[int, int, int], int]]] = {}
         for i, v in enumerate(visits):
             for c in carers:
-                sh = shift_of.get((c.id, v.day))
-                if sh is None or not v.skills <= c.skills or c.id in client.prohibited_carers:
+                if not v.skills <= c.skills or c.id in client.prohibited_carers:
                     continue
                 if client.gender_preference and c.gender != client.gender_preference:
                     continue
-                w = _window(v, sh)
-                if w is None:
+                ways = []
+                for sh in shifts_on.get((c.id, v.day), []):
+                    w = _window(v, sh)
+                    if w is not None:
+                        ways.append((sh.start, (w[0], w[1], v.duration_min), sh.work_limit))
+                if not ways:
                     continue
                 x[i, c.id] = m.NewBoolVar(f"x{i}_{c.id}")
-                win[i, c.id] = (w[0], w[1], v.duration_min)
+                win[i, c.id] = ways
         for i, v in enumerate(visits):
             options = [x[i, c.id] for c in carers if (i, c.id) in x]
             if len(options) < v.carers_required:
@@ -199,12 +210,14 @@ def client_lower_bounds(
             used[c.id] = m.NewBoolVar(f"y{c.id}")
             for i in mine:
                 m.AddImplication(x[i, c.id], used[c.id])
-            limit = {d: shift_of[(c.id, d)].work_limit for d in {visits[i].day for i in mine}}
             for a_pos, i in enumerate(mine):
                 for j in mine[a_pos + 1 :]:
-                    if visits[i].day == visits[j].day and not _pair_fits(
-                        win[i, c.id], win[j, c.id], limit[visits[i].day]
-                    ):
+                    # Compatible if some choice of shifts fits both: different
+                    # shifts, or one shift they fit back to back in.
+                    fits = any(
+                        sa != sb or _pair_fits(wa, wb, la) for sa, wa, la in win[i, c.id] for sb, wb, _ in win[j, c.id]
+                    )
+                    if visits[i].day == visits[j].day and not fits:
                         m.AddBoolOr([x[i, c.id].Not(), x[j, c.id].Not()])
         for members in classes.values():
             chain = [used[c] for c in members[:most] if c in used]
@@ -224,15 +237,15 @@ def client_lower_bounds(
 
 
 def _carer_type(s: Scenario, carer_id: str) -> str:
+    """The rota line's day shift (split, early, late, ...), from the carer's first working day."""
     shifts = s.shifts_of(carer_id)
-    return shift_type(shifts[0]) if shifts else "none"
-
-
-def shift_type(sh: Shift) -> str:
-    start = sh.start % 1440
-    if sh.max_work_min is not None and sh.length > sh.max_work_min:
-        return "flex"
-    return {420: "early", 900: "late", 540: "day", 1260: "night"}.get(start, f"{start // 60:02d}:{start % 60:02d}")
+    if not shifts:
+        return "none"
+    first = [sh for sh in shifts if sh.day == shifts[0].day]
+    parts = tuple(sorted((sh.start % 1440, sh.start % 1440 + sh.length) for sh in first))
+    if parts[0][0] == 21 * 60:
+        return "night"
+    return next((name for name, p in DAY_SHIFTS.items() if p == parts), "other")
 
 
 # -- scoring -------------------------------------------------------------------------
@@ -279,6 +292,8 @@ def plan_row(s: Scenario, roster: Roster, bounds: dict[str, tuple[int, bool]]) -
         else None,
         "travel_per_visit": round(k.travel_min / k.visits_served, 1) if k.visits_served else None,
         "top_carer_share": k.top_carer_share,
+        "top_two_share": k.top_two_share,
+        "seen_before_share": k.seen_before_share,
         "familiar_share": k.familiar_share,
         "carers_used": k.carers_used,
         "hours_max": k.hours_per_carer_max,
@@ -300,10 +315,12 @@ COLUMNS = (
     ("violations", "violations", 0),
     ("distinct_mean", "distinct mean", 2),
     ("distinct_p90", "distinct p90", 1),
+    ("distinct_max", "distinct max", 0),
     ("excess_over_bound", "over bound", 2),
     ("distinct_per_day", "carers per client-day", 2),
     ("top_carer_share", "top-carer share", 3),
-    ("familiar_share", "familiar share", 3),
+    ("top_two_share", "top-two share", 3),
+    ("seen_before_share", "seen before", 3),
     ("hours_max", "max h", 1),
     ("over_48h", "> 48 h", 0),
     ("hours_spread", "h spread (sd)", 1),
@@ -322,9 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants",
         nargs="+",
-        default=list(VARIANTS),
+        default=DEFAULT_VARIANTS,
         choices=list(VARIANTS),
-        help=f"plans to run (default all: {' '.join(VARIANTS)})",
+        help=f"plans to run (default {' '.join(DEFAULT_VARIANTS)}; all: {' '.join(VARIANTS)})",
     )
     parser.add_argument("--bound-time", type=float, default=10.0, help="CP-SAT seconds per client for the bound")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows here")
@@ -346,8 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = {v.client_id for v in visits}
     kinds: dict[str, int] = defaultdict(int)
     for c in carers:
-        sh = s.shifts_of(c.id)
-        kinds[shift_type(sh[0]) if sh else "none"] += 1
+        kinds[_carer_type(s, c.id)] += 1
     print(
         f"{district.name} seed {args.seed}: generated in {time.perf_counter() - t0:.1f} s; provider {pid} "
         f"({s.provider(pid).name}): {len(visits)} visits, {len(clients)} clients, {len(carers)} carers "
@@ -357,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     bounds = client_lower_bounds(s, pid, days, args.bound_time)
-    no_flex = client_lower_bounds(s, pid, days, args.bound_time, without=frozenset({"flex"}))
-    lb_nf = [b for b, _ in no_flex.values()]
+    no_split = client_lower_bounds(s, pid, days, args.bound_time, without=frozenset({"split"}))
+    lb_nf = [b for b, _ in no_split.values()]
     lb = [b for b, _ in bounds.values()]
     proven = sum(1 for _, ok in bounds.values() if ok)
     print(
@@ -377,10 +393,10 @@ def main(argv: list[str] | None = None) -> int:
         "bound_max": max(lb),
         "bound_hist": {str(k): lb.count(k) for k in sorted(set(lb))},
         "bound_proven": proven,
-        "bound_no_flex_mean": round(float(np.mean(lb_nf)), 2),
-        "bound_no_flex_p90": round(float(np.percentile(lb_nf, 90)), 1),
-        "bound_no_flex_hist": {str(k): lb_nf.count(k) for k in sorted(set(lb_nf))},
-        "bound_no_flex_proven": sum(1 for _, ok in no_flex.values() if ok),
+        "bound_no_split_mean": round(float(np.mean(lb_nf)), 2),
+        "bound_no_split_p90": round(float(np.percentile(lb_nf, 90)), 1),
+        "bound_no_split_hist": {str(k): lb_nf.count(k) for k in sorted(set(lb_nf))},
+        "bound_no_split_proven": sum(1 for _, ok in no_split.values() if ok),
         "clients_with_morning_and_bed": both,
         "visits_per_client_mean": round(len(visits) / len(clients), 1),
         "carers_by_shift_type": dict(kinds),
@@ -396,7 +412,9 @@ def main(argv: list[str] | None = None) -> int:
             roster = _status_quo_of(s, pid, days)
             runtime = None
         else:
-            roster = plan_rounds(s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed).roster
+            roster = plan_rounds(
+                s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed
+            ).roster
             runtime = round(time.perf_counter() - t0, 1)
         row = {
             **base,
@@ -432,9 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         f"mean {bound_info['bound_mean']}, p90 {bound_info['bound_p90']}, max {bound_info['bound_max']}; "
         f"clients per bound value {bound_info['bound_hist']}; "
         f"{both} of {len(clients)} clients have both morning and bed calls. Without the provider's "
-        f"{kinds.get('flex', 0)} flex carers the bound would be: mean {bound_info['bound_no_flex_mean']}, "
-        f"p90 {bound_info['bound_no_flex_p90']}, clients per value {bound_info['bound_no_flex_hist']} "
-        f"({bound_info['bound_no_flex_proven']}/{len(lb_nf)} proven).\n"
+        f"{kinds.get('split', 0)} split-shift carers the bound would be: mean {bound_info['bound_no_split_mean']}, "
+        f"p90 {bound_info['bound_no_split_p90']}, clients per value {bound_info['bound_no_split_hist']} "
+        f"({bound_info['bound_no_split_proven']}/{len(lb_nf)} proven).\n"
     )
     aims = []
     for r in rows:

@@ -11,7 +11,8 @@ user, whichever comes first:
 * a broker reads the board, a package's shortlist, and offers about one
   package in three to the policy's pick;
 * a provider user reads its offers, checks the fit of one, accepts or
-  declines it, and reads the published demand.
+  declines it, and reads the published demand (revalidating it with the
+  ETag it last got, as a browser's cache does: 304 while it is unchanged).
 
 Reported: per route, requests, p50/p95/p99 latency (ms), errors (5xx or a
 transport failure; the aim is none) and 4xx (expected conflicts: two users
@@ -91,6 +92,9 @@ def serve(args: argparse.Namespace) -> None:
                 for name, role, provider in _users(s, args.users)
             ],
         )
+    from patchplan.service.app import freeze_heap
+
+    freeze_heap()  # as `patchplan serve` does
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
@@ -102,6 +106,7 @@ class Stats:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter = Counter()
         self.client_errors: Counter = Counter()
+        self.not_modified: Counter = Counter()
         self.error_samples: list[str] = []
 
     def call(self, client: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response | None:
@@ -122,6 +127,8 @@ class Stats:
                 self.error_samples.append(f"{route}: {r.status_code}")
             elif r.status_code >= 400:
                 self.client_errors[route] += 1
+            elif r.status_code == 304:
+                self.not_modified[route] += 1
         return r
 
 
@@ -144,6 +151,7 @@ def _broker(base: str, csrf: str, cookies, stats: Stats, stop: float, limit: int
 
 
 def _provider(base: str, csrf: str, cookies, stats: Stats, stop: float, limit: int, rng: random.Random) -> None:
+    etag = None  # the published demand's tag, as a browser's cache keeps it
     with httpx.Client(base_url=base, cookies=cookies, timeout=60) as c:
         for _ in range(limit):
             if time.monotonic() > stop:
@@ -167,7 +175,9 @@ def _provider(base: str, csrf: str, cookies, stats: Stats, stop: float, limit: i
                         json={"reason": "no carers free then"},
                         headers={"X-CSRF-Token": csrf},
                     )
-            stats.call(c, "GET", "/api/demand")
+            demand = stats.call(c, "GET", "/api/demand", headers={"If-None-Match": etag} if etag else None)
+            if demand is not None and demand.status_code == 200:
+                etag = demand.headers.get("etag")
 
 
 def _wait_for(port: int, proc: subprocess.Popen, timeout: float) -> None:
@@ -286,6 +296,7 @@ def main() -> None:
             "p99_ms": round(float(np.percentile(a, 99)), 1),
             "errors": stats.errors[route],
             "4xx": stats.client_errors[route],
+            "304": stats.not_modified[route],
         }
     report = {
         "scenario": scenario_name,
@@ -303,10 +314,11 @@ def main() -> None:
     print(
         f"{report['scenario']}: {args.users} users, {report['duration_s']} s, {report['requests']} requests, {report['errors']} errors"
     )
-    print(f"{'route':45} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'err':>5} {'4xx':>5}")
+    print(f"{'route':45} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'err':>5} {'4xx':>5} {'304':>5}")
     for route, r in routes.items():
         print(
-            f"{route:45} {r['requests']:6d} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} {r['errors']:5d} {r['4xx']:5d}"
+            f"{route:45} {r['requests']:6d} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{r['errors']:5d} {r['4xx']:5d} {r['304']:5d}"
         )
     print("state afterwards:", json.dumps(state))
 

@@ -55,7 +55,7 @@ def visit(
 def carer(
     cid: str,
     at: tuple[float, float] = (0, 0),
-    shift: tuple[str, str] = ("07:00", "15:00"),
+    shift: tuple[str, str] | tuple[tuple[str, str], ...] = ("07:00", "15:00"),
     *,
     days: tuple[int, ...] = (0,),
     skills: tuple[str, ...] = (),
@@ -155,16 +155,18 @@ def plane(
         )
         for c in carers
     )
+    # ``shift`` is one (start, end) or several a day (a split shift).
     shifts = tuple(
         pp.Shift(
             carer_id=c["id"],
             day=d,
-            start=hm(c["shift"][0], d),
-            end=hm(c["shift"][1], d),
+            start=hm(a, d),
+            end=hm(b, d),
             max_work_min=c["max_work"],
         )
         for c in carers
         for d in c["days"]
+        for a, b in (c["shift"] if isinstance(c["shift"][0], tuple) else (c["shift"],))
     )
     return pp.Scenario(
         name="plane",

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from builders import PLANE, carer, checker_roster, checker_scenario, hm, plane, stop, visit
 
+import patchplan as pp
 from patchplan.check.rules import (
     ALL_CHECKS,
     RULE_INFO,
@@ -17,11 +18,12 @@ from patchplan.check.rules import (
     break_,
     clock,
     overlap,
+    rest,
     travel_to_stop,
     two_rounds,
     window,
 )
-from patchplan.check.timing import time_round
+from patchplan.check.timing import time_round, time_rounds
 
 VIOLATION_FIELDS = {f.name for f in dataclasses.fields(Violation)}
 
@@ -85,9 +87,62 @@ def test_break_is_waived_past_midnight() -> None:
     long_round = dataclasses.replace(
         checker_roster().rounds[0], stops=(stop("V0", hm("15:00"), 450, travel=0),), leave=hm("15:00"), back=hm("22:30")
     )
-    (v,) = break_(Context(day), time_round(day, long_round, _leg))
+    (v,) = break_(Context(day), "k1", [time_round(day, long_round, _leg)])
     assert v.rule is Rule.BREAK and v.amount == 450 - 360
-    assert list(break_(Context(night), time_round(night, long_round, _leg))) == []
+    assert list(break_(Context(night), "k1", [time_round(night, long_round, _leg)])) == []
+
+
+def _split_day(second_start: str, *, second_day: int = 0) -> tuple[pp.Scenario, list[pp.Round]]:
+    """Carer k1 on a split shift 07:00-11:00 and 11:00-22:00 (days 0 and 1), at client a's door (no travel):
+    four hours of care 07:00-11:00, then four more from ``second_start``."""
+    visits = [visit("M", "a", "07:00", "07:00", 240), visit("E", "a", second_start, second_start, 240, day=second_day)]
+    s = plane({"a": (0, 0)}, visits, [carer("k1", shift=(("07:00", "11:00"), ("11:00", "22:00")), days=(0, 1))], days=2)
+    first = pp.Round(
+        carer_id="k1", day=0, stops=(stop("M", hm("07:00"), 240, travel=0),), leave=hm("07:00"), back=hm("11:00")
+    )
+    at = hm(second_start, second_day)
+    second = pp.Round(carer_id="k1", day=second_day, stops=(stop("E", at, 240, travel=0),), leave=at, back=at + 240)
+    return s, [first, second]
+
+
+def two_rounds_of(s: pp.Scenario, timed: list) -> list[Violation]:
+    return [v for r in timed for v in two_rounds(Context(s), r)]
+
+
+def _rules(s: pp.Scenario, timed: list) -> list[Violation]:
+    return [*break_(Context(s), "k1", timed), *rest(Context(s), "k1", timed)]
+
+
+def test_split_shift_two_rounds_are_allowed_and_the_gap_is_a_break() -> None:
+    """Two rounds in a carer's two shifts of a day are no fault; eight hours of work with a
+    20-minute gap between the shifts' rounds is fine, back to back it is one stretch without a break."""
+    s, rounds = _split_day("11:20")
+    timed = sorted(time_rounds(s, tuple(rounds), _leg), key=lambda r: r.round.leave)
+    assert [r.shift.start for r in timed] == [hm("07:00"), hm("11:00")]
+    assert two_rounds_of(s, timed) == [] and _rules(s, timed) == []
+    s, rounds = _split_day("11:00")
+    timed = sorted(time_rounds(s, tuple(rounds), _leg), key=lambda r: r.round.leave)
+    (v,) = _rules(s, timed)
+    assert v.rule is Rule.BREAK and v.amount == 480 - 360 and v.day == 0
+
+
+def test_rest_between_working_days_is_eleven_hours() -> None:
+    """Rest runs from the last return of a working day (the split shift's evening round, back 18:00)
+    to the first departure of the next: out at 04:59 is one minute short of 11 hours, 05:00 is fine."""
+    s, rounds = _split_day("14:00")  # day 0: 07:00-11:00 and 14:00-18:00
+    morning = pp.Round(
+        carer_id="k1",
+        day=1,
+        stops=(stop("M", hm("04:59", 1), 60, travel=0),),
+        leave=hm("04:59", 1),
+        back=hm("05:59", 1),
+    )
+    timed = sorted(time_rounds(s, (*rounds, morning), _leg), key=lambda r: r.round.leave)
+    (v,) = rest(Context(s), "k1", timed)
+    assert v.rule is Rule.REST and v.day == 1 and v.amount == 1
+    ok = dataclasses.replace(morning, leave=hm("05:00", 1))
+    timed = sorted(time_rounds(s, (*rounds, ok), _leg), key=lambda r: r.round.leave)
+    assert list(rest(Context(s), "k1", timed)) == []
 
 
 def test_two_rounds_flags_the_second_round_only() -> None:

@@ -26,6 +26,9 @@ def _week(n_days: int = 3, team: dict[str, str] | None = None) -> pp.Scenario:
 
 
 def _plan(s: pp.Scenario, **params) -> pp.Roster:
+    # These tests are of the team grown day by day (care_teams=False); the
+    # week's CP-SAT care teams have their own (test_rounds_careteams.py).
+    params.setdefault("care_teams", False)
     roster = pp.plan_rounds(
         s, "P", travel=PLANE, params=pp.RoundsParams(solution_limit=100, **params), time_limit_s=5
     ).roster

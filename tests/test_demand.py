@@ -416,14 +416,14 @@ def test_publish_totals_reconcile_and_no_small_cells(backlog_csv: Path, tmp_path
     assert report.hours_fine + report.hours_merged + report.suppressed_hours == pytest.approx(total)
     assert report.hours_total == pytest.approx(total)
     table = _published(tmp_path)
-    assert table["hours_week"].sum() == pytest.approx(total, abs=0.05 * len(table) + 1e-9)
+    assert table["hours_week"].sum() == pytest.approx(total, abs=0.05 * len(table) + 1e-6)
     cells = table[table["suppressed"] == 0]
     assert len(cells) == report.cells > 0
     assert (cells["packages"] >= 5).all()
     suppressed = table[table["suppressed"] == 1]
     assert suppressed["packages"].isna().all()
     assert len(suppressed) == report.suppressed_districts
-    assert suppressed["hours_week"].sum() == pytest.approx(report.suppressed_hours, abs=0.05 * len(suppressed))
+    assert suppressed["hours_week"].sum() == pytest.approx(report.suppressed_hours, abs=0.05 * len(suppressed) + 1e-6)
     features = json.loads((tmp_path / "demand.geojson").read_text(encoding="utf-8"))["features"]
     assert len(features) == len(table)
     for f in features:

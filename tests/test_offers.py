@@ -176,6 +176,58 @@ def test_accepted_offers_do_not_expire(db: str) -> None:
     assert store.get(rec.id).status == "accepted"
 
 
+@pytest.mark.parametrize("stage", ["offered", "accepted", "placed"])
+def test_withdraw_is_its_own_transition(db: str, stage: str) -> None:
+    """A broker withdraws a live offer at any stage: the offer is ``withdrawn`` (not declined), the
+    trail says who withdrew it, when and why, a placed package's hours go back to the provider, the
+    package is back in the backlog, and the provider is not skipped by the next pick (it did not refuse)."""
+    now = {"t": T0}
+    store = _store(db, _market(), clock=lambda: now["t"])
+    start = store.capacity_left("A")
+    rec = store.offer("PK-n", "A", "broker-1")
+    if stage in ("accepted", "placed"):
+        store.accept(rec.id, "provider-A")
+    if stage == "placed":
+        store.place(rec.id, "broker-1")
+        assert store.capacity_left("A")[("A", 0, "morning")] == pytest.approx(start[("A", 0, "morning")] - 0.5)
+    assert store.awaiting() == []
+    now["t"] = T0 + dt.timedelta(hours=2)
+    out = store.withdraw(rec.id, "broker-2", "  client admitted to hospital ")
+    assert (out.status, out.reason, out.decided_at) == ("withdrawn", "client admitted to hospital", now["t"])
+    assert not out.live and store.awaiting() == ["PK-n"]
+    assert store.capacity_left("A") == start  # released (placed) or never booked
+    last = store.audit("PK-n")[-1]
+    assert (last.action, last.actor, last.offer_id, last.provider_id) == ("withdraw", "broker-2", rec.id, "A")
+    assert f"({stage}) by broker broker-2 at 2026-11-30T11:00:00 UTC: client admitted to hospital" in last.detail
+    assert ("released mon morning 0.50 h" in last.detail) == (stage == "placed")
+    assert [a.action for a in store.audit("PK-n")].count("decline") == 0
+    assert store.tried("PK-n") == set() and store.next_provider("PK-n").provider_id == "A"
+    again = store.offer("PK-n", None, "broker-1")  # back in the backlog: offered afresh
+    assert again.provider_id == "A" and again.status == "offered"
+    with pytest.raises(pp.InputError, match="only an offered, accepted or placed package can be withdrawn"):
+        store.withdraw(rec.id, "broker-2", "twice")
+    for broker, reason, words in [("", "why", "name of the broker"), ("b", " ", "needs a reason")]:
+        with pytest.raises(pp.InputError, match=words):
+            store.withdraw(again.id, broker, reason)
+    with pytest.raises(pp.InputError, match="unknown offer 99"):
+        store.withdraw(99, "b", "no such offer")
+
+
+def test_withdraw_of_a_placed_offer_frees_capacity_for_another(db: str) -> None:
+    """Provider A's Monday morning fits one package: placed, then withdrawn, the other one fits."""
+    store = _store(db, _race_market(packages=2, a_morning_h=0.5))
+    first = store.offer("PK-n", "A", "b")
+    store.accept(first.id, "A")
+    store.place(first.id, "b")
+    second = store.offer("PK-n1", "A", "b", force=True)
+    store.accept(second.id, "A")
+    with pytest.raises(pp.InputError, match="lacks capacity"):
+        store.place(second.id, "b")
+    store.withdraw(first.id, "b", "package ended")
+    assert store.place(second.id, "b").status == "placed"
+    assert min(store.capacity_left().values()) >= 0
+
+
 # ---------------------------------------------------------------------------
 # Invariants
 # ---------------------------------------------------------------------------

@@ -301,3 +301,92 @@ def test_tiny_by_hand(tiny: pp.Scenario) -> None:
     assert served["V3"][0][0] == "K1"
     assert "V4" not in served  # awaiting a provider: not in P1's rounds
     assert np.isclose(len(roster.rounds), 2)
+
+
+# -- the rota's rules bind (issue 14): each by hand, in the solver and in the checker --------------------------
+
+
+def _rules_broken(s: pp.Scenario, roster: pp.Roster) -> set[str]:
+    return {str(v.rule) for v in pp.check(s, roster, travel=PLANE)}
+
+
+def test_a_split_shift_works_two_rounds_and_nothing_in_its_gap() -> None:
+    """k1 works 07:00-10:00 and 17:00-20:00. The 08:00 and 18:00 calls are served in two rounds, one
+    per shift; the 13:00 call falls in the unpaid gap and is left with its reason. A roster with one
+    round from 07:30 to 18:40 breaks the shift rule."""
+    visits = [
+        visit("AM", "a", "08:00", "08:00", 30),
+        visit("MID", "a", "13:00", "13:00", 30),
+        visit("PM", "a", "18:00", "18:00", 30),
+    ]
+    s = plane({"a": (0, 10)}, visits, [carer("k1", shift=(("07:00", "10:00"), ("17:00", "20:00")))])
+    roster = solve(s)
+    rounds = sorted(roster.rounds, key=lambda r: r.leave)
+    assert [[st.visit_id for st in r.stops] for r in rounds] == [["AM"], ["PM"]]
+    assert reasons(roster) == {"MID": pp.Reason.UNREACHABLE_IN_WINDOW}
+    joined = pp.Round(
+        carer_id="k1", day=0, stops=(*rounds[0].stops, *rounds[1].stops), leave=rounds[0].leave, back=rounds[1].back
+    )
+    assert "shift" in _rules_broken(s, dataclasses.replace(roster, rounds=(joined,)))
+
+
+def test_eleven_hours_rest_between_working_days_binds() -> None:
+    """k1 finishes a fixed 21:00 call on day 0 (back 21:40): on day 1 they may not set off before
+    08:40, so the fixed 07:00 call goes to k2 although k1 lives nearer. The checker flags a roster
+    that gives it to k1."""
+    visits = [visit("LATE", "a", "21:00", "21:00", 30), visit("EARLY", "a", "07:00", "07:00", 30, day=1)]
+    s = plane(
+        {"a": (0, 10)},
+        visits,
+        [carer("k1", shift=("06:00", "23:00"), days=(0, 1)), carer("k2", (0, 40), shift=("06:00", "12:00"), days=(1,))],
+        days=2,
+    )
+    roster = solve(s)
+    served = {v: c for v, ((c, _),) in starts(roster).items()}
+    assert served == {"LATE": "k1", "EARLY": "k2"}
+    k1_early = pp.Round(
+        carer_id="k1",
+        day=1,
+        stops=(
+            pp.Stop(visit_id="EARLY", arrival=hm("07:00", 1), start=hm("07:00", 1), end=hm("07:30", 1), travel_min=10),
+        ),
+        leave=hm("06:50", 1),
+        back=hm("07:40", 1),
+        return_min=10,
+    )
+    bad = dataclasses.replace(roster, rounds=(*(r for r in roster.rounds if r.carer_id == "k1"), k1_early))
+    assert "rest" in _rules_broken(s, bad)
+
+
+def test_a_carer_off_at_the_weekend_is_not_rostered_then() -> None:
+    """The rota's weekends: k1 works days 0-4 only, k2 days 5-6. A call on day 5 goes to k2 though
+    k1 lives next door; a roster giving it to k1 breaks the shift rule ("no shift that day")."""
+    visits = [visit("SAT", "a", "09:00", "09:00", 30, day=5)]
+    s = plane(
+        {"a": (0, 1)},
+        visits,
+        [carer("k1", days=(0, 1, 2, 3, 4)), carer("k2", (0, 50), days=(5, 6))],
+        days=7,
+    )
+    roster = solve(s)
+    assert {r.carer_id for r in roster.rounds} == {"k2"}
+    moved = dataclasses.replace(roster, rounds=tuple(dataclasses.replace(r, carer_id="k1") for r in roster.rounds))
+    assert "shift" in _rules_broken(s, moved)
+
+
+def test_guaranteed_hours_weigh_in_the_care_team() -> None:
+    """Two carers alike but for their contract: the care team (and so the week's calls) goes to the
+    one with guaranteed hours, and the checker's KPIs count the other as under contract when a
+    roster leaves the contracted one idle."""
+    visits = [visit(f"M{d}", "a", "08:00", "08:00", 30, day=d) for d in (0, 1)]
+    s = plane({"a": (0, 10)}, visits, [carer("k0", days=(0, 1)), carer("k1", days=(0, 1))], days=2)
+    s = s.replace(
+        carers=tuple(dataclasses.replace(c, contracted_hours_week=20.0 if c.id == "k1" else 0.0) for c in s.carers)
+    )
+    plan = pp.plan_rounds(s, "P", travel=PLANE, params=pp.RoundsParams(team_cap=1, time_limit_s=4))
+    assert plan.care_teams.teams["a"] == ("k1",)
+    assert {r.carer_id for r in plan.roster.rounds} == {"k1"}
+    idle = dataclasses.replace(
+        plan.roster, rounds=tuple(dataclasses.replace(r, carer_id="k0") for r in plan.roster.rounds)
+    )
+    assert pp.check_and_score(s, idle, travel=PLANE)[1].carers_under_contracted == 1

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from service_helpers import OTHER_PROVIDER, ROLE_USER, login, make_app, sqlite_copy
 
 ROLES = ("broker", "provider", "commissioner", "admin")
-#: Routes anyone may call (signing in, the OpenAPI document).
-PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/api/login")}
+#: Routes anyone may call (signing in, the API page; the OpenAPI document is not in the route table).
+PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/api/login"), ("GET", "/api/docs")}
 #: Path parameters a provider user must not see through.
 PRIVATE_PARAMS = {"offer_id", "package_id", "proposal_id", "provider_id"}
 

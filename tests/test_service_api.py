@@ -10,20 +10,24 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from service_helpers import (
     OTHER_PROVIDER,
     PASSWORD,
+    POSTGRES_ENV,
     PROVIDER,
     login,
     login_api,
     make_app,
     post,
+    postgres_url,
     scenario,
     sqlite_copy,
 )
 from typer.testing import CliRunner
 
+from patchplan.broker.offers import offers as offers_table
 from patchplan.cli.app import app as cli
 from patchplan.service.db import jobs
 
@@ -217,8 +221,36 @@ def test_decline_and_withdraw_name_the_next_provider(client: TestClient) -> None
     assert second["provider_id"] == PROVIDER  # P001 was tried
     withdrawn = post(client, f"/api/offers/{second['id']}/withdraw", csrf, {"reason": "client in hospital"})
     assert withdrawn.status_code == 200
-    assert withdrawn.json()["offer"]["reason"] == "withdrawn by the broker: client in hospital"
-    assert withdrawn.json()["next_provider"] is None  # both feasible providers tried
+    assert withdrawn.json()["offer"]["status"] == "withdrawn"
+    assert withdrawn.json()["offer"]["reason"] == "client in hospital"
+    # Withdrawn is not refused: S74 is still the pick (P001 declined).
+    assert withdrawn.json()["next_provider"]["provider_id"] == PROVIDER
+
+
+def test_withdraw_a_placed_offer_frees_capacity_and_the_provider_sees_it(client: TestClient, app) -> None:
+    """A broker withdraws a placed package: its own audit row (who, when, why), the provider's hours
+    back, the package on the board again, and the provider's page and API say withdrawn."""
+    csrf = login(client, "broker1")
+    start = app.state.ctx.offers.capacity_left(PROVIDER)
+    offer_id = _offer(client, csrf, "PK00110").json()["id"]
+    pcsrf = login(client, "s74-a")
+    assert post(client, f"/api/offers/{offer_id}/accept", pcsrf).json()["status"] == "placed"
+    assert app.state.ctx.offers.capacity_left(PROVIDER) != start
+    csrf = login(client, "broker1")
+    r = post(client, f"/api/offers/{offer_id}/withdraw", csrf, {"reason": "package ended"})
+    assert r.status_code == 200 and r.json()["offer"]["status"] == "withdrawn"
+    assert app.state.ctx.offers.capacity_left(PROVIDER) == start
+    row = next(r for r in client.get("/api/backlog").json() if r["package_id"] == "PK00110")
+    assert row["status"] == "awaiting" and row["offer_id"] is None
+    last = client.get("/api/packages/PK00110/audit").json()[-1]
+    assert last["action"] == "withdraw" and last["actor"] == "broker1"
+    assert "by broker broker1 at " in last["detail"] and last["detail"].count("package ended") == 1
+    assert post(client, f"/api/offers/{offer_id}/withdraw", csrf, {"reason": "again"}).status_code == 409
+    login(client, "s74-a")
+    assert client.get(f"/api/offers/{offer_id}").json()["status"] == "withdrawn"
+    page = client.get(f"/provider/offers/{offer_id}")
+    assert 'data-status="withdrawn"' in page.text and "withdrawn by the council" in page.text
+    assert 'id="accept"' not in page.text
 
 
 def test_place_route_and_expiry(client: TestClient, app) -> None:
@@ -254,11 +286,80 @@ def test_bad_input_is_a_4xx_naming_the_field(client: TestClient) -> None:
     assert client.get("/broker/packages/NO-SUCH").status_code == 404
 
 
-def test_an_internal_error_is_a_plain_500_page(app) -> None:
+@pytest.mark.parametrize("bad", [str(2**63), "-1", "abc"])
+@pytest.mark.parametrize(
+    ("user", "method", "path", "field"),
+    [
+        ("broker1", "GET", "/api/offers/{}", "offer_id"),
+        ("broker1", "POST", "/api/offers/{}/place", "offer_id"),
+        ("broker1", "POST", "/api/offers/{}/withdraw", "offer_id"),
+        ("broker1", "GET", "/api/jobs/allocation/{}/send", "job_id"),
+        ("broker1", "GET", "/broker/allocations/{}", "job_id"),
+        ("broker1", "POST", "/broker/offers/{}/place", "offer_id"),
+        ("broker1", "GET", "/api/proposals/{}", "proposal_id"),
+        ("s74-a", "POST", "/api/offers/{}/accept", "offer_id"),
+        ("s74-a", "GET", "/provider/offers/{}/fit", "offer_id"),
+        ("commish", "GET", "/commissioner/runs/{}/report", "job_id"),
+    ],
+)
+def test_ids_out_of_range_are_a_4xx_naming_the_parameter(
+    client: TestClient, user: str, method: str, path: str, field: str, bad: str
+) -> None:
+    """An id too large for the database (it used to overflow the driver: a 500), negative, zero or not a
+    number is a 422 naming the path parameter, on the API (JSON) and on the pages (an error page)."""
+    csrf = login(client, user)
+    url = path.format(bad)
+    if method == "GET":
+        r = client.get(url)
+    elif url.startswith("/api"):
+        r = post(client, url, csrf, {"reason": "a good reason"} if "withdraw" in url else None)
+    else:
+        r = client.post(url, data={"csrf": csrf})
+    assert r.status_code == 422, (url, r.status_code, r.text[:200])
+    if url.startswith("/api"):
+        assert r.json()["fields"][0]["field"] == field
+    else:
+        assert field in r.text and "Traceback" not in r.text
+
+
+def test_bad_bodies_and_forms_are_a_4xx_naming_the_field(client: TestClient) -> None:
+    """Wrong types, non-finite numbers, huge values and malformed JSON: 4xx naming the field, never a 500."""
+    csrf = login(client, "broker1")
+    cases = [
+        ("/api/packages/PK00110/offers", '{"ttl_hours": 1e400}', "ttl_hours"),  # infinity
+        ("/api/packages/PK00110/offers", '{"ttl_hours": NaN}', "ttl_hours"),
+        ("/api/packages/PK00110/offers", '{"provider_id": 7}', "provider_id"),
+        ("/api/packages/PK00110/offers", json.dumps({"provider_id": "x" * 100}), "provider_id"),
+        ("/api/jobs/allocation", json.dumps({"seed": 2**80}), "seed"),
+        ("/api/jobs/allocation", '{"time_limit_s": "nan"}', "time_limit_s"),
+        ("/api/offers/1/withdraw", json.dumps({"reason": "x" * 100_000}), "reason"),
+        ("/api/offers/1/withdraw", '{"reason": ["a list"]}', "reason"),
+    ]
+    for url, body, field in cases:
+        r = client.post(url, content=body, headers={"X-CSRF-Token": csrf, "content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["fields"][0]["field"] == field, (url, body[:40], r.text[:200])
+    r = client.post("/api/jobs/allocation", content=b"{not json", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422
+    r = post(client, "/api/offers/1/withdraw", csrf, ["not", "an", "object"])
+    assert r.status_code == 422
+    page = client.post("/broker/allocations", data={"csrf": csrf, "seed": "9" * 30, "time_limit_s": "abc"})
+    assert page.status_code == 422 and "seed" in page.text and "time_limit_s" in page.text
+    page = client.post("/broker/packages/PK00110/offer", data={"csrf": csrf, "ttl_hours": "inf"})
+    assert page.status_code == 422 and "ttl_hours" in page.text
+    csrf = login(client, "commish")
+    r = post(client, "/api/jobs/comparison", csrf, {"designs": ["x" * 10_000]})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "designs"
+    page = client.post("/commissioner/runs", data={"csrf": csrf, "designs": "," * 100})
+    assert page.status_code == 422 and "designs" in page.text
+
+
+def test_an_internal_error_is_a_plain_500_page(app, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug shows "internal error", not a traceback."""
+    from patchplan.service.context import Context
+
     client = TestClient(app, raise_server_exceptions=False)
     login(client, "broker1")
-    app.state.ctx.offers.awaiting = lambda: 1 / 0  # any bug below a route
+    monkeypatch.setattr(Context, "awaiting", lambda self: 1 / 0)  # any bug below a route
     r = client.get("/broker")
     assert r.status_code == 500 and "internal error" in r.text and "ZeroDivisionError" not in r.text
 
@@ -279,13 +380,61 @@ def test_joint_allocation_job_reviewed_then_sent_once(client: TestClient, app) -
     assert joint["hours_placed"] >= cascade["hours_placed"]  # never below the hand-made cascade
     placed = [p for p in joint["placements"] if p["provider_id"]]
     assert placed
-    sent = post(client, f"/api/jobs/allocation/{job_id}/send", csrf).json()
+    assert client.get(f"/api/jobs/allocation/{job_id}/send").status_code == 404  # not sent yet
+    send = post(client, f"/api/jobs/allocation/{job_id}/send", csrf)
+    assert send.status_code == 202 and send.json()["kind"] == "send" and send.json()["status"] == "queued"
+    assert client.get("/api/offers").json() == []  # nothing is sent inside the request
+    assert post(client, f"/api/jobs/allocation/{job_id}/send", csrf).status_code == 409
+    assert client.get(f"/api/jobs/allocation/{job_id}").json()["send_job_id"] == send.json()["id"]
+    page = client.get(f"/broker/allocations/{job_id}")
+    assert f'hx-get="/broker/allocations/{job_id}/send/progress"' in page.text
+    assert app.state.ctx.jobs.run_next()
+    done = client.get(f"/api/jobs/allocation/{job_id}/send").json()
+    assert done["status"] == "done" and done["progress"] == 1.0
+    sent = done["result"]["sent"]
     assert [s["package_id"] for s in sent] == [p["package_id"] for p in placed]
     assert all(s["offer_id"] and s["error"] is None for s in sent)
-    assert post(client, f"/api/jobs/allocation/{job_id}/send", csrf).status_code == 409
     assert {o["package_id"] for o in client.get("/api/offers").json()} == {p["package_id"] for p in placed}
+    assert not app.state.ctx.jobs.run_next()  # nothing left to do
     page = client.get(f"/broker/allocations/{job_id}")
-    assert page.status_code == 200 and "Plain cascade" in page.text
+    assert page.status_code == 200 and "Plain cascade" in page.text and 'id="sent"' in page.text
+    frag = client.get(f"/broker/allocations/{job_id}/send/progress").text
+    assert "hx-trigger" not in frag and f'href="/broker/allocations/{job_id}"' in frag
+
+
+def test_sending_offers_survives_a_restart_without_sending_twice(tmp_path: Path) -> None:
+    """A send job cut off by a stop after some offers went out (one already declined) runs again at the
+    next start: every placed package ends with exactly one offer from the job, none sent twice."""
+    url = sqlite_copy(tmp_path)
+    first = make_app(url, tmp_path / "data", users=False)
+    ctx = first.state.ctx
+    alloc = ctx.jobs.submit("allocation", {"policy": "cascade", "time_limit_s": 2}, "broker1")
+    assert ctx.jobs.run_next()
+    placed = [p for p in ctx.store.job(alloc)["result"]["joint"]["placements"] if p["provider_id"]]
+    assert len(placed) >= 2
+    send_id = ctx.jobs.send(alloc, "broker1")
+    # The job sent two offers (the provider declined the first at once), then the server stopped.
+    early = [ctx.offers.offer(p["package_id"], p["provider_id"], "broker1") for p in placed[:2]]
+    ctx.offers.decline(early[0].id, "provider", "no carers then")
+    with ctx.store.tx() as conn:
+        conn.execute(jobs.update().where(jobs.c.id == send_id).values(status="running", progress=0.5))
+    ctx.offers.close()
+
+    second = make_app(url, tmp_path / "data", users=False)
+    with TestClient(second) as client:  # the worker requeues the send job and runs it
+        login(client, "broker1")
+        for _ in range(100):
+            job = client.get(f"/api/jobs/allocation/{alloc}/send").json()
+            if job["status"] == "done":
+                break
+            time.sleep(0.1)
+        assert job["status"] == "done" and job["id"] == send_id
+        sent = {s["package_id"]: s for s in job["result"]["sent"]}
+        assert [sent[p["package_id"]]["offer_id"] for p in placed[:2]] == [o.id for o in early]
+        assert all(s["offer_id"] and s["error"] is None for s in sent.values())
+        offers = second.state.ctx.offers.offers()
+        assert sorted(o.package_id for o in offers) == sorted(p["package_id"] for p in placed)
+        assert [o.status for o in offers if o.id == early[0].id] == ["declined"]  # not offered again
 
 
 def test_comparison_job_writes_its_report(client: TestClient, app) -> None:
@@ -373,8 +522,9 @@ def test_transfers_page_while_computing_then_ready(client: TestClient, app) -> N
     assert 'id="computing"' not in ready.text and ready.text.count("/propose") == len(moves)
 
 
-def test_published_demand_is_k_anonymous_and_refreshed(client: TestClient) -> None:
+def test_published_demand_is_k_anonymous_and_refreshed(tmp_path: Path) -> None:
     """Providers see demand without ids or postcodes, and it drops when a package is placed."""
+    client = TestClient(make_app(sqlite_copy(tmp_path), tmp_path / "data", users=False, demand_refresh_s=0))
     s = scenario()
     login(client, "s74-a")
     demand = client.get("/api/demand").json()
@@ -390,6 +540,62 @@ def test_published_demand_is_k_anonymous_and_refreshed(client: TestClient) -> No
     post(client, f"/api/offers/{offer['id']}/accept", pcsrf)
     after = client.get("/api/demand").json()["report"]["hours_total"]
     assert after == pytest.approx(demand["report"]["hours_total"] - s.package("PK00110").hours_week, abs=0.01)
+
+
+def test_published_demand_is_recomputed_at_most_every_refresh_interval(client: TestClient, app) -> None:
+    """With a 10 s interval (the default) a placement shows in the published demand only once the last
+    publication is 10 s old; a fresh one is then computed."""
+    ctx = app.state.ctx
+    before = ctx.published_demand()
+    offer = ctx.offers.offer("PK00110", PROVIDER, "broker1")
+    assert ctx.published_demand() is before  # younger than 10 s: the last publication stands
+    awaiting, published, at, body = ctx._demand
+    assert json.loads(ctx.published_demand_json()[0]) == json.loads(json.dumps(before))  # the cached bytes
+    ctx._demand = (awaiting, published, at - 11, body)  # ten seconds later
+    after = ctx.published_demand()
+    hours = scenario().package("PK00110").hours_week
+    assert after["report"]["hours_total"] == pytest.approx(before["report"]["hours_total"] - hours, abs=0.01)
+    assert ctx.published_demand() is after  # unchanged since: not recomputed
+    assert offer.status == "offered"
+
+
+def test_published_demand_revalidates_with_its_etag(tmp_path: Path) -> None:
+    """/api/demand carries an ETag: sent back unchanged it is a 304 without a body; once demand
+    changes the old tag gets the new publication (200) under a new tag."""
+    client = TestClient(make_app(sqlite_copy(tmp_path), tmp_path / "data", users=False, demand_refresh_s=0))
+    login(client, "s74-a")
+    first = client.get("/api/demand")
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
+    again = client.get("/api/demand", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    client.app.state.ctx.offers.offer("PK00110", PROVIDER, "broker1")  # one package fewer awaiting
+    changed = client.get("/api/demand", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["report"]["hours_total"] < first.json()["report"]["hours_total"]
+
+
+def test_quick_shortlist_is_the_stores(client: TestClient, app) -> None:
+    """The service's shortlist (candidate cells read from the database, rounds indexed once) equals the
+    store's own for every package, before and after placements change the capacity; so does the next pick."""
+    ctx = app.state.ctx
+    packages = [p.id for p in scenario().packages if p.status == "awaiting"]
+    ctx.warm()  # what the app does at start: every awaiting package's shortlist computed once
+    assert set(ctx._shortlists) == set(packages)
+    assert all(ctx.shortlist(pid) == ctx.offers.shortlist(pid) for pid in packages)
+    first = ctx.offers.offer("PK00110", PROVIDER, "broker1")
+    ctx.offers.accept(first.id, "s74-a")
+    assert PROVIDER in {o.provider_id for o in ctx.shortlist("PK00109") if o.feasible}
+    ctx.offers.place(first.id, "broker1")  # S74's capacity drops: PK00109 no longer fits there
+    for pid in packages:
+        assert ctx.shortlist(pid) == ctx.offers.shortlist(pid)
+        for policy in ("cascade", "tiered", "weighted"):
+            assert ctx.next_provider(pid, policy) == ctx.offers.next_provider(pid, policy)
+    feasible = {o.provider_id for o in ctx.shortlist("PK00109") if o.feasible}
+    assert PROVIDER not in feasible
+    login(client, "broker1")
+    store = json.loads(json.dumps([o.as_dict() for o in ctx.offers.shortlist("PK00109")]))
+    assert client.get("/api/packages/PK00109/shortlist").json() == store
 
 
 def test_rounds_only_ones_own(client: TestClient) -> None:
@@ -432,6 +638,24 @@ def test_admin_adds_lists_and_disables_users(client: TestClient) -> None:
     login(client, "broker1")
     actions = [a["action"] for a in client.get("/api/audit").json()]
     assert "user-add" in actions and "user-disable" in actions
+
+
+def test_a_user_disabled_elsewhere_is_refused_once_the_remembered_session_lapses(
+    client: TestClient, app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions read from the database are remembered for SESSION_CACHE_S; a user disabled by another
+    process (another Accounts on the same database) is refused once that lapses, never later."""
+    from patchplan.service import auth
+    from patchplan.service.auth import Accounts
+
+    login(client, "broker2")
+    assert client.get("/api/backlog").status_code == 200
+    elsewhere = Accounts(app.state.ctx.store)  # as `patchplan users disable` would, from its own process
+    monkeypatch.setattr(auth, "SESSION_CACHE_S", 3600.0)
+    elsewhere.disable("broker2", actor="cli")
+    assert client.get("/api/backlog").status_code == 200  # still remembered here
+    monkeypatch.setattr(auth, "SESSION_CACHE_S", 0.0)  # ... until the remembered copy lapses
+    assert client.get("/api/backlog").status_code == 401
 
 
 def test_users_cli(tmp_path: Path) -> None:
@@ -507,9 +731,26 @@ def test_openapi_and_unknown_routes(client: TestClient) -> None:
     assert r.status_code == 404 and "Not found" in r.text
 
 
+def test_api_page_is_served_from_our_origin_under_the_csp(client: TestClient) -> None:
+    """/api/docs loads the vendored Swagger UI (scripts and stylesheet from /static, no inline script)
+    on /api/openapi.json, with the CSP that allows only 'self' scripts; the files it names are served."""
+    r = client.get("/api/docs")
+    assert r.status_code == 200 and 'id="swagger-ui"' in r.text
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    scripts = re.findall(r"<script([^>]*)>", r.text)
+    assert scripts and all(re.search(r'src="/static/[^"]+"', s) for s in scripts)  # no inline script
+    assert not re.search(r"<script[^>]*>[^<]+</script>", r.text) and "style=" not in r.text
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text):
+        got = client.get(url)
+        assert got.status_code == 200 and len(got.content) > 100, url
+    assert "/api/openapi.json" in client.get("/static/api-docs.js").text
+    assert client.get("/api/openapi.json").status_code == 200
+    assert "/api/docs" not in client.get("/api/openapi.json").json()["paths"]
+
+
 def test_an_existing_offers_database_is_upgraded(tmp_path: Path) -> None:
     """A database `patchplan offers` made (no service tables) gets them at start, once, at the head revision."""
-    import sqlalchemy as sa
 
     from patchplan.broker.offers import OfferStore
 
@@ -522,9 +763,75 @@ def test_an_existing_offers_database_is_upgraded(tmp_path: Path) -> None:
         engine = app.state.ctx.offers.engine
         assert "service_users" in sa.inspect(engine).get_table_names()
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM service_alembic_version").scalars().all() == ["0001"]
+            assert conn.exec_driver_sql("SELECT version_num FROM service_alembic_version").scalars().all() == ["0002"]
         assert app.state.ctx.offers.get(offer.id).broker == "broker-cli"
         app.state.ctx.offers.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_database_from_before_withdrawals_is_upgraded(tmp_path: Path, backend: str) -> None:
+    """An offers table whose status check predates ``withdrawn`` (migration 0002 downgraded) refuses a
+    withdrawal with a message saying how to upgrade; the next start upgrades it, keeping its offers and
+    the one-live-offer-per-package index."""
+    import os
+    from contextlib import nullcontext
+
+    from alembic import command
+    from alembic.config import Config
+
+    from patchplan.core.errors import InputError
+    from patchplan.service.db import MIGRATIONS
+
+    if backend == "postgresql" and not os.environ.get(POSTGRES_ENV):
+        pytest.skip(f"set {POSTGRES_ENV} to test on PostgreSQL")
+    with postgres_url() if backend == "postgresql" else nullcontext(f"sqlite:///{tmp_path / 'old.db'}") as url:
+        app = make_app(url, tmp_path / "data", users=False)
+        offers = app.state.ctx.offers
+        kept = offers.offer("PK00110", PROVIDER, "broker-before")
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with offers.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        with pytest.raises(InputError, match="predates withdrawals"):
+            offers.withdraw(kept.id, "broker1", "client in hospital")
+        offers.close()
+
+        again = make_app(url, tmp_path / "data", users=False)
+        offers = again.state.ctx.offers
+        assert offers.get(kept.id).broker == "broker-before"
+        assert offers.withdraw(kept.id, "broker1", "client in hospital").status == "withdrawn"
+        offers.offer("PK00110", PROVIDER, "broker1")
+        with pytest.raises(sa.exc.IntegrityError), offers.engine.begin() as conn:  # still one live offer a package
+            conn.execute(sa.update(offers_table).where(offers_table.c.status == "withdrawn").values(status="offered"))
+        offers.close()
+
+
+def test_reads_use_wal_and_a_busy_file_is_left_as_it_is(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A SQLite file is switched to WAL for the read engine; when another process holds it mid-transaction
+    the switch is refused, logged, and the service reads on without it (no crash at start)."""
+    import sqlite3
+
+    from patchplan.broker.offers import OfferStore
+    from patchplan.service.db import read_engine
+
+    with OfferStore(f"sqlite:///{tmp_path / 'free.db'}") as store:
+        read_engine(store.engine)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    busy = OfferStore(f"sqlite:///{tmp_path / 'busy.db'}", busy_timeout_s=0.2)
+    busy.seed(scenario())
+    other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process, mid-write
+    with caplog.at_level("WARNING", logger="patchplan"):
+        reads = read_engine(busy.engine)
+    assert "WAL refused" in caplog.text
+    with reads.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM packages").scalar() == 4
+    other.rollback()
+    other.close()
+    reads.dispose()
+    busy.close()
 
 
 def test_a_conflict_on_a_page_says_why(client: TestClient) -> None:
@@ -560,7 +867,7 @@ def test_every_page_form_does_what_it_says(client: TestClient, app) -> None:
     form("/broker/packages/PK00110/offer", provider_id=PROVIDER)
     first = ctx.offers.offers(package_id="PK00110")[-1]
     form(f"/broker/offers/{first.id}/withdraw", reason="wrong provider")
-    assert ctx.offers.get(first.id).status == "declined"
+    assert ctx.offers.get(first.id).status == "withdrawn"
     form("/broker/packages/PK00111/offer", provider_id=OTHER_PROVIDER, ttl_hours="")
     second = ctx.offers.offers(package_id="PK00111")[-1]
     ctx.offers.accept(second.id, "p001")
@@ -570,8 +877,10 @@ def test_every_page_form_does_what_it_says(client: TestClient, app) -> None:
     started = form("/broker/allocations", policy="tiered", time_limit_s=2)
     job_id = int(started.headers["location"].rsplit("/", 1)[1])
     ctx.jobs.run_next()
-    sent = form(f"/broker/allocations/{job_id}/send")
-    assert 'id="sent"' in sent.text and ctx.store.job(job_id)["status"] == "sent"
+    form(f"/broker/allocations/{job_id}/send")
+    assert ctx.store.job(job_id)["status"] == "sent"
+    ctx.jobs.run_next()  # the send job
+    assert 'id="sent"' in client.get(f"/broker/allocations/{job_id}").text
     index = next(i for i, t in enumerate(ctx.transfers()) if "P001" in (t.from_provider, t.to_provider))
     form(f"/broker/transfers/{index}/propose")
     proposal = ctx.proposals()[0]
@@ -605,8 +914,12 @@ def test_serve_demo_prints_random_passwords_once(tmp_path: Path, monkeypatch: py
     each with its own random password that signs in (uvicorn is not started here)."""
     import uvicorn
 
+    import patchplan.service.app as service_app
+
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    # Not in a test process (it would freeze every test's objects): noted, and checked to come before serving.
+    monkeypatch.setattr(service_app, "freeze_heap", lambda: served.update(frozen_before=not served))
     monkeypatch.setattr(tempfile, "mkdtemp", lambda prefix="": str(tmp_path))
     result = CliRunner().invoke(cli, ["serve", "--demo", "--district", "Maldon", "--port", "8123", "--json"])
     assert result.exit_code == 0, result.output
@@ -615,7 +928,7 @@ def test_serve_demo_prints_random_passwords_once(tmp_path: Path, monkeypatch: py
     assert roles == ["broker", "provider", "provider", "commissioner", "admin"]
     passwords = [a["password"] for a in shown["accounts"]]
     assert len(set(passwords)) == 5 and min(map(len, passwords)) >= 16
-    assert served["host"] == "127.0.0.1" and served["port"] == 8123
+    assert served["host"] == "127.0.0.1" and served["port"] == 8123 and served["frozen_before"]
     client = TestClient(served["app"])
     for account in shown["accounts"]:
         assert login_api(client, account["username"], account["password"])

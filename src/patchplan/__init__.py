@@ -50,6 +50,9 @@ from patchplan.core.model import Unassigned as Unassigned
 from patchplan.core.model import Visit as Visit
 from patchplan.core.model import VisitLink as VisitLink
 from patchplan.core.params import RoundsParams as RoundsParams
+from patchplan.core.patterns import CallPattern as CallPattern
+from patchplan.core.patterns import expand as expand_patterns  # noqa: F401 - public name
+from patchplan.core.patterns import scenario_for_week as scenario_for_week
 from patchplan.essex.facts import facts as facts
 from patchplan.essex.generator import essex as essex
 from patchplan.geo.travel import GeodesicTravel as GeodesicTravel

@@ -7,8 +7,11 @@ or expired package moves on to the next feasible provider on its shortlist
 (:func:`patchplan.broker.brokerage.shortlist`, skipping providers already tried)::
 
     offered --> accepted --> placed
-       |            |
+       |            |           |
        +--> declined (reason) / expired     (package free for a new offer)
+       |            |           |
+       +------------+-----------+--> withdrawn by the broker (reason; a
+                                     placed package's hours are released)
 
 Everything lives in one database, SQLite by default (a file beside the
 user) or any SQLAlchemy URL (e.g. ``postgresql+psycopg://...``) for a team
@@ -90,10 +93,14 @@ log = logging.getLogger("patchplan")
 
 DEFAULT_URL = "sqlite:///patchplan-offers.db"
 #: Every status an offer can have, and those that hold the package.
-STATUSES = ("offered", "accepted", "declined", "expired", "placed")
+STATUSES = ("offered", "accepted", "declined", "expired", "placed", "withdrawn")
 LIVE = ("offered", "accepted", "placed")
-#: Statuses after which the package moves on to another provider.
+#: Statuses after which the package moves on to another provider. A broker's
+#: withdrawal is not the provider's refusal (the client went into hospital,
+#: the wrong provider was picked), so a withdrawn provider is not skipped.
 TRIED = ("declined", "expired")
+#: The CHECK constraint on offers.status (named, so a migration can replace it).
+STATUS_CHECK = f"status IN ({', '.join(repr(s) for s in STATUSES)})"
 #: The capacity cell of a provider's (or a package's) weekly hours.
 WEEK = (-1, "week")
 #: How long a provider has to answer an offer, by the package's urgency: a
@@ -174,7 +181,7 @@ offers = Table(
     Column("rank", Integer),
     Column("tier", Integer),
     Column("added_travel_min_week", Integer),
-    CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="offer_status"),
+    CheckConstraint(STATUS_CHECK, name="offer_status"),
 )
 _live = offers.c.status.in_(LIVE)
 Index("one_live_offer_per_package", offers.c.package_id, unique=True, sqlite_where=_live, postgresql_where=_live)
@@ -834,6 +841,66 @@ class OfferStore:
         log.info("offer %d declined", offer_id)
         return self.next_provider(row.package_id, row.policy or "cascade")
 
+    def withdraw(self, offer_id: int, broker: str, reason: str) -> StoredOffer:
+        """A broker withdraws a live offer (offered, accepted or placed), with a reason.
+
+        The offer becomes ``withdrawn`` (its own status, not a provider's
+        decline); the package has no live offer again, so it is back in the
+        backlog. Offering reserves nothing, so only a placed offer holds
+        capacity: its booked minutes go back to the provider's cells, in the
+        same transaction. The audit row says who withdrew it, when and why.
+
+        Raises
+        ------
+        InputError
+            Without a broker or a reason, when the offer is unknown or no
+            longer live, or when the database predates withdrawals (its
+            status check refuses them: ``patchplan serve`` upgrades it).
+        """
+        if not broker or not broker.strip():
+            raise InputError(f"withdrawing offer {offer_id} needs the name of the broker who withdraws it")
+        if not reason or not reason.strip():
+            raise InputError(f"withdrawing offer {offer_id} needs a reason")
+        now = self._now()
+        try:
+            with self._tx() as conn:
+                row = self._row(conn, offer_id)
+                if row.status not in LIVE:
+                    raise InputError(
+                        f"offer {offer_id} is {row.status}: only an offered, accepted or placed package can be withdrawn"
+                    )
+                self._move(conn, offer_id, row.status, status="withdrawn", reason=reason.strip(), decided_at=now)
+                released = self._release(conn, row) if row.status == "placed" else ""
+                self._audit(
+                    conn,
+                    now,
+                    broker,
+                    "withdraw",
+                    offer_id,
+                    row.package_id,
+                    row.provider_id,
+                    f"withdrawn from {row.provider_id} ({row.status}) by broker {broker} at "
+                    f"{now.isoformat(timespec='seconds')} UTC: {reason.strip()}" + released,
+                )
+        except IntegrityError:
+            raise InputError(
+                "this offers database predates withdrawals (its status check refuses 'withdrawn'): "
+                "start `patchplan serve` on it once to upgrade it"
+            ) from None
+        log.info("offer %d withdrawn", offer_id)
+        return self.get(offer_id)
+
+    def _release(self, conn: Connection, row: Any) -> str:
+        """Give a placed offer's booked minutes back to its provider; the audit text of what went back."""
+        cells = self._cells(conn, row.package_id, row.provider_id)
+        for (wd, band), minutes in sorted(cells.items()):
+            conn.execute(
+                update(capacity)
+                .where(capacity.c.provider_id == row.provider_id, capacity.c.weekday == wd, capacity.c.band == band)
+                .values(minutes_left=capacity.c.minutes_left + minutes)
+            )
+        return "; released " + ", ".join(f"{_cell_text(wd, b)} {_hours(m)}" for (wd, b), m in sorted(cells.items()))
+
     def expire(self, now: dt.datetime | None = None, actor: str = "system") -> list[int]:
         """Expire every offer still awaiting an answer past its expiry time.
 
@@ -1052,6 +1119,7 @@ __all__ = [
     "LIVE",
     "OFFER_TTL_HOURS",
     "STATUSES",
+    "STATUS_CHECK",
     "AuditEntry",
     "OfferStore",
     "StoredOffer",

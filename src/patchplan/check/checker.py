@@ -125,8 +125,8 @@ class _Checker:
                 out.extend(_apply(STOP_CHECKS, ctx, x))
             out.extend(_apply(ROUND_CLOSING, ctx, r))
         served = _served(timed)
-        for carer_id, minutes in _worked(timed).items():
-            out.extend(_apply(CARER_CHECKS, ctx, carer_id, minutes))
+        for carer_id, rounds in _by_carer(timed).items():
+            out.extend(_apply(CARER_CHECKS, ctx, carer_id, rounds))
         listed: dict[str, int] = defaultdict(int)
         for u in self.roster.unassigned:
             listed[u.visit_id] += 1
@@ -159,12 +159,12 @@ def _served(timed: tuple[TimedRound, ...]) -> dict[str, Served]:
     return dict(served)
 
 
-def _worked(timed: tuple[TimedRound, ...]) -> dict[str, int]:
-    """Minutes out per carer over the roster, in order of first round."""
-    worked: dict[str, int] = defaultdict(int)
+def _by_carer(timed: tuple[TimedRound, ...]) -> dict[str, list[TimedRound]]:
+    """Each carer's rounds in time order (carers in order of first round)."""
+    out: dict[str, list[TimedRound]] = defaultdict(list)
     for r in timed:
-        worked[r.carer.id] += r.out_min
-    return worked
+        out[r.carer.id].append(r)
+    return {c: sorted(rs, key=lambda r: (r.round.leave, r.back)) for c, rs in out.items()}
 
 
 __all__ = ["WTR_BREAK_MIN", "WTR_WORK_MIN", "Kpis", "Rule", "Violation", "check", "check_and_score", "score"]

@@ -48,6 +48,12 @@ class Kpis:
     distinct_carers_per_client_p90: float = 0.0
     top_carer_share: float = 0.0
     familiar_share: float = 0.0
+    #: The most distinct carers any client sees in a week, the mean share of
+    #: a client's visits by their top two carers, and the share of visits by
+    #: a carer who had seen the client before (history or earlier here).
+    distinct_carers_per_client_max: int = 0
+    top_two_share: float = 0.0
+    seen_before_share: float = 0.0
     #: Working time over the horizon: hours per carer used, how many are
     #: over their maximum or under their guaranteed hours, and the spread
     #: (standard deviation) of hours and of travel between carers.
@@ -99,16 +105,27 @@ KPI_INFO: Mapping[str, KpiInfo] = {
     "on_time_share": KpiInfo("share (0-1)", "on_time / visits_served (1 when nothing is served)."),
     "rounds": KpiInfo("rounds", "Rounds in the roster."),
     "carers_used": KpiInfo("carers", "Distinct carers with at least one round."),
-    "distinct_carers_per_client_mean": KpiInfo("carers", "Mean over served clients of the distinct carers they see."),
+    "distinct_carers_per_client_mean": KpiInfo(
+        "carers", "Mean over served client-weeks of the distinct carers the client sees that week."
+    ),
     "miles_between_visits": KpiInfo("miles", "Mean length of the legs between two visits (home legs excluded)."),
     "distinct_carers_per_client_p90": KpiInfo(
-        "carers", "90th percentile over served clients of the distinct carers they see."
+        "carers", "90th percentile over served client-weeks of the distinct carers the client sees that week."
     ),
     "top_carer_share": KpiInfo(
         "share (0-1)", "Mean over served clients of the share of their carer-visits by their most frequent carer."
     ),
     "familiar_share": KpiInfo(
         "share (0-1)", "Share of carer-visits by a carer who knew the client before (the client's history)."
+    ),
+    "distinct_carers_per_client_max": KpiInfo("carers", "The most distinct carers any served client sees in a week."),
+    "top_two_share": KpiInfo(
+        "share (0-1)", "Mean over served clients of the share of their carer-visits by their two most frequent carers."
+    ),
+    "seen_before_share": KpiInfo(
+        "share (0-1)",
+        "Share of carer-visits by a carer who had seen the client before: in the client's history or earlier in "
+        "this roster.",
     ),
     "hours_per_carer_mean": KpiInfo("hours", "Mean rostered hours (leave to back) per carer used."),
     "hours_per_carer_max": KpiInfo("hours", "Most rostered hours of any carer."),
@@ -140,7 +157,8 @@ def compute_kpis(
     on_time, late, early, late_total, late_max = _punctuality(s, served)
     unassigned = {u.visit_id for u in roster.unassigned} | (scope - set(served))
     unassigned_hours = sum(s.visit(v).care_minutes for v in unassigned) / 60
-    distinct, top_share, familiar, total_carer_visits = _continuity(s, served)
+    c = _continuity(s, served)
+    distinct, top_share, familiar, total_carer_visits = c.distinct, c.top_share, c.familiar, c.total
     hours, travel_by = _hours(roster)
     over = sum(1 for c, h in hours.items() if h > s.carer(c).max_hours_week + 1e-9)
     n_served = len(served)
@@ -168,6 +186,9 @@ def compute_kpis(
         distinct_carers_per_client_p90=round(float(np.percentile(distinct, 90)), 2) if distinct else 0.0,
         top_carer_share=round(float(np.mean(top_share)), 4) if top_share else 0.0,
         familiar_share=round(familiar / total_carer_visits, 4) if total_carer_visits else 0.0,
+        distinct_carers_per_client_max=max(distinct, default=0),
+        top_two_share=round(float(np.mean(c.top_two)), 4) if c.top_two else 0.0,
+        seen_before_share=round(c.seen_before / total_carer_visits, 4) if total_carer_visits else 0.0,
         hours_per_carer_mean=round(float(np.mean(list(hours.values()))), 2) if hours else 0.0,
         hours_per_carer_max=round(max(hours.values()), 2) if hours else 0.0,
         carers_over_max_hours=over,
@@ -198,20 +219,43 @@ def _punctuality(s: Scenario, served: Mapping[str, Served]) -> tuple[int, int, i
     return on_time, late, early, late_total, late_max
 
 
-def _continuity(s: Scenario, served: Mapping[str, Served]) -> tuple[list[int], list[float], int, int]:
-    """Distinct carers per client, top carer's share per client, familiar and all carer-visits."""
+@dataclass(frozen=True, slots=True)
+class _Continuity:
+    distinct: list[int]
+    top_share: list[float]
+    top_two: list[float]
+    familiar: int
+    seen_before: int
+    total: int
+
+
+def _continuity(s: Scenario, served: Mapping[str, Served]) -> _Continuity:
+    """Distinct carers per client-week, top carer's and top two's share per client, carer-visits by
+    a carer known from history, by one seen before (history or earlier here), and all carer-visits."""
+    per_week: dict[tuple[str, int], set[str]] = defaultdict(set)
     per_client: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    familiar = total = 0
-    for vid, carers in served.items():
-        client = s.client(s.visit(vid).client_id)
+    familiar = seen_before = total = 0
+    met: dict[str, set[str]] = defaultdict(set)
+    for vid, carers in sorted(served.items(), key=lambda kv: (min(t for _, t in kv[1]), kv[0])):
+        v = s.visit(vid)
+        client = s.client(v.client_id)
         known = client.known_carers
         for c, _ in carers:
             per_client[client.id][c] += 1
+            per_week[(client.id, v.day // 7)].add(c)
             familiar += c in known
+            seen_before += c in known or c in met[client.id]
             total += 1
-    distinct = [len(x) for x in per_client.values()]
-    top_share = [max(x.values()) / sum(x.values()) for x in per_client.values()]
-    return distinct, top_share, familiar, total
+        met[client.id] |= {c for c, _ in carers}
+    counts = [sorted(x.values(), reverse=True) for x in per_client.values()]
+    return _Continuity(
+        distinct=[len(x) for x in per_week.values()],
+        top_share=[x[0] / sum(x) for x in counts],
+        top_two=[sum(x[:2]) / sum(x) for x in counts],
+        familiar=familiar,
+        seen_before=seen_before,
+        total=total,
+    )
 
 
 def _hours(roster: Roster) -> tuple[dict[str, float], dict[str, float]]:

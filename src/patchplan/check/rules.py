@@ -11,7 +11,8 @@ output-format docs are generated from it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from patchplan.core.model import DAY_MIN, Scenario, Visit, VisitLink
 #: working day is longer than six hours.
 WTR_WORK_MIN = 6 * 60
 WTR_BREAK_MIN = 20
+#: Reg. 10: 11 consecutive hours' rest between one working day and the next.
+WTR_REST_MIN = 11 * 60
 
 
 class Rule(enum.StrEnum):
@@ -48,6 +51,7 @@ class Rule(enum.StrEnum):
     WEEKLY_HOURS = "weekly_hours"
     TWO_ROUNDS = "two_rounds"
     CAPACITY = "capacity"
+    REST = "rest"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,14 +140,24 @@ RULE_INFO: Mapping[Rule, RuleInfo] = {
     Rule.SHIFT_WORK: RuleInfo("Longer out than the shift's working limit.", _ROUND, "minutes over the limit"),
     Rule.BREAK: RuleInfo(
         f"More than {WTR_WORK_MIN // 60} hours of work without a {WTR_BREAK_MIN}-minute break (Working Time "
-        "Regulations; shifts past midnight excepted: night carers rest at the client's home).",
+        "Regulations), counted over the carer's day: the gap between two shifts of a split shift is a break if "
+        "it is long enough, and two rounds back to back are one stretch of work (shifts past midnight excepted: "
+        "night carers rest at the client's home).",
         _ROUND,
         f"minutes of work past {WTR_WORK_MIN // 60} hours",
+    ),
+    Rule.REST: RuleInfo(
+        f"Less than {WTR_REST_MIN // 60} hours between the end of a carer's working day and the start of their "
+        "next (Working Time Regulations, reg. 10), across all of their shifts.",
+        _ROUND,
+        "minutes of rest missing (day: the later working day)",
     ),
     Rule.WEEKLY_HOURS: RuleInfo(
         "A carer works more than their maximum hours over the roster.", ("carer_id",), "minutes over the maximum"
     ),
-    Rule.TWO_ROUNDS: RuleInfo("Two rounds for one carer on one day.", _ROUND),
+    Rule.TWO_ROUNDS: RuleInfo(
+        "Two rounds for one carer in one shift (a split shift's two shifts may have a round each).", _ROUND
+    ),
     Rule.CAPACITY: RuleInfo("More load than the carer's capacity (benchmarks only).", _ROUND, "load over the capacity"),
 }
 
@@ -189,7 +203,7 @@ def _at_round(x: TimedRound) -> dict[str, Any]:
 def two_rounds(ctx: Context, x: TimedRound) -> Iterator[Violation]:
     # Flag the second round once; a third is the same fault.
     if x.nth_of_day == 2:
-        yield Violation(rule=Rule.TWO_ROUNDS, detail="two rounds on one day", **_at_round(x))
+        yield Violation(rule=Rule.TWO_ROUNDS, detail="two rounds in one shift", **_at_round(x))
 
 
 # -- a stop ---------------------------------------------------------------------------------------------
@@ -317,26 +331,6 @@ def shift_work(ctx: Context, x: TimedRound) -> Iterator[Violation]:
         )
 
 
-@_checks(Rule.BREAK)
-def break_(ctx: Context, x: TimedRound) -> Iterator[Violation]:
-    sh = x.shift
-    if sh is None or sh.end > (sh.day + 1) * DAY_MIN or x.out_min <= WTR_WORK_MIN:
-        return
-    # Work stretches are split by idle gaps of at least the break length; the first long one is flagged.
-    rests = sorted(g for g in x.gaps if g[1] - g[0] >= WTR_BREAK_MIN)
-    edge = x.round.leave
-    for a, b in [*rests, (x.back, x.back)]:
-        if a - edge > WTR_WORK_MIN:
-            yield Violation(
-                rule=Rule.BREAK,
-                detail=f"{a - edge} min of work from {clock(edge)} without a {WTR_BREAK_MIN}-minute break",
-                amount=a - edge - WTR_WORK_MIN,
-                **_at_round(x),
-            )
-            return
-        edge = b
-
-
 @_checks(Rule.CAPACITY)
 def capacity(ctx: Context, x: TimedRound) -> Iterator[Violation]:
     if ctx.capacity is not None and x.load > ctx.capacity:
@@ -351,9 +345,59 @@ def capacity(ctx: Context, x: TimedRound) -> Iterator[Violation]:
 # -- a carer over the roster ----------------------------------------------------------------------------
 
 
+def _is_night(x: TimedRound) -> bool:
+    return x.shift is not None and x.shift.end > (x.shift.day + 1) * DAY_MIN
+
+
+@_checks(Rule.BREAK)
+def break_(ctx: Context, carer_id: str, rounds: Sequence[TimedRound]) -> Iterator[Violation]:
+    """Over each day: work stretches are split by idle gaps of at least the
+    break length (waiting inside a round, or the time between two rounds);
+    the first stretch over the limit is flagged, on the round it ends in."""
+    for _, same_day in itertools.groupby(rounds, key=lambda r: r.day):
+        day = [r for r in same_day if not _is_night(r)]
+        if sum(r.out_min for r in day) <= WTR_WORK_MIN:
+            continue
+        edge = last_back = None
+        for r in day:
+            if edge is None or last_back is None or r.round.leave - last_back >= WTR_BREAK_MIN:
+                edge = r.round.leave
+            rests = sorted(g for g in r.gaps if g[1] - g[0] >= WTR_BREAK_MIN)
+            for a, b in [*rests, (r.back, None)]:
+                if a - edge > WTR_WORK_MIN:
+                    yield Violation(
+                        rule=Rule.BREAK,
+                        detail=f"{a - edge} min of work from {clock(edge)} without a {WTR_BREAK_MIN}-minute break",
+                        amount=a - edge - WTR_WORK_MIN,
+                        **_at_round(r),
+                    )
+                    return
+                if b is not None:
+                    edge = b
+            last_back = r.back
+
+
+@_checks(Rule.REST)
+def rest(ctx: Context, carer_id: str, rounds: Sequence[TimedRound]) -> Iterator[Violation]:
+    """Between the last return home of one working day and the first
+    departure of the next, at least 11 hours (night shifts included: a night
+    round's end is its return)."""
+    for a, b in itertools.pairwise(rounds):
+        gap = b.round.leave - a.back
+        if b.day > a.day and gap < WTR_REST_MIN:
+            yield Violation(
+                rule=Rule.REST,
+                detail=f"back {clock(a.back)} on day {a.day}, out again {clock(b.round.leave)} on day {b.day}: "
+                f"{gap / 60:.1f} h of rest, {WTR_REST_MIN // 60} h needed",
+                amount=WTR_REST_MIN - gap,
+                **_at_round(b),
+            )
+
+
 @_checks(Rule.WEEKLY_HOURS)
-def weekly_hours(ctx: Context, carer_id: str, worked_min: int) -> Iterator[Violation]:
+def weekly_hours(ctx: Context, carer_id: str, rounds: Sequence[TimedRound]) -> Iterator[Violation]:
     limit = ctx.scenario.carer(carer_id).max_hours_week * 60
+    worked_min = sum(r.out_min for r in rounds)
     if worked_min > limit + 1e-9:
         yield Violation(
             rule=Rule.WEEKLY_HOURS,
@@ -449,8 +493,8 @@ def link_same_carer(ctx: Context, link: VisitLink, first: Served, second: Served
 
 ROUND_OPENING = (two_rounds,)
 STOP_CHECKS = (overlap, travel_to_stop, window, duration, skills, gender, prohibited, wrong_provider)
-ROUND_CLOSING = (travel_home, shift, shift_work, break_, capacity)
-CARER_CHECKS = (weekly_hours,)
+ROUND_CLOSING = (travel_home, shift, shift_work, capacity)
+CARER_CHECKS = (break_, rest, weekly_hours)
 LISTED_CHECKS = (listed_twice, served_and_unassigned)
 SCOPE_CHECKS = (coverage,)
 SERVED_CHECKS = (served_twice, double_up_incomplete, double_up_sync)

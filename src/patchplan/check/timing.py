@@ -55,9 +55,10 @@ class TimedRound:
     #: Idle stretches (from, to): waiting before a stop, or time at home's door after the way back.
     gaps: tuple[tuple[int, int], ...]
     load: int
-    #: The carer's shift that day (the first, if several), or None.
+    #: The carer's shift this round is in: of their shifts that day, the one
+    #: it overlaps most (a split shift is two), or None.
     shift: Shift | None
-    #: 1 for the carer's first round that day, 2 for a second, and so on.
+    #: 1 for the first round in that shift (or day, without a shift), 2 for a second, and so on.
     nth_of_day: int
 
     @property
@@ -72,13 +73,23 @@ class TimedRound:
 
 def time_rounds(s: Scenario, rounds: tuple[Round, ...], leg: Leg) -> tuple[TimedRound, ...]:
     """Every round re-timed, in roster order."""
-    seen: dict[tuple[str, int], int] = {}
+    seen: dict[tuple[str, int, int | None], int] = {}
     out = []
     for rnd in rounds:
-        key = (rnd.carer_id, rnd.day)
+        sh = shift_of(s, rnd)
+        key = (rnd.carer_id, rnd.day, None if sh is None else sh.start)
         seen[key] = seen.get(key, 0) + 1
         out.append(time_round(s, rnd, leg, nth_of_day=seen[key]))
     return tuple(out)
+
+
+def shift_of(s: Scenario, rnd: Round) -> Shift | None:
+    """The carer's shift on the round's day that the round overlaps most
+    (the first of the day when it overlaps none), or None: no shift that day."""
+    shifts = [sh for sh in s.shifts_of(rnd.carer_id) if sh.day == rnd.day]
+    if not shifts:
+        return None
+    return max(shifts, key=lambda sh: (min(sh.end, rnd.back) - max(sh.start, rnd.leave), -sh.start))
 
 
 def time_round(s: Scenario, rnd: Round, leg: Leg, *, nth_of_day: int = 1) -> TimedRound:
@@ -115,7 +126,6 @@ def time_round(s: Scenario, rnd: Round, leg: Leg, *, nth_of_day: int = 1) -> Tim
     earliest_back = clock + home_min
     if rnd.back > earliest_back:
         gaps.append((earliest_back, rnd.back))
-    shifts = [sh for sh in s.shifts_of(carer.id) if sh.day == rnd.day]
     return TimedRound(
         round=rnd,
         carer=carer,
@@ -126,6 +136,6 @@ def time_round(s: Scenario, rnd: Round, leg: Leg, *, nth_of_day: int = 1) -> Tim
         out_min=max(rnd.back, earliest_back) - rnd.leave,
         gaps=tuple(gaps),
         load=load,
-        shift=shifts[0] if shifts else None,
+        shift=shift_of(s, rnd),
         nth_of_day=nth_of_day,
     )

@@ -103,9 +103,18 @@ def scenario_essex(
         int | None, typer.Option("--backlog", help="Packages awaiting a provider (default ~4% of clients).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="Table format: csv or parquet.")] = "csv",
+    weeks: Annotated[
+        int,
+        typer.Option(
+            "--weeks",
+            help="Weeks of horizon: the generated week, then its call patterns and rota again (the facts and "
+            "the status quo are the first week's).",
+        ),
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate the embedded Essex scenario from real public geography."""
+    from patchplan.core.patterns import scenario_for_week
     from patchplan.essex.facts import facts
     from patchplan.essex.generator import essex
     from patchplan.io.folder import write_scenario
@@ -114,9 +123,15 @@ def scenario_essex(
     with progress_steps(GEN_STEPS, quiet=as_json) as advance:
         s = essex(district=district, seed=seed, scale=scale, backlog=backlog, progress=advance)
         advance("write")
-        write_scenario(s, out_dir, fmt=fmt)
+        write_scenario(s if weeks == 1 else scenario_for_week(s, 0, weeks=weeks), out_dir, fmt=fmt)
     f = facts(s)
-    headline = {"out": str(out_dir), "runtime_s": round(time.perf_counter() - started, 2), **f["figures"], **f["extra"]}
+    headline = {
+        "out": str(out_dir),
+        "weeks": weeks,
+        "runtime_s": round(time.perf_counter() - started, 2),
+        **f["figures"],
+        **f["extra"],
+    }
     if as_json:
         emit_json(headline)
         return
@@ -339,6 +354,12 @@ def rounds(
         emit_json(headline)
         return
     _compare_table(headline, f"Rounds for {pid}")
+    if headline.get("care_teams"):
+        reasons = ", ".join(f"{k} {n}" for k, n in headline["continuity_breaks_by_reason"].items()) or "none"
+        out.print(
+            f"Care teams for {headline['care_teams']} clients; {headline['continuity_breaks']} calls went to a carer "
+            f"outside the client's team ({reasons})."
+        )
     for v in violations[:20]:
         err.print(f"[red]violation:[/] {_escape(str(v))}")
     if out_dir is not None:

@@ -204,6 +204,7 @@ RULES: dict[str, Any] = {
     "--seconds-per-visit": Number(0, 600, low_open=True, unit="of seconds"),
     "--scale": Number(0, 5, low_open=True),
     "--backlog": Number(0, 100_000, whole=True),
+    "--weeks": Number(1, 52, whole=True),  # 52 weeks fit the 366-day horizon
     "--team-cap": Number(0, 100, whole=True),  # 0: no continuity rule, as in RoundsParams
     "--k": Number(1, 1_000, whole=True),
     "--hours": Number(0, 1_000_000, low_open=True, unit="of hours"),

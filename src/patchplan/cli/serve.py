@@ -91,7 +91,10 @@ def serve(
             for a in accounts:
                 table.add_row(a["username"], a["role"], a["provider_id"] or "", a["password"])
             out.print(table)
-    (err if as_json else out).print(f"patchplan serve: http://{host}:{port}/ (OpenAPI document at /api/openapi.json)")
+    (err if as_json else out).print(f"patchplan serve: http://{host}:{port}/ (API page at /api/docs)")
+    from patchplan.service.app import freeze_heap
+
+    freeze_heap()
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info")
 
 

@@ -16,12 +16,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patchplan.core.errors import MAX_PROBLEMS, InputError, Problem
+
+if TYPE_CHECKING:  # patterns.py builds on this module; the Scenario only carries them
+    from patchplan.core.patterns import CallPattern
 
 DAY_MIN = 24 * 60
 
@@ -655,6 +659,9 @@ class Scenario:
     status_quo: Roster | None = None
     #: Settings a scenario carries (e.g. travel parameters), as TOML tables.
     settings: tuple[tuple[str, Any], ...] = ()
+    #: The recurring calls ``visits`` were expanded from (:mod:`patchplan.core.patterns`), kept to
+    #: write the folder back and to expand other weeks; ``visits`` are what is planned.
+    patterns: tuple[CallPattern, ...] = ()
     _index: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -863,7 +870,7 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
         ref("provider", carer.provider_id, "carer", "provider_id", f"carer '{carer.id}'", carer.id)
         ref("branch", carer.branch_id, "carer", "branch_id", f"carer '{carer.id}'", carer.id)
     for sh in s.shifts:
-        key = f"{sh.carer_id}|{sh.day}"
+        key = f"{sh.carer_id}|{sh.day}|{sh.start}"
         ref("carer", sh.carer_id, "shift", "carer_id", f"shift on day {sh.day}", key)
         if sh.day >= s.days:
             add(
@@ -873,6 +880,7 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
                 f"shift of carer '{sh.carer_id}': after the scenario's last day",
                 key,
             )
+    out += _overlapping_shifts(s)
     for patch in s.patches:
         for area in sorted(patch.area_ids):
             ref("area", area, "patch", "area_ids", f"patch '{patch.id}'", f"{patch.id}|{area}")
@@ -886,6 +894,30 @@ def _cross_reference_problems(s: Scenario) -> list[Problem]:
         )
     if s.status_quo is not None:
         out += roster_reference_problems(s, s.status_quo, within="status_quo.")
+    return out
+
+
+def _overlapping_shifts(s: Scenario) -> list[Problem]:
+    """A carer's shifts may be several a day (split shifts) but never overlap,
+    also across midnight (a night shift and the next morning's)."""
+    out = []
+    by_carer: dict[str, list[Shift]] = defaultdict(list)
+    for sh in s.shifts:
+        by_carer[sh.carer_id].append(sh)
+    for carer, shifts in by_carer.items():
+        shifts.sort(key=lambda sh: sh.start)
+        for a, b in itertools.pairwise(shifts):
+            if b.start < a.end:
+                out.append(
+                    Problem(
+                        entity="shift",
+                        field="start",
+                        value=b.start,
+                        message=f"carer '{carer}' is already on the shift of day {a.day} until minute {a.end}; "
+                        "a carer's shifts must not overlap",
+                        key=f"{carer}|{b.day}|{b.start}",
+                    )
+                )
     return out
 
 

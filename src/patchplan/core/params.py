@@ -64,6 +64,13 @@ class RoundsParams:
     #: their team; a visit goes to a team member on shift when one can take
     #: it, and a new carer joins only when none can.
     team_cap: int = 0
+    #: With ``team_cap``, give each client a care team for the whole plan
+    #: first (CP-SAT over the week's calls and shifts, rounds.careteams),
+    #: instead of growing it day by day from the carers so far.
+    care_teams: bool = True
+    #: Seconds of the plan's budget the care-team model may use at most
+    #: (it takes a tenth of the budget, up to this).
+    care_teams_time_s: float = 20.0
     #: Never go beyond ``team_cap`` (the visit is left unassigned instead).
     cap_hard: bool = False
     #: Start each client's team from the carers who know them (history).
@@ -177,6 +184,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "solution_limit": (1, 10**7),
     "vehicle_fixed_cost": (0, 10**12),
     "team_cap": (0, 100),
+    "care_teams_time_s": (0, 3600),
     "threads": (1, 2),
 }
 _CHOICES = {
@@ -184,7 +192,7 @@ _CHOICES = {
     "metaheuristic": METAHEURISTICS,
     "second_metaheuristic": METAHEURISTICS,
 }
-_FLOATS = {"time_limit_s"}
+_FLOATS = {"time_limit_s", "care_teams_time_s"}
 _OPTIONAL = {"solution_limit"}
 
 
@@ -228,6 +236,8 @@ PARAM_HELP = {
     "second_metaheuristic": "the metaheuristic of that second search",
     "vehicle_fixed_cost": "cost of using a carer at all (0 for care; benchmarks that minimise vehicles set it high)",
     "team_cap": "most distinct carers a client should see over a multi-day plan (0 = no continuity rule)",
+    "care_teams": "with team_cap: give each client a care team for the whole plan first (CP-SAT), then route",
+    "care_teams_time_s": "most seconds the care-team model may use (it takes a tenth of the plan's budget)",
     "cap_hard": "never go beyond team_cap (the visit is left unassigned instead)",
     "prefer_known": "start each client's team from the carers who know them",
     "teams_mode": "neighbourhood teams: each client is served only by the carers of one team",

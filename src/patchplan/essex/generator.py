@@ -16,7 +16,9 @@ demand over areas :mod:`patchplan.essex.facts`, and the working records
    (morning / lunch / tea / bed calls with windows, 15-60 minutes, some
    double-ups and time-critical medication calls) or a night / live-in
    service. Package sizes are then nudged, a call at a time, until every
-   published total is met within 0.3%.
+   published total is met within 0.3%. The calls become the scenario's
+   call patterns (:class:`~patchplan.core.patterns.CallPattern`, written to
+   ``call_patterns.csv``), whose expansion over the week are its visits.
 2. **Supply.** Each district has framework providers (tier 1 = higher
    quality) with branches in its towns; some also work in a neighbouring
    district. Their carers live near the branch, mostly drive, some walk in
@@ -48,7 +50,6 @@ import numpy as np
 from patchplan.core.errors import InputError
 from patchplan.core.model import (
     BAND_NAMES,
-    DAY_MIN,
     SPOT_TIER,
     Area,
     BandCapacity,
@@ -62,11 +63,11 @@ from patchplan.core.model import (
     Provider,
     Scenario,
     Shift,
-    Visit,
 )
-from patchplan.essex.drafts import DEFAULT_START, Call, Demand, Pattern, ProviderDraft, band_need
+from patchplan.core.patterns import CallPattern, expand
+from patchplan.essex.drafts import DEFAULT_START, Call, Demand, Pattern, ProviderDraft, band_need, call_patterns
 from patchplan.essex.facts import PUBLISHED, demand_share, demand_weights
-from patchplan.essex.workforce import Workforce, framework_workforce, spot_workforce
+from patchplan.essex.workforce import Workforce, framework_workforce, pattern_need, spot_workforce
 from patchplan.geo import geography as geo
 
 log = logging.getLogger("patchplan")
@@ -436,10 +437,13 @@ class _Generator:
                 for did in p.districts:
                     spot[did].append(p)
         remaining = {p.id: dict(p.capacity) for p in providers}
+        # Half-hour capacity too: bands alone would give a rota of morning runs lunch calls.
+        slots = {p.id: None if p.slots is None else p.slots.copy() for p in providers}
         live_in = {p.id: p.live_in_slots for p in providers}
         by_id = {p.id: p for p in providers}
         for d in demand:
             need = band_need(d.pattern)
+            fine = pattern_need(d.pattern) if d.pattern.service_type == "personal_care" else None
             key = (d.area.district_id, d.pattern.service_type, d.pattern.cohort)
             options = [by_id[i] for i in lots.get(key, ())] + spot[d.area.district_id]
             for p in options:
@@ -452,9 +456,15 @@ class _Generator:
                         break
                     continue
                 cap = remaining[p.id]
-                if p.tier == SPOT_TIER or all(cap.get(k, 0.0) >= h for k, h in need.items()):
+                free = slots[p.id]
+                fits = all(cap.get(k, 0.0) >= h for k, h in need.items())
+                if fits and free is not None and fine is not None:
+                    fits = bool((free >= fine - 1e-9).all())
+                if p.tier == SPOT_TIER or fits:
                     for k, h in need.items():
                         cap[k] = cap.get(k, 0.0) - h
+                    if free is not None and fine is not None:
+                        free -= fine
                     d.provider_id = p.id
                     break
             if d.provider_id is None:
@@ -513,7 +523,7 @@ class _Generator:
         seed: int,
         district: str | None,
     ) -> Scenario:
-        clients, packages, visits = [], [], []
+        clients, packages, patterns = [], [], []
         for d in demand:
             clients.append(d.client)
             pkg_id = "PK" + d.client.id[1:]
@@ -532,7 +542,7 @@ class _Generator:
                     received=d.received,
                 )
             )
-            visits += self.visits(pkg_id, d)
+            patterns += self.call_patterns(pkg_id, d)
         out_providers = []
         for p in providers:
             bands = tuple(
@@ -568,7 +578,8 @@ class _Generator:
             areas=g.areas,
             clients=tuple(clients),
             packages=tuple(packages),
-            visits=tuple(visits),
+            visits=tuple(expand(patterns, self.start, 7)),
+            patterns=tuple(patterns),
             providers=tuple(out_providers),
             branches=tuple(b for p in providers for b in p.branches),
             framework=framework,
@@ -577,38 +588,9 @@ class _Generator:
             settings=(("generator", {"district": district or "", "scale": self.scale, "seed": seed}),),
         )
 
-    def visits(self, pkg_id: str, d: Demand) -> list[Visit]:
-        out = []
-        n = 0
-        for wd in d.pattern.weekdays:
-            base = wd * DAY_MIN
-            for call in d.pattern.calls:
-                n += 1
-                if call.fixed:
-                    early, late, tol = call.preferred, call.preferred, 0
-                elif call.label == "night":
-                    early, late, tol = call.preferred - 30, call.preferred + 30, 30
-                else:
-                    early = max(6 * 60 + 30, call.preferred - 60)
-                    late = call.preferred + 60
-                    tol = 30
-                out.append(
-                    Visit(
-                        id=f"{pkg_id}-{n:02d}",
-                        package_id=pkg_id,
-                        client_id=d.client.id,
-                        day=wd,
-                        early=base + early,
-                        late=base + late,
-                        duration_min=call.duration,
-                        target=base + call.preferred,
-                        tolerance_min=tol,
-                        carers_required=call.carers,
-                        skills=call.skills,
-                        label=call.label,
-                    )
-                )
-        return out
+    def call_patterns(self, pkg_id: str, d: Demand) -> tuple[CallPattern, ...]:
+        """The package's recurring calls, anchored on the horizon's first week (so its visits are ``{package}-{nn}``)."""
+        return call_patterns(d.pattern, pkg_id, d.client.id, self.start)
 
 
 #: Preferred start times (minutes) and duration choices per call.

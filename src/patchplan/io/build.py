@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import tomllib
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from patchplan.core.errors import InputError
+from patchplan.core.errors import DataQualityWarning, InputError
 from patchplan.core.model import (
     BAND_NAMES,
     DAY_MIN,
@@ -39,10 +40,11 @@ from patchplan.core.model import (
     Visit,
     VisitLink,
 )
+from patchplan.core.patterns import CallPattern, expand, expansion
 from patchplan.geo import geography as geo
-from patchplan.io.cells import _BAD, _ok, hhmm
+from patchplan.io.cells import _BAD, _ok, hhmm, parse_date
 from patchplan.io.schema import SPEC_BY_NAME, column_of
-from patchplan.io.tables import _Reader
+from patchplan.io.tables import TABLE_SUFFIXES, _Reader
 
 
 class _Builder:
@@ -55,6 +57,9 @@ class _Builder:
         self.days: int = meta["days"]
         self.geocode_online = geocode_online
         self.geography = meta["geography"]
+        #: Row of each call pattern built, in order (to place its visits' problems).
+        self._pattern_rows: list[int] = []
+        self._patterns_file = False
 
     # -- helpers -----------------------------------------------------------
     def rows(self, name: str) -> list[dict[str, Any]]:
@@ -246,7 +251,8 @@ class _Builder:
         relations = self.relations()
         clients = self.clients(area_by_id, relations)
         packages = self.packages()
-        visits = self.visits({p.id: p for p in packages})
+        patterns = self.call_patterns({p.id: p for p in packages})
+        visits = self.visits({p.id: p for p in packages}, expand(patterns, self.start, self.days))
         links = self.links()
         carers = self.carers(area_by_id)
         shifts = self.shifts()
@@ -273,6 +279,7 @@ class _Builder:
             "clients": tuple(clients),
             "packages": tuple(packages),
             "visits": tuple(visits),
+            "patterns": tuple(patterns),
             "links": tuple(links),
             "providers": tuple(providers),
             "branches": tuple(branches),
@@ -491,10 +498,145 @@ class _Builder:
                 out.append(p)
         return out
 
-    def visits(self, packages: dict[str, Package]) -> list[Visit]:
+    def call_patterns(self, packages: dict[str, Package]) -> list[CallPattern]:
+        """Recurring calls; each expanded visit's id is mapped to its row, so the model's problems about
+        a patterned visit land on the pattern's row."""
+        name = "call_patterns.csv"
+        found = self.r.table(SPEC_BY_NAME[name], self.start)
+        self._patterns_file = found is not None
+        rows = found or []
+        out: list[CallPattern] = []
+        for row in rows:
+            except_dates = self.dates(name, row, "except_dates")
+            pkg = packages.get(row["package_id"]) if row["package_id"] is not _BAD else None
+            if pkg is None and _ok(row) and not self._reported("packages.csv", row["package_id"]):
+                self.r.problems.add(
+                    file=name, row=row["_row"], column="package_id", value=row["package_id"], message="unknown package"
+                )
+            if pkg is None or except_dates is None:  # reported (here or on its package's row)
+                continue
+            if pkg.service_type == "live_in":
+                self.r.problems.add(
+                    file=name,
+                    row=row["_row"],
+                    column="package_id",
+                    value=pkg.id,
+                    message="is a live-in package: a live-in carer lives in, so it has no calls",
+                )
+                continue
+            p = self.make(
+                name,
+                row,
+                f"{row['package_id']}|{row['_row']}",
+                lambda row=row, pkg=pkg, except_dates=except_dates: CallPattern(
+                    package_id=row["package_id"],
+                    client_id=pkg.client_id,
+                    weekdays=row["weekdays"],
+                    time=row["time"],
+                    duration_min=row["duration_min"],
+                    tolerance_min=row["tolerance_min"],
+                    earliest=row["earliest"],
+                    latest=row["latest"],
+                    carers_required=row["carers_required"],
+                    skills=row["skills"] or frozenset(),
+                    label=row["label"],
+                    every_n_weeks=row["every_n_weeks"],
+                    first_week=row["first_week"],
+                    from_date=row["from"],
+                    until=row["until"],
+                    except_dates=except_dates,
+                ),
+            )
+            if p:
+                out.append(p)
+                self._pattern_rows.append(row["_row"])
+        self._map_pattern_visits(out)
+        self._warn_repeated_rows(out)
+        return out
+
+    def _warn_repeated_rows(self, patterns: list[CallPattern]) -> None:
+        """Two identical rows are two calls at the same time: legal (two visits), but more likely a
+        row pasted twice, so it is said."""
+        first: dict[CallPattern, int] = {}
+        repeats = []
+        for p, row in zip(patterns, self._pattern_rows, strict=True):
+            if p in first:
+                repeats.append((row, first[p]))
+            first.setdefault(p, row)
+        if repeats:
+            row, earlier = repeats[0]
+            warnings.warn(
+                f"call_patterns.csv: {len(repeats)} row(s) repeat an earlier row exactly, so each gives a second "
+                f"call at the same time (first: row {row}, as row {earlier})",
+                DataQualityWarning,
+                stacklevel=4,
+            )
+
+    def _reported(self, name: str, ident: object) -> bool:
+        """Whether a reference to ``ident`` in file ``name`` follows from a problem reported already."""
+        return name in self.r.broken or str(ident) in self.r.ids[name]
+
+    def dates(self, name: str, row: dict[str, Any], column: str) -> frozenset[dt.date] | None:
+        """A ;-list of dates, each checked; None when one is bad (reported)."""
+        cells = row[column]
+        if cells is _BAD:
+            return None
+        out = set()
+        for cell in sorted(cells or ()):
+            try:
+                out.add(parse_date(cell))
+            except ValueError as exc:
+                self.r.problems.add(file=name, row=row["_row"], column=column, value=cell, message=str(exc))
+                return None
+        return frozenset(out)
+
+    def _map_pattern_visits(self, patterns: list[CallPattern]) -> None:
+        """Expanded visit id -> its pattern's row (read_scenario places the model's visit problems there);
+        rows that give no visit in the horizon are a warning, not a silent nothing."""
+        ran = set()
+        for i, v in expansion(patterns, self.start, self.days):
+            self.r.rows["call_patterns.csv"].setdefault(v.id, self._pattern_rows[i])
+            ran.add(i)
+        idle = [row for i, row in enumerate(self._pattern_rows) if i not in ran]
+        if idle:
+            warnings.warn(
+                f"call_patterns.csv: {len(idle)} row(s) give no visit in the horizon {self.start} + {self.days} "
+                f"day(s) (first: row {idle[0]}); check weekdays, first_week, from/until and except_dates",
+                DataQualityWarning,
+                stacklevel=4,
+            )
+
+    def visits(self, packages: dict[str, Package], patterned: list[Visit]) -> list[Visit]:
+        """The patterned visits with visits.csv's overrides in place, then its one-off visits."""
         name = "visits.csv"
-        rows = self.rows(name)
+        found = self.r.table(SPEC_BY_NAME[name], self.start)
+        rows = found or []
+        if found is None and not self._patterns_file and name not in self.r.broken:
+            self.r.broken.add(name)
+            self.r.problems.add(
+                file=name,
+                message=f"file is missing from {self.r.folder}; expected a table of dated visits "
+                f"({', '.join(name.replace('.csv', s) for s in TABLE_SUFFIXES[:3])}) or of recurring calls "
+                "(call_patterns.csv), or both",
+            )
         self.unique(name, rows, ("id",), "id")
+        dated = self.dated_visits(name, rows, packages)
+        by_id = {v.id: v for v in patterned}
+        for v in dated:
+            old = by_id.get(v.id)
+            if old is not None and old.package_id != v.package_id:
+                self.r.problems.add(
+                    file=name,
+                    row=self.r.rows[name].get(v.id),
+                    column="package_id",
+                    value=v.package_id,
+                    message=f"overrides the patterned visit {v.id} of package '{old.package_id}' "
+                    "(call_patterns.csv), but names another package",
+                )
+        overrides = {v.id: v for v in dated if v.id in by_id}
+        return [overrides.get(v.id, v) for v in patterned] + [v for v in dated if v.id not in by_id]
+
+    def dated_visits(self, name: str, rows: list[dict[str, Any]], packages: dict[str, Package]) -> list[Visit]:
         out = []
         for row in rows:
             day = self.day(name, row)
@@ -635,23 +777,28 @@ class _Builder:
         name = "shifts.csv"
         rows = self.rows(name)
         out = []
-        seen: dict[tuple[str, int], int] = {}
+        # A carer may work several shifts a day (a split shift: a morning and
+        # a tea/bed run), but never two at once.
+        taken: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
         for row in rows:
             day = self.day(name, row)
             if day is None or not _ok(row):
                 continue
             key = (row["carer_id"], day)
-            if key in seen:
+            start, end = row["start"], row["end"]
+            clash = next((r for a, b, r in taken[key] if start < b and a < end), None)
+            if clash is not None:
                 self.r.problems.add(
                     file=name,
                     row=row["_row"],
-                    column="date",
-                    value=row["date"].isoformat(),
-                    message=f"carer '{row['carer_id']}' already has a shift that day (row {seen[key]}); "
-                    "one shift per carer per day",
+                    column="start",
+                    value=hhmm(start),
+                    message=f"carer '{row['carer_id']}' already has a shift that day overlapping "
+                    f"{hhmm(start)}-{hhmm(end)} (row {clash}); a carer's shifts of a day must not overlap",
                 )
                 continue
-            seen[key] = row["_row"]
+            if end > start:
+                taken[key].append((start, end, row["_row"]))
             if row["end"] <= row["start"]:
                 late = row["end"] + DAY_MIN
                 self.r.problems.add(
@@ -667,7 +814,7 @@ class _Builder:
             s = self.make(
                 name,
                 row,
-                f"{row['carer_id']}|{day}",
+                f"{row['carer_id']}|{day}|{base + row['start']}",
                 lambda row=row, base=base, day=day: Shift(
                     carer_id=row["carer_id"],
                     day=day,
@@ -753,25 +900,35 @@ def _read_roster_tables(
         )
         seq = row["seq"] if row["seq"] is not None else start_min
         by_round[(row["carer_id"], day)].append((seq, row["_row"], stop))
-    round_rows = {}
+    # A carer may have several rounds a day (a split shift): rounds.csv has
+    # one row each, and a stop belongs to the round whose leave..back holds it.
+    round_rows: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for row in b.rows("rounds.csv"):
         day = b.day("rounds.csv", row)
         if day is None or not _ok(row):
             continue
-        round_rows[(row["carer_id"], day)] = (day * DAY_MIN, row)
+        round_rows[(row["carer_id"], day)].append(row)
     rounds = []
     for (carer, day), items in by_round.items():  # file order: rosters round-trip exactly
-        stops = tuple(s for _, _, s in sorted(items, key=lambda t: (t[0], t[1])))
-        if (carer, day) in round_rows:
-            base, row = round_rows[(carer, day)]
-            leave, back = base + row["leave"], base + row["back"]
-            ret_min, ret_m = row["return_min"], row["return_m"]
-        else:
-            leave, back = stops[0].arrival - stops[0].travel_min, stops[-1].end
-            ret_min, ret_m = 0, 0
-        rounds.append(
-            Round(carer_id=carer, day=day, stops=stops, leave=leave, back=back, return_min=ret_min, return_m=ret_m)
-        )
+        base = day * DAY_MIN
+        mine = round_rows.get((carer, day), [])
+        parts: dict[int, list[tuple[int, int, Stop]]] = defaultdict(list)
+        for item in items:
+            at = item[2].start - base
+            inside = [i for i, r in enumerate(mine) if r["leave"] <= at <= r["back"]]
+            parts[inside[0] if inside else 0].append(item)
+        for i in sorted(parts):
+            stops = tuple(s for _, _, s in sorted(parts[i], key=lambda t: (t[0], t[1])))
+            if mine:
+                row = mine[i]
+                leave, back = base + row["leave"], base + row["back"]
+                ret_min, ret_m = row["return_min"], row["return_m"]
+            else:
+                leave, back = stops[0].arrival - stops[0].travel_min, stops[-1].end
+                ret_min, ret_m = 0, 0
+            rounds.append(
+                Round(carer_id=carer, day=day, stops=stops, leave=leave, back=back, return_min=ret_min, return_m=ret_m)
+            )
     unassigned = []
     for row in b.rows("unassigned.csv"):
         if not _ok(row):

@@ -1,7 +1,7 @@
 """The one cell parser and clock formatter every reader uses.
 
 Each parser turns a cell's text into a typed value (ids, text, whole numbers,
-finite numbers, dates, HH:MM times, ;-lists, enums, tiers) or raises
+finite numbers, dates, HH:MM times, ;-lists, enums, tiers, weekdays) or raises
 ``ValueError`` with the message a user sees ("expected a date YYYY-MM-DD").
 Readers add the file, row and column. :data:`BAD` marks a cell already reported.
 """
@@ -17,6 +17,7 @@ from typing import Any
 from patchplan.core.model import (
     SPOT_TIER,
 )
+from patchplan.core.patterns import parse_weekdays
 from patchplan.io.schema import Column
 
 _TIME = re.compile(r"^([0-9]{1,5}):([0-5][0-9])(?::([0-5][0-9]))?$", re.ASCII)
@@ -48,6 +49,7 @@ def _expect(col: Column) -> str:
         "list": "a ;-separated list",
         "enum": f"one of {', '.join(col.choices)}",
         "tier": "1, 2 or spot",
+        "weekdays": "weekdays such as Mon-Fri, Mon,Wed,Fri, daily or Sat-Sun",
     }[col.kind]
 
 
@@ -154,6 +156,11 @@ def _p_tier(text: str, col: Column) -> int:
     raise ValueError(f"expected {_expect(col)}")
 
 
+def _p_weekdays(text: str, col: Column) -> tuple[int, ...]:
+    """Weekdays, 0 = Monday (the grammar is :func:`patchplan.core.patterns.parse_weekdays`)."""
+    return parse_weekdays(text)
+
+
 _PARSERS: dict[str, Callable[[str, Column], Any]] = {
     "id": _p_id,
     "text": _p_text,
@@ -164,6 +171,7 @@ _PARSERS: dict[str, Callable[[str, Column], Any]] = {
     "list": _p_list,
     "enum": _p_enum,
     "tier": _p_tier,
+    "weekdays": _p_weekdays,
 }
 
 

@@ -12,6 +12,7 @@ A scenario folder holds ``scenario.toml`` and one table per entity (see
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -34,6 +35,7 @@ from patchplan.core.model import (
     Scenario,
     Visit,
 )
+from patchplan.core.patterns import CallPattern, expansion, format_weekdays
 from patchplan.io.build import _Builder
 from patchplan.io.cells import hhmm
 from patchplan.io.roster import write_roster
@@ -87,7 +89,7 @@ def read_scenario(path: str | Path, *, geocode_online: bool = False) -> Scenario
     try:
         scenario = Scenario(**built)
     except InputError as exc:
-        found = [_with_row(p, reader) for p in exc.problems]
+        found = [_with_row(_on_pattern_row(p, reader), reader) for p in exc.problems]
     if problems.problems:
         troubled = {p.file for p in problems.problems}
         found = [p for p in found if not _follows_from_reported(p, reader, troubled)]
@@ -98,6 +100,28 @@ def read_scenario(path: str | Path, *, geocode_online: bool = False) -> Scenario
     _warn_quality(scenario)
     log.info("read scenario %s: %d clients, %d visits", scenario.name, len(scenario.clients), len(scenario.visits))
     return scenario
+
+
+#: Columns of call_patterns.csv that a patterned visit's fields come from.
+_PATTERN_COLUMNS = {
+    "client_id": "package_id",
+    "day": "weekdays",
+    "early": "earliest",
+    "late": "latest",
+    "target": "time",
+}
+
+
+def _on_pattern_row(p: Problem, reader: _Reader) -> Problem:
+    """A model problem about a visit expanded from call_patterns.csv, placed on the pattern's row
+    (a visit overridden in visits.csv stays on its visits.csv row)."""
+    if p.entity != "visit" or not p.key or p.key in reader.rows["visits.csv"]:
+        return p
+    row = reader.rows["call_patterns.csv"].get(p.key)
+    if row is None:
+        return p
+    column = _PATTERN_COLUMNS.get(p.field, p.field)
+    return dataclasses.replace(p, file="call_patterns.csv", row=row, column=column)
 
 
 def _follows_from_reported(p: Problem, reader: _Reader, troubled: set[str]) -> bool:
@@ -481,7 +505,7 @@ def _tables(s: Scenario) -> dict[str, list[dict[str, Any]]]:
         }
         for p in s.packages
     ]
-    t["visits.csv"] = [_visit_row(s, v) for v in s.visits]
+    t.update(_visit_tables(s))
     t["visit_links.csv"] = [
         {"first": k.first, "second": k.second, "min_gap": k.min_gap, "max_gap": k.max_gap} for k in s.links
     ]
@@ -517,6 +541,52 @@ def _tables(s: Scenario) -> dict[str, list[dict[str, Any]]]:
             for a in sorted(p.area_ids)
         ]
     return t
+
+
+def _visit_tables(s: Scenario) -> dict[str, list[dict[str, Any]]]:
+    """visits.csv, and call_patterns.csv when the scenario has patterns: then visits.csv holds only
+    the visits that differ from the patterns' (overrides and one-offs), and a patterned visit the
+    scenario does not have is written as an ``except_dates`` date of its pattern."""
+    if not s.patterns:
+        return {"visits.csv": [_visit_row(s, v) for v in s.visits]}
+    have = {v.id: v for v in s.visits}
+    missing: dict[int, set[dt.date]] = defaultdict(set)
+    expanded = {}
+    for i, v in expansion(s.patterns, s.start, s.days):
+        expanded[v.id] = v
+        if v.id not in have:
+            missing[i].add(s.date(v.day))
+    patterns = [
+        dataclasses.replace(p, except_dates=p.except_dates | missing[i]) if i in missing else p
+        for i, p in enumerate(s.patterns)
+    ]
+    return {
+        "call_patterns.csv": [_pattern_row(p) for p in patterns],
+        "visits.csv": [_visit_row(s, v) for v in s.visits if expanded.get(v.id) != v],
+    }
+
+
+def _pattern_row(p: CallPattern) -> dict[str, Any]:
+    def date(d: dt.date | None) -> str:
+        return "" if d is None else d.isoformat()
+
+    return {
+        "package_id": p.package_id,
+        "weekdays": format_weekdays(p.weekdays),
+        "time": hhmm(p.time),
+        "duration_min": p.duration_min,
+        "tolerance_min": p.tolerance_min,
+        "earliest": "" if p.earliest is None else hhmm(p.earliest),
+        "latest": "" if p.latest is None else hhmm(p.latest),
+        "carers_required": p.carers_required,
+        "skills": _list(p.skills),
+        "label": p.label,
+        "every_n_weeks": p.every_n_weeks,
+        "first_week": date(p.first_week),
+        "from": date(p.from_date),
+        "until": date(p.until),
+        "except_dates": _list(d.isoformat() for d in p.except_dates),
+    }
 
 
 def _visit_row(s: Scenario, v: Visit) -> dict[str, Any]:

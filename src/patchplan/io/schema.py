@@ -221,11 +221,123 @@ SPECS: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
+        "call_patterns.csv",
+        "Recurring calls: one row is one call of a package that recurs on some weekdays "
+        '("Mon-Fri 08:00 for 45 min, double-up"). Each row expands to a dated visit on every day of the '
+        "horizon it runs on: its weekdays, in the week of `first_week` and every `every_n_weeks` weeks "
+        "after (never before), between `from` and `until`, except the `except_dates`. The window is as in "
+        "visits.csv; when `earliest`/`latest` are empty the call may start from an hour before `time` (but "
+        "not before 06:30, unless `time` is earlier) until an hour after it (so `latest` = `time` + 60 min + "
+        "`duration_min`); a window as long as the call (`earliest` = `time`, `latest` = `time` + "
+        "`duration_min`) is fixed-time. Weeks run Monday to Sunday. In a CSV, a list of days with commas "
+        'must be quoted (`"Mon,Wed,Fri"`, as spreadsheets save it) or written `Mon;Wed;Fri`.\n\n'
+        "**Visit ids** are stable: the same call on the same date always gets the same id, whatever the "
+        "horizon. A package's calls of a week are numbered from 01, weekday by weekday (Monday first) and "
+        "within a day in the order of the package's rows (every row that runs on that weekday counts, "
+        "whatever its dates or fortnight); the id is `{package_id}-{nn}` in the week of `first_week` (the "
+        "week the scenario starts when empty) and `{package_id}-{nn}-w{k}` k weeks later. A package with "
+        "rows for 08:00 and 20:00 daily has `PK1-01` (Monday 08:00), `PK1-02` (Monday 20:00), `PK1-03` "
+        "(Tuesday 08:00), ... and `PK1-01-w1` the Monday after. Editing a package's rows renumbers that "
+        "package's visits only.\n\n"
+        "**One-off changes.** visits.csv stays for one-off calls and overrides: a dated visit with the id "
+        "of a patterned one replaces it on that date (same package), e.g. a row `PK1-03` dated Tuesday "
+        "2026-12-01 with `earliest` 09:00 moves that one call of the example; a visit with a new id is an "
+        "extra call. To cancel one patterned call, list its date in the row's `except_dates`; for a "
+        "client in hospital for a while, or a call that ends, give `from`/`until`. A scenario written by patchplan keeps the patterns here and only the visits that "
+        "differ from them (overrides and one-offs) in visits.csv.",
+        (
+            Column("package_id", "id", "package (packages.csv); the client is the package's"),
+            Column(
+                "weekdays",
+                "weekdays",
+                "days of the week it runs: `Mon-Fri`, `Mon,Wed,Fri`, `daily`, `weekdays`, `Sat-Sun`, `Fri-Mon`",
+            ),
+            Column("time", "time", "preferred start", unit="HH:MM"),
+            Column("duration_min", "int", "length of the call", unit="minutes", minimum=1),
+            Column(
+                "tolerance_min",
+                "int",
+                "free deviation from `time`",
+                required=False,
+                nullable=True,
+                default=30,
+                unit="minutes",
+                minimum=0,
+            ),
+            Column(
+                "earliest",
+                "time",
+                "earliest start; empty = the default window",
+                required=False,
+                nullable=True,
+                unit="HH:MM",
+            ),
+            Column(
+                "latest",
+                "time",
+                "latest finish (e.g. 25:00 = 01:00 next day); empty = the default window",
+                required=False,
+                nullable=True,
+                unit="HH:MM",
+            ),
+            Column(
+                "carers_required",
+                "int",
+                "1, or 2 for a double-up",
+                required=False,
+                nullable=True,
+                default=1,
+                minimum=1,
+            ),
+            Column(
+                "skills", "list", "skills a carer must hold (all of them)", required=False, nullable=True, default=""
+            ),
+            Column(
+                "label",
+                "text",
+                "what the call is (morning, lunch, tea, bed, night)",
+                required=False,
+                nullable=True,
+                default="",
+            ),
+            Column(
+                "every_n_weeks",
+                "int",
+                "runs every n weeks (2 = fortnightly)",
+                required=False,
+                nullable=True,
+                default=1,
+                minimum=1,
+            ),
+            Column(
+                "first_week",
+                "date",
+                "a day of the first week it runs (anchors fortnights and ids); empty = the scenario's first week",
+                required=False,
+                nullable=True,
+            ),
+            Column("from", "date", "first date it may run", required=False, nullable=True),
+            Column("until", "date", "last date it may run", required=False, nullable=True),
+            Column(
+                "except_dates",
+                "list",
+                "dates (YYYY-MM-DD) it does not run: one-off cancellations",
+                required=False,
+                nullable=True,
+                default="",
+            ),
+        ),
+        required=False,
+    ),
+    FileSpec(
         "visits.csv",
-        "Every dated visit (call) in the horizon. The window is when the care "
+        "Every dated visit (call) in the horizon that is not a recurring call of call_patterns.csv: "
+        "one-off calls, and overrides (a visit with the id of a patterned one replaces it on its date). "
+        "The window is when the care "
         "happens: start no earlier than `earliest`, finish no later than "
         "`latest`. A visit whose window equals its duration is fixed-time "
-        "(e.g. time-critical medication). Live-in packages have no visits.",
+        "(e.g. time-critical medication). Live-in packages have no visits. Required unless "
+        "call_patterns.csv is given.",
         (
             Column("id", "id", "visit id"),
             Column("package_id", "id", "package (packages.csv)"),
@@ -282,6 +394,7 @@ SPECS: tuple[FileSpec, ...] = (
                 minimum=0,
             ),
         ),
+        required=False,
     ),
     FileSpec(
         "visit_links.csv",
@@ -333,7 +446,13 @@ SPECS: tuple[FileSpec, ...] = (
     ),
     FileSpec(
         "shifts.csv",
-        "When each carer is available: leaves home at `start` at the earliest, back by `end`.",
+        "When each carer is available: leaves home at `start` at the earliest, back by `end`. A carer may have "
+        "several shifts a day (a split shift: a morning run and a tea/bed run, with the unpaid gap between them), "
+        "never overlapping (also across midnight). The working-time rules apply across a carer's shifts: the "
+        "20-minute break is counted over the day (the gap between two shifts is a break when long enough; a "
+        "shift that starts less than a break after the previous one ends starts a break later), the weekly "
+        "hours are shared between them, and nobody sets off less than 11 hours after their last return home "
+        "(Working Time Regulations reg. 10).",
         (
             Column("carer_id", "id", "carer (carers.csv)"),
             Column("date", "date", "day of the shift"),
@@ -437,6 +556,10 @@ _MAXIMA: dict[tuple[str, str], float] = {
     ("visits.csv", "duration_min"): 1_440,
     ("visits.csv", "tolerance_min"): 1_440,
     ("visits.csv", "load"): 1_000_000,
+    ("call_patterns.csv", "duration_min"): 1_440,
+    ("call_patterns.csv", "tolerance_min"): 1_440,
+    ("call_patterns.csv", "carers_required"): 2,
+    ("call_patterns.csv", "every_n_weeks"): 52,
     ("visit_links.csv", "min_gap"): 10_080,
     ("visit_links.csv", "max_gap"): 10_080,
     ("carers.csv", "contracted_hours_week"): 168,
@@ -484,6 +607,7 @@ ENTITY_FILES = {
     "client_carer": "client_carers.csv",
     "package": "packages.csv",
     "visit": "visits.csv",
+    "call_pattern": "call_patterns.csv",
     "link": "visit_links.csv",
     "provider": "providers.csv",
     "branch": "branches.csv",
@@ -503,6 +627,7 @@ FIELD_COLUMNS = {
     ("package", "start"): "start_date",
     ("lot", "providers"): "provider_id",
     ("patch", "area_ids"): "area_id",
+    ("call_pattern", "from_date"): "from",
 }
 #: Fields named the same way by every entity that has them.
 _ANY_ENTITY_COLUMNS = {"district_id": "district", "day": "date"}

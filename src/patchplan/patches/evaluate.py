@@ -46,7 +46,6 @@ import numpy as np
 
 from patchplan.core.errors import InputError
 from patchplan.core.model import (
-    BAND_NAMES,
     DAY_MIN,
     Area,
     Branch,
@@ -56,9 +55,8 @@ from patchplan.core.model import (
     Patch,
     Provider,
     Scenario,
-    band_minutes,
 )
-from patchplan.essex.workforce import task_workforce
+from patchplan.essex.workforce import SLOTS, add_call, task_workforce
 
 log = logging.getLogger("patchplan")
 
@@ -160,6 +158,9 @@ class DesignResult:
             "unplaced_hours": t["unplaced_hours"],
             "spot_hours": t["spot_hours"],
             "distinct_carers_per_client_mean": t["distinct_carers_per_client_mean"],
+            "distinct_carers_per_client_max": t["distinct_carers_per_client_max"],
+            "top_two_share": t["top_two_share"],
+            "seen_before_share": t["seen_before_share"],
             "provider_load_cv": t["provider_load_cv"],
             "violations": t["violations"],
             "runtime_s": self.runtime_s,
@@ -633,15 +634,13 @@ def _sub_scenario(
         )
     else:
         branch = min(own, key=lambda b: _km(lat, lon, b.location))
-    peak = np.zeros((7, len(BAND_NAMES)))
+    peak = np.zeros((7, SLOTS))
     nights = np.zeros(7)
     for v in visits:
         if v.duration_min >= 360:
             nights[s.weekday(v.day)] += v.carers_required
             continue
-        start = v.preferred - v.day * DAY_MIN
-        for band, minutes in band_minutes(start, start + v.duration_min).items():
-            peak[s.weekday(v.day), BAND_NAMES.index(band)] += minutes * v.carers_required / 60
+        add_call(peak, s.weekday(v.day), v.preferred - v.day * DAY_MIN, v.duration_min, v.carers_required)
     carers, shifts = task_workforce(
         rng, pid, branch, peak * 1.1, float(nights.max()), id_prefix=key, home_area_ids=area_ids
     )
@@ -748,6 +747,10 @@ def run_task(task: Task) -> TaskResult:
         "carers_needed": k.carers_used,
         "clients": len(s.clients),
         "distinct_sum": k.distinct_carers_per_client_mean * len({s.visit(v).client_id for v in roster.assignments()}),
+        "top_two_sum": k.top_two_share * len({s.visit(v).client_id for v in roster.assignments()}),
+        "seen_before_sum": k.seen_before_share * k.visits_served,
+        "distinct_max": k.distinct_carers_per_client_max,
+        "visits_served": k.visits_served,
         "clients_served": len({s.visit(v).client_id for v in roster.assignments()}),
     }
     return TaskResult(
@@ -767,8 +770,8 @@ def _aggregate(
     by_provider: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in results:
         for key, value in r.kpis.items():
-            by_patch[r.patch_id][key] += value
-            by_provider[r.provider_id][key] += value
+            for into in (by_patch[r.patch_id], by_provider[r.provider_id]):
+                into[key] = max(into[key], value) if key in _MAXED else into[key] + value
         by_patch[r.patch_id]["violations"] += r.violations
     names = {p.id: p.name for p in design.patches} | {d.id: d.name for d in s.districts}
     per_patch = tuple(
@@ -779,7 +782,7 @@ def _aggregate(
     total: dict[str, float] = defaultdict(float)
     for r in results:
         for key, value in r.kpis.items():
-            total[key] += value
+            total[key] = max(total[key], value) if key in _MAXED else total[key] + value
     totals = _finish(dict(total))
     loads = np.array([v["care_hours_week"] for v in by_provider.values()]) if by_provider else np.zeros(1)
     totals.update(
@@ -797,6 +800,10 @@ def _aggregate(
         per_provider=per_provider,
         runtime_s=round(runtime, 2),
     )
+
+
+#: Task KPIs that combine by their maximum, not their sum.
+_MAXED = frozenset({"distinct_max"})
 
 
 def _finish(v: dict[str, float]) -> dict[str, float]:
@@ -819,6 +826,11 @@ def _finish(v: dict[str, float]) -> dict[str, float]:
         "unassigned_hours": round(v.get("unassigned_hours", 0.0), 2),
         "clients": int(v.get("clients", 0)),
         "distinct_carers_per_client_mean": round(v.get("distinct_sum", 0.0) / served, 3) if served else 0.0,
+        "distinct_carers_per_client_max": int(v.get("distinct_max", 0)),
+        "top_two_share": round(v.get("top_two_sum", 0.0) / served, 4) if served else 0.0,
+        "seen_before_share": round(v.get("seen_before_sum", 0.0) / v["visits_served"], 4)
+        if v.get("visits_served")
+        else 0.0,
         "violations": int(v.get("violations", 0)),
     }
 

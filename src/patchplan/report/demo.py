@@ -180,6 +180,10 @@ def _headline(story: _Story) -> dict[str, Any]:
         "status_quo_on_time_share": k_sq.on_time_share,
         "distinct_carers_per_client_mean": k_ours.distinct_carers_per_client_mean,
         "status_quo_distinct_carers_per_client_mean": k_sq.distinct_carers_per_client_mean,
+        "distinct_carers_per_client_max": k_ours.distinct_carers_per_client_max,
+        "status_quo_distinct_carers_per_client_max": k_sq.distinct_carers_per_client_max,
+        "top_two_share": k_ours.top_two_share,
+        "status_quo_top_two_share": k_sq.top_two_share,
         "unassigned_visits": k_ours.visits_unassigned,
         "status_quo_unassigned_visits": k_sq.visits_unassigned,
         "violations": len(v_ours),
@@ -292,7 +296,10 @@ def _report(story: _Story, folder: Path, headline: dict[str, Any], timings: dict
         "carers_used",
         "distinct_carers_per_client_mean",
         "distinct_carers_per_client_p90",
+        "distinct_carers_per_client_max",
         "top_carer_share",
+        "top_two_share",
+        "seen_before_share",
         "hours_per_carer_max",
         "miles_between_visits",
     ]
@@ -394,7 +401,10 @@ def _report(story: _Story, folder: Path, headline: dict[str, Any], timings: dict
             "parameter": "working time",
             "value": f"break {rp_.break_min} min in every {rp_.break_after_min // 60} h of work (WTR); 48 h a week",
         },
-        {"parameter": "continuity", "value": "team cap 3 distinct carers per client a week (soft)"},
+        {
+            "parameter": "continuity",
+            "value": "a care team of at most 3 carers per client for the week (CP-SAT), then routing (soft)",
+        },
         {"parameter": "rounds time limit", "value": f"{settings.rounds_time_s:.0f} s for the week"},
         {
             "parameter": "travel cost",

@@ -38,6 +38,17 @@ from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
 log = logging.getLogger("patchplan")
 
+#: With care teams, the floor's second coordinator sends a team member who
+#: can start up to this many minutes after the soonest carer (inside the
+#: window): the call waits a little for someone the client knows.
+TEAM_SLACK_MIN = 90
+#: Minutes of extra travel a call is worth moving for, into a round of the
+#: client's own team (the last step of a day with continuity).
+TEAM_WORTH_MIN = 30
+#: The share of a day's budget kept for that step (at most TEAM_STEP_MAX_S).
+TEAM_STEP_SHARE = 0.08
+TEAM_STEP_MAX_S = 3.0
+
 
 def night_shift(shift: Shift) -> bool:
     """A shift that runs past midnight (sleep-in / waking night): its rest
@@ -53,6 +64,79 @@ class VehicleStart:
     location: Location
     earliest: int
     worked: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One vehicle of the day: a carer's shift as it can be worked today."""
+
+    carer: Carer
+    shift: Shift
+    #: Earliest departure: the shift's start, later after the rest owed
+    #: since yesterday, a break after an adjacent shift, or a re-plan's now.
+    start: int
+    #: Where the carer sets off from when not home (re-planning), else None.
+    at: Location | None
+    #: Minutes already worked in this shift (re-planning).
+    worked: int
+    #: Minutes of the carer's week this shift may use.
+    hours_left: int
+
+
+def day_slots(
+    s: Scenario,
+    carers: Sequence[Carer],
+    day: int,
+    week_left: Mapping[str, int],
+    not_before: Mapping[str, int],
+    starts: Mapping[str, VehicleStart],
+    break_min: int,
+) -> list[Slot]:
+    """The day's vehicles, one per carer-shift that can still be worked.
+
+    Working-time rules across a carer's shifts of a day: the day begins no
+    earlier than ``not_before`` (11 hours after yesterday's last return,
+    Working Time Regulations reg. 10); a shift that starts less than a break
+    after the carer's previous one ends starts a break later, so two rounds
+    back to back never make one stretch of work without a break; and the
+    weekly minutes left are shared between the day's shifts in proportion to
+    their working limits. A re-plan's start (``starts``: where the carer is
+    now) applies to the shift the carer is in; shifts already over drop out.
+    """
+    out = []
+    for c in carers:
+        left = week_left.get(c.id, 0)
+        if left <= 0:
+            continue
+        mine = sorted((sh for sh in s.shifts_of(c.id) if sh.day == day), key=lambda sh: sh.start)
+        now = starts.get(c.id)
+        earliest = max(not_before.get(c.id, 0), now.earliest if now else 0)
+        prev_end: int | None = None
+        kept: list[tuple[Shift, int]] = []
+        for sh in mine:
+            start = max(sh.start, earliest)
+            if prev_end is not None and sh.start - prev_end < break_min:
+                start = max(start, prev_end + break_min)
+            prev_end = sh.end
+            if start < sh.end:
+                kept.append((sh, start))
+        total = sum(sh.work_limit for sh, _ in kept) or 1
+        for i, (sh, start) in enumerate(kept):
+            # Where the carer is now counts for the shift they are in (or the
+            # day's first); a later shift starts from home.
+            live = now is not None and i == 0 and (now.earliest >= sh.start or sh is mine[0])
+            share = left if len(kept) == 1 else int(left * sh.work_limit / total)
+            out.append(
+                Slot(
+                    carer=c,
+                    shift=sh,
+                    start=start,
+                    at=now.location if live and now is not None else None,
+                    worked=now.worked if live and now is not None else 0,
+                    hours_left=share,
+                )
+            )
+    return out
 
 
 @dataclass
@@ -83,6 +167,7 @@ class _DayBuilder:
         preferred: Mapping[str, frozenset[str]] | None = None,
         required: Callable[[Visit], frozenset[str] | None] | None = None,
         starts: Mapping[str, VehicleStart] | None = None,
+        not_before: Mapping[str, int] | None = None,
         initial: Mapping[str, Sequence[str]] | None = None,
         wide: Iterable[str] = (),
         widen_first: bool = False,
@@ -95,13 +180,11 @@ class _DayBuilder:
         self.preferred = dict(preferred or {})
         self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
-        shifts = []
-        for c in carers:
-            for sh in s.shifts_of(c.id):
-                if sh.day == day and week_left[c.id] > 0:
-                    shifts.append((c, sh))
-        order = rng.permutation(len(shifts)) if seed else np.arange(len(shifts))
-        self.shifts = [shifts[i] for i in order]
+        starts = starts or {}
+        slots = day_slots(s, carers, day, week_left, not_before or {}, starts, p.break_min)
+        order = rng.permutation(len(slots)) if seed else np.arange(len(slots))
+        slots = [slots[i] for i in order]
+        self.shifts = [(sl.carer, sl.shift) for sl in slots]
         vorder = rng.permutation(len(visits)) if seed else np.arange(len(visits))
         self.visits = [visits[i] for i in vorder]
         self.week_left = week_left
@@ -117,13 +200,12 @@ class _DayBuilder:
             return index[key]
 
         self.home_point = [point(c.home) for c, _ in self.shifts]
-        starts = starts or {}
-        self.start_point = [
-            point(starts[c.id].location) if c.id in starts else self.home_point[k]
-            for k, (c, _) in enumerate(self.shifts)
-        ]
-        self.start_min = [max(sh.start, starts[c.id].earliest) if c.id in starts else sh.start for c, sh in self.shifts]
-        self.worked = [starts[c.id].worked if c.id in starts else 0 for c, _ in self.shifts]
+        self.start_point = [self.home_point[k] if sl.at is None else point(sl.at) for k, sl in enumerate(slots)]
+        self.start_min = [sl.start for sl in slots]
+        self.worked = [sl.worked for sl in slots]
+        #: Minutes of the carer's week each vehicle may use (a carer with two
+        #: shifts today shares what is left between them).
+        self.hours_left = [sl.hours_left for sl in slots]
         self.client_point = {v.client_id: point(s.client(v.client_id).location) for v in self.visits}
         self.points = points
         self.modes = sorted({c.mode for c, _ in self.shifts}, key=MODES.index)
@@ -146,6 +228,7 @@ class _DayBuilder:
         #: never gives one of them up.
         self.floor_served: frozenset[str] = frozenset()
         self.drop_base = drop_base(p, self.visits, self.times)
+        self.not_before = dict(not_before or {})
 
     # -- eligibility ---------------------------------------------------------
     def eligible(self, v: Visit) -> _Eligible:
@@ -179,18 +262,18 @@ class _DayBuilder:
                 return _Eligible([], Reason.TEAM, "no carer of the client's team with the skills is on shift")
         stage4 = []
         for k in stage3:
-            c, sh = self.shifts[k]
+            sh = self.shifts[k][1]
             t = self.times[self.profile[k]]
             there, back = int(t[self.start_point[k], cp]), int(t[cp, self.home_point[k]])
             start = max(v.early, self.start_min[k] + there)
             if (
                 start <= v.late
                 and start + v.duration_min + back <= sh.end
-                and there + v.duration_min + back <= min(sh.work_limit - self.worked[k], self.week_left[c.id])
+                and there + v.duration_min + back <= min(sh.work_limit - self.worked[k], self.hours_left[k])
             ):
                 stage4.append(k)
         if not stage4:
-            hours_out = all(self.week_left[self.shifts[k][0].id] < v.duration_min for k in stage3)
+            hours_out = all(self.hours_left[k] < v.duration_min for k in stage3)
             if hours_out:
                 return _Eligible([], Reason.WEEKLY_HOURS, "suitable carers have used their weekly hours")
             return _Eligible(
@@ -226,6 +309,11 @@ class _DayBuilder:
         the best is returned, so no pass can lose a call another plan served.
         """
         started = time.perf_counter()
+        # Continuity's last step (_to_teams) gets its share of the budget up
+        # front, so the day as a whole keeps to its limit.
+        deadline = started + time_limit_s
+        if self.preferred:
+            time_limit_s -= min(TEAM_STEP_MAX_S, TEAM_STEP_SHARE * time_limit_s)
         floor = self._floor()
         self.floor_served = frozenset(self.node_visit[n].id for r in floor.routes for n in r.nodes)
         best = _Best(self, floor)
@@ -282,7 +370,83 @@ class _DayBuilder:
             lag = max(lag, solution.wall_s - limit)
         self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
-        return best.solution
+        return self._to_teams(best.solution, deadline)
+
+    def _to_teams(self, solution: RoutingSolution, deadline: float) -> RoutingSolution:
+        """Continuity, last: each call a carer outside the client's team
+        serves moves to a team member's round where it fits (windows, shift,
+        working time, break rule) for at most :data:`TEAM_WORTH_MIN` minutes
+        of extra travel. The search weighs travel only, so it hands calls to
+        whoever is nearest; this gives the client's own carers back what
+        they can take. Calls served stay served (only moves), single-carer
+        calls without a timing link only; it stops at ``deadline``."""
+        if not self.preferred or not solution.routes:
+            return solution
+        problem, times = self._last_problem, self._last_times
+        synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
+        by_vehicle = {r.vehicle: r for r in solution.routes}
+        worth = TEAM_WORTH_MIN * problem.weights.travel
+        carrier = {n: r.vehicle for r in solution.routes for n in r.nodes}
+        for n in sorted(carrier):
+            if time.perf_counter() > deadline:
+                break
+            v = self.node_visit[n]
+            team = self.preferred.get(v.id)
+            k_old = carrier[n]
+            if not team or n in synced or self.shifts[k_old][0].id in team:
+                continue
+            members = [k for k in problem.nodes[n].allowed if self.shifts[k][0].id in team and k != k_old]
+            if not members:
+                continue
+            old = by_vehicle[k_old]
+            rest = [m for m in old.nodes if m != n]
+            pins = {m: (at, at) for m, at in zip(old.nodes, old.starts, strict=True) if m in synced}
+            shrunk = timing.timed_route(problem, k_old, rest, times, pins) if rest else None
+            if rest and shrunk is None:
+                continue
+            saved = timing.score(problem, [old], times).travel - (
+                timing.score(problem, [shrunk], times).travel if shrunk else 0
+            )
+            move = self._cheapest_insertion(n, members, by_vehicle, synced)
+            if move is None or move[0] - saved > worth:
+                continue
+            by_vehicle[move[1].vehicle] = move[1]
+            if shrunk is None:
+                del by_vehicle[k_old]
+            else:
+                by_vehicle[k_old] = shrunk
+            carrier[n] = move[1].vehicle
+        return RoutingSolution(
+            routes=tuple(by_vehicle[k] for k in sorted(by_vehicle)),
+            dropped=solution.dropped,
+            objective=solution.objective,
+            status=solution.status,
+            wall_s=solution.wall_s,
+        )
+
+    def _cheapest_insertion(
+        self, n: int, vehicles: Iterable[int], by_vehicle: Mapping[int, Route], synced: set[int]
+    ) -> tuple[int, Route] | None:
+        """(added travel, new route) of the cheapest place for node ``n`` in
+        one of ``vehicles``' rounds that keeps every rule, or None."""
+        problem, times = self._last_problem, self._last_times
+        best: tuple[int, Route] | None = None
+        for k in vehicles:
+            route = by_vehicle.get(k)
+            old = list(route.nodes) if route else []
+            pins = {m: (at, at) for m, at in zip(old, route.starts, strict=True) if m in synced} if route else {}
+            before = timing.score(problem, [route], times).travel if route else 0
+            for pos in range(len(old) + 1):
+                timed = timing.timed_route(problem, k, old[:pos] + [n] + old[pos:], times, pins)
+                if timed is None:
+                    continue
+                timed = self._with_break(timed)
+                if self._longest_stretch(timed) > self.p.break_after_min:
+                    continue
+                added = timing.score(problem, [timed], times).travel - before
+                if best is None or added < best[0]:
+                    best = (added, timed)
+        return best
 
     def _improve_pairs(self, best: _Best, deadline: float) -> None:
         """Linked pairs re-inserted together (:mod:`patchplan.solver.pairs`)
@@ -357,9 +521,14 @@ class _DayBuilder:
         problem = self.problem(wide=set(), breaks=set(), open_all=True, floor=True)
         times = timing.int_times(problem)
         candidates = [greedy_plan(problem)]
-        coordinator = self._coordinator_routes(problem, times)
-        if coordinator is not None:
-            candidates.append(coordinator)
+        # With teams, the coordinator's rule once more, sending a team member
+        # whenever one can start inside the call's window (continuity first),
+        # kept only where it serves as many calls as the rule itself.
+        slacks = [TEAM_SLACK_MIN, None] if self.preferred else [None]
+        for slack in slacks:
+            coordinator = self._coordinator_routes(problem, times, slack)
+            if coordinator is not None:
+                candidates.append(coordinator)
         plans = []
         for routes in candidates:
             solution = RoutingSolution(
@@ -371,7 +540,9 @@ class _DayBuilder:
         # own carers first, and the search wins the travel back from there.
         score, _, chosen, cut = min(plans, key=lambda x: (x[0].unserved, x[1]))
         log.debug(
-            "floor: %d visits unserved (%s)", score.unserved, "greedy" if plans[0][2] is chosen else "coordinator"
+            "floor: %d visits unserved (candidate %d)",
+            score.unserved,
+            next(i for i, x in enumerate(plans) if x[2] is chosen),
         )
         self.floor_cut = cut
         return chosen
@@ -381,16 +552,18 @@ class _DayBuilder:
         served = {n for r in routes for n in r.nodes}
         return tuple(n for n in range(len(problem.nodes)) if n not in served)
 
-    def _coordinator_routes(self, problem: RoutingProblem, times: list[np.ndarray]) -> list[Route] | None:
+    def _coordinator_routes(
+        self, problem: RoutingProblem, times: list[np.ndarray], slack: int | None = None
+    ) -> list[Route] | None:
         """The status-quo coordinator's rule (:mod:`patchplan.rounds.statusquo`)
         run on this day, from this plan's state (carers' weekly hours left), as
         routes of ``problem``; each kept only if it keeps every rule of the
-        problem. None where the rule does not apply: re-planning mid-day,
+        problem. None where the rule does not apply: re-planning once carers are out,
         timing links between visits (the rule ignores them), or a travel
         model the rule cannot use."""
         from patchplan.rounds.statusquo import coordinator_day
 
-        if self.initial or any(not s.both_or_neither for s in problem.syncs):
+        if any(not s.both_or_neither for s in problem.syncs):
             return None
         if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
             return None
@@ -399,16 +572,17 @@ class _DayBuilder:
         known: dict[str, set[str]] = defaultdict(set)
         for v in self.visits:
             known[v.client_id] |= set(self.preferred.get(v.id, ()))
-        rounds = coordinator_day(self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known)
+        rounds = coordinator_day(
+            self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known, self.not_before, slack
+        )
         if rounds is None:
             return None
-        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
         copies: dict[str, list[int]] = defaultdict(list)
         for n, v in enumerate(self.node_visit):
             copies[v.id].append(n)
         out = []
         for rnd in rounds:
-            k = vehicle_of.get(rnd.carer_id)
+            k = self.vehicle_for(rnd.carer_id, rnd.leave, rnd.back)
             if k is None:
                 continue
             nodes, starts = [], []
@@ -529,14 +703,15 @@ class _DayBuilder:
         copies: dict[str, list[int]] = defaultdict(list)
         for n, v in enumerate(self.node_visit):
             copies[v.id].append(n)
-        vehicle_of = {c.id: k for k, (c, _) in enumerate(self.shifts)}
         routes: list[list[int]] = [[] for _ in self.shifts]
         used: set[int] = set()
+        visit = {v.id: v for v in self.visits}
         for carer, visit_ids in self.initial.items():
-            k = vehicle_of.get(carer)
-            if k is None:
-                continue
             for vid in visit_ids:
+                v = visit.get(vid)
+                k = None if v is None else self.vehicle_for(carer, v.early, v.late + v.duration_min)
+                if k is None:
+                    continue
                 free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]
                 if free:
                     routes[k].append(free[0])
@@ -544,6 +719,14 @@ class _DayBuilder:
         routes = [trim_route(problem, k, r) for k, r in enumerate(routes)]
         routes = repair_routes(problem, routes)
         return routes if _ortools.routes_feasible(problem, routes) else None
+
+    def vehicle_for(self, carer_id: str, lo: int, hi: int) -> int | None:
+        """The vehicle of ``carer_id`` (one per shift today) whose working
+        time overlaps [lo, hi] most, or None when the carer has none today."""
+        mine = [k for k, (c, _) in enumerate(self.shifts) if c.id == carer_id]
+        if not mine:
+            return None
+        return max(mine, key=lambda k: (min(self.shifts[k][1].end, hi) - max(self.start_min[k], lo), -k))
 
     def drop_half_pairs(self, solution: RoutingSolution) -> RoutingSolution:
         """A double-up with only one carer is no visit: take that copy off."""
@@ -608,7 +791,7 @@ class _DayBuilder:
         round can still take its break (single-carer calls with no timing
         link; a double-up or a linked call stays out). Returns the routes and
         the calls placed."""
-        problem, times = self._last_problem, self._last_times
+        problem = self._last_problem
         synced = {n for sync in problem.syncs for n in (sync.a, sync.b)}
         by_vehicle = {r.vehicle: r for r in routes}
         placed: set[str] = set()
@@ -616,23 +799,7 @@ class _DayBuilder:
             nodes = [n for n, w in enumerate(self.node_visit) if w.id == vid]
             if len(nodes) != 1 or nodes[0] in synced:
                 continue
-            n = nodes[0]
-            best: tuple[int, Route] | None = None
-            for k in problem.nodes[n].allowed:
-                route = by_vehicle.get(k)
-                old = list(route.nodes) if route else []
-                pins = {m: (at, at) for m, at in zip(old, route.starts, strict=True) if m in synced} if route else {}
-                before = timing.score(problem, [route], times).travel if route else 0
-                for pos in range(len(old) + 1):
-                    timed = timing.timed_route(problem, k, old[:pos] + [n] + old[pos:], times, pins)
-                    if timed is None:
-                        continue
-                    timed = self._with_break(timed)
-                    if self._longest_stretch(timed) > self.p.break_after_min:
-                        continue
-                    added = timing.score(problem, [timed], times).travel - before
-                    if best is None or added < best[0]:
-                        best = (added, timed)
+            best = self._cheapest_insertion(nodes[0], problem.nodes[nodes[0]].allowed, by_vehicle, synced)
             if best is not None:
                 by_vehicle[best[1].vehicle] = best[1]
                 placed.add(vid)
@@ -752,7 +919,7 @@ class _DayBuilder:
                     profile=self.profile[k],
                     start=self.start_min[k],
                     end=sh.end,
-                    max_work=max(0, min(sh.work_limit - self.worked[k], self.week_left[c.id])),
+                    max_work=max(0, min(sh.work_limit - self.worked[k], self.hours_left[k])),
                     break_after=None if night_shift(sh) or k not in breaks else p.break_after_min,
                     break_min=p.break_min,
                     fixed_cost=p.vehicle_fixed_cost,

@@ -62,9 +62,15 @@ class RoundsReport:
         if self.status_quo_kpis is not None:
             theirs = self.status_quo_kpis.as_dict()
             out.update({f"status_quo_{k}": v for k, v in theirs.items() if k in compare})
+        reasons: dict[str, int] = {}
+        for b in self.plan.continuity_breaks:
+            reasons[b.reason] = reasons.get(b.reason, 0) + 1
         out.update(
             start_served=self.plan.start_served,
             solver_status=self.plan.status,
+            care_teams=None if self.plan.care_teams is None else len(self.plan.care_teams.teams),
+            continuity_breaks=len(self.plan.continuity_breaks),
+            continuity_breaks_by_reason=dict(sorted(reasons.items())),
             unassigned_visits=self.kpis.visits_unassigned,
             violations=len(self.violations),
         )

@@ -105,9 +105,12 @@ def replan(
     p = params or RoundsParams()
     before = roster.assignments()
     kept: list[Round] = [r for r in roster.rounds if r.day != day]
-    pinned: dict[str, list[Stop]] = {}
+    # A carer may have several rounds today (a split shift): what started
+    # before ``now`` is pinned round by round; the carer sets off again from
+    # the last stop they are at.
+    pinned: list[tuple[Round, list[Stop]]] = []
     starts: dict[str, VehicleStart] = {}
-    today = [r for r in roster.rounds if r.day == day]
+    today = sorted((r for r in roster.rounds if r.day == day), key=lambda r: (r.carer_id, r.leave))
     for rnd in today:
         cutoff = min(now, off.get(rnd.carer_id, now))
         stops = []
@@ -115,14 +118,14 @@ def replan(
             if stop.start < cutoff and stop.visit_id not in cancelled:
                 extra = overrun.get(stop.visit_id, 0)
                 stops.append(dataclasses.replace(stop, end=stop.end + extra))
-        pinned[rnd.carer_id] = stops
+        pinned.append((rnd, stops))
         if stops:
             last = s.client(s.visit(stops[-1].visit_id).client_id).location
             free = max(now, stops[-1].end)
             starts[rnd.carer_id] = VehicleStart(location=last, earliest=free, worked=free - rnd.leave)
     for carer in s.carers_of(roster.provider_id):
         starts.setdefault(carer.id, VehicleStart(location=carer.home, earliest=now, worked=0))
-    done = {st.visit_id for stops in pinned.values() for st in stops}
+    done = {st.visit_id for _, stops in pinned for st in stops}
     remaining = [
         v for v in s.visits_of_provider(roster.provider_id, [day]) if v.id not in done and v.id not in cancelled
     ]
@@ -130,9 +133,10 @@ def replan(
     week_left = _week_left(s, roster, day, carers)
     preferred = {vid: frozenset(cs) - set(off) for vid, cs in before.items()}
     preferred = {vid: cs for vid, cs in preferred.items() if cs}
-    plan = {
-        r.carer_id: [st.visit_id for st in r.stops if st.visit_id not in done] for r in today if r.carer_id not in off
-    }
+    plan: dict[str, list[str]] = defaultdict(list)
+    for r in today:
+        if r.carer_id not in off:
+            plan[r.carer_id] += [st.visit_id for st in r.stops if st.visit_id not in done]
     # Calls that already ran away from their preferred time keep their full
     # window; any other call may run late with its carer before it moves.
     late = {
@@ -161,7 +165,7 @@ def replan(
     )
     solution = builder.solve(time_limit_s)
     new_rounds, new_unassigned = builder.roster_parts(solution)
-    merged = _merge(s, today, pinned, {r.carer_id: r for r in new_rounds}, travel)
+    merged = _merge(s, pinned, new_rounds, travel)
     unassigned = [u for u in roster.unassigned if s.visit(u.visit_id).day != day]
     unassigned += [
         Unassigned(visit_id=vid, reason=Reason.CANCELLED, detail=why) for vid, why in sorted(cancelled.items())
@@ -204,27 +208,31 @@ def _week_left(s: Scenario, roster: Roster, day: int, carers: Iterable) -> dict[
 
 def _merge(
     s: Scenario,
-    today: list[Round],
-    pinned: dict[str, list[Stop]],
-    fresh: dict[str, Round],
+    pinned: list[tuple[Round, list[Stop]]],
+    fresh: list[Round],
     travel: TravelModel,
 ) -> list[Round]:
-    """Pinned stops followed by the re-planned ones, one round per carer."""
+    """Each of today's rounds with stops pinned, followed by the re-planned
+    round of the same carer and shift (if any); the other re-planned rounds
+    as they are (a carer's later shift)."""
     out = []
-    original = {r.carer_id: r for r in today}
-    for carer_id in sorted(set(pinned) | set(fresh)):
-        head = pinned.get(carer_id, [])
-        tail = fresh.get(carer_id)
-        if not head and tail is None:
+    left = sorted(fresh, key=lambda r: (r.carer_id, r.leave))
+    for rnd, head in pinned:
+        if not head:
             continue
+        shift = _shift_at(s, rnd.carer_id, rnd.day, head[-1].start)
+        tail = next(
+            (f for f in left if f.carer_id == rnd.carer_id and _shift_at(s, f.carer_id, f.day, f.leave) == shift),
+            None,
+        )
         if tail is not None:
-            leave = original[carer_id].leave if head else tail.leave
+            left.remove(tail)
             out.append(
                 Round(
-                    carer_id=carer_id,
+                    carer_id=rnd.carer_id,
                     day=tail.day,
                     stops=tuple(head) + tail.stops,
-                    leave=leave,
+                    leave=rnd.leave,
                     back=tail.back,
                     return_min=tail.return_min,
                     return_m=tail.return_m,
@@ -232,21 +240,36 @@ def _merge(
             )
             continue
         # Only pinned stops: the carer goes home after the last one.
-        carer = s.carer(carer_id)
+        carer = s.carer(rnd.carer_id)
         last = s.client(s.visit(head[-1].visit_id).client_id).location
         minutes, metres = travel.matrices([last, carer.home], carer.mode)
         out.append(
             Round(
-                carer_id=carer_id,
-                day=original[carer_id].day,
+                carer_id=rnd.carer_id,
+                day=rnd.day,
                 stops=tuple(head),
-                leave=original[carer_id].leave,
+                leave=rnd.leave,
                 back=head[-1].end + int(minutes[0, 1]),
                 return_min=int(minutes[0, 1]),
                 return_m=int(metres[0, 1]),
             )
         )
-    return out
+    return sorted(out + left, key=lambda r: (r.carer_id, r.leave))
+
+
+def _shift_at(s: Scenario, carer_id: str, day: int, minute: int) -> int | None:
+    """The start of the carer's shift that day holding ``minute`` (the
+    nearest, if none holds it), or None without a shift."""
+    shifts = [sh for sh in s.shifts_of(carer_id) if sh.day == day]
+    if not shifts:
+        return None
+    return min(
+        shifts,
+        key=lambda sh: (
+            0 if sh.start <= minute <= sh.end else min(abs(minute - sh.start), abs(minute - sh.end)),
+            sh.start,
+        ),
+    ).start
 
 
 def plan_from_template(
@@ -289,6 +312,20 @@ def plan_from_template(
         for v in scope
         if (v.client_id, v.label, scenario.weekday(v.day)) in by_slot
     }
+    # Last week's rounds as each day's start: the same carer, the same order,
+    # for this week's call in the same slot (client, call, weekday).
+    this_week: dict[tuple[str, str, int], list[Visit]] = defaultdict(list)
+    for v in scope:
+        this_week[(v.client_id, v.label, scenario.weekday(v.day))].append(v)
+    initial: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for rnd in sorted(template.rounds, key=lambda r: (r.carer_id, r.leave)):
+        for stop in rnd.stops:
+            old = template_visits.get(stop.visit_id)
+            if old is None:
+                continue
+            for v in this_week.get((old.client_id, old.label, last.weekday(old.day)), [])[:1]:
+                if v.id not in initial[v.day][rnd.carer_id]:
+                    initial[v.day][rnd.carer_id].append(v.id)
     roster = plan_rounds(
         scenario,
         provider,
@@ -298,6 +335,7 @@ def plan_from_template(
         seed=seed,
         travel=travel,
         preferred=preferred,
+        initial=initial,
     ).roster
     after = roster.assignments()
     moves = tuple(

@@ -15,6 +15,9 @@ not prohibited, hours left this week) who can start it soonest:
 - a double-up goes to the two soonest carers, starting together;
 - a carer who would work more than 6 hours since their last rest of 20
   minutes takes a 20-minute break first (night shifts excepted);
+- a carer with two shifts in a day (a split shift) has a round in each,
+  sharing their week's hours; nobody sets off less than 11 hours after
+  their last return home (Working Time Regulations reg. 10);
 - a visit no carer can reach inside its window, inside their shift and
   working-time limits, is left unassigned with the reason.
 
@@ -38,6 +41,8 @@ FAMILIAR_SLACK_MIN = 15
 #: Working Time Regulations: a rest break of 20 minutes in a day over 6 hours.
 BREAK_AFTER_MIN = 6 * 60
 BREAK_MIN = 20
+#: Working Time Regulations reg. 10: 11 hours' rest between working days.
+REST_MIN = 11 * 60
 
 
 def status_quo_roster(s: Scenario, travel: GeodesicTravel | None = None) -> Roster:
@@ -65,6 +70,8 @@ def coordinator_day(
     travel: object,
     week_left: Mapping[str, int],
     known: Mapping[str, Iterable[str]] | None = None,
+    not_before: Mapping[str, int] | None = None,
+    familiar_slack: int | None = None,
 ) -> list[Round] | None:
     """The coordinator's rounds for one provider-day, from a given state
     (each carer's weekly minutes left; ``known``: client id -> the carers
@@ -76,6 +83,9 @@ def coordinator_day(
         return None
     week = _Week(s, provider, travel)  # type: ignore[arg-type]
     week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
+    week.rest_until = np.array([(not_before or {}).get(c.id, 0) for c in week.carers], dtype=np.int64)
+    if familiar_slack is not None:
+        week.familiar_slack = familiar_slack
     for client_id, carers in (known or {}).items():
         for carer in carers:
             if carer in week.index:
@@ -101,6 +111,9 @@ class _Week:
         self.modes = np.array([x.mode for x in c])
         self.gender = np.array([x.gender for x in c])
         self.week_left = np.array([x.max_hours_week * 60 for x in c], dtype=np.int64)
+        #: Each carer's earliest departure: 11 hours after their last return.
+        self.rest_until = np.zeros(self.n, dtype=np.int64)
+        self.familiar_slack = FAMILIAR_SLACK_MIN
         self._skill_masks: dict[frozenset[str], np.ndarray] = {}
         self._back: dict[str, np.ndarray] = {}
         self.seen: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -138,42 +151,64 @@ class _Week:
             unassigned += u
         return rounds, unassigned
 
-    def day(self, day: int, visits: list[Visit]) -> tuple[list[Round], list[Unassigned]]:
-        n = self.n
-        on = np.zeros(n, dtype=bool)
-        night = np.zeros(n, dtype=bool)
-        sh_start = np.zeros(n, dtype=np.int64)
-        sh_end = np.zeros(n, dtype=np.int64)
-        limit = np.zeros(n, dtype=np.int64)
+    def slots(self, day: int) -> tuple[np.ndarray, list[tuple[int, int, int, bool]]]:
+        """The day's carer-shifts: slot -> carer index, and per slot (earliest
+        departure, end, working limit, night). A carer may have several
+        shifts a day (a split shift); the day starts no earlier than 11 hours
+        after their last return (Working Time Regulations reg. 10), and a
+        shift that starts less than a break after the previous one ends
+        starts a break later (two rounds back to back would be one stretch)."""
+        carer_of: list[int] = []
+        info: list[tuple[int, int, int, bool]] = []
         for i, c in enumerate(self.carers):
-            for sh in self.s.shifts_of(c.id):
-                if sh.day == day:
-                    on[i], sh_start[i], sh_end[i], limit[i] = True, sh.start, sh.end, sh.work_limit
+            prev_end: int | None = None
+            for sh in sorted((x for x in self.s.shifts_of(c.id) if x.day == day), key=lambda x: x.start):
+                start = max(sh.start, int(self.rest_until[i]))
+                if prev_end is not None and sh.start - prev_end < BREAK_MIN:
+                    start = max(start, prev_end + BREAK_MIN)
+                prev_end = sh.end
+                if start < sh.end:
+                    carer_of.append(i)
                     # Night shifts: the carer rests at the client's home.
-                    night[i] = sh.end > (day + 1) * 24 * 60
+                    info.append((start, sh.end, sh.work_limit, sh.end > (day + 1) * 24 * 60))
+        return np.array(carer_of, dtype=np.int64), info
+
+    def day(self, day: int, visits: list[Visit]) -> tuple[list[Round], list[Unassigned]]:
+        ci, info = self.slots(day)
+        n = len(ci)
+        on = np.ones(n, dtype=bool)
+        sh_start = np.array([x[0] for x in info], dtype=np.int64)
+        sh_end = np.array([x[1] for x in info], dtype=np.int64)
+        limit = np.array([x[2] for x in info], dtype=np.int64)
+        night = np.array([x[3] for x in info], dtype=bool)
+        modes, gender = self.modes[ci], self.gender[ci]
         started = np.zeros(n, dtype=bool)
-        # End of each carer's last rest (leaving home counts as one).
+        # End of each slot's last rest (leaving home counts as one).
         rest_end = np.zeros(n, dtype=np.int64)
         t_free = sh_start.copy()
         leave = np.zeros(n, dtype=np.int64)
-        pos_lat, pos_lon, pos_urban = self.home_lat.copy(), self.home_lon.copy(), self.home_urban.copy()
+        # Minutes out so far per slot, and per carer today (their slots share the week's minutes).
+        out_now = np.zeros(n, dtype=np.int64)
+        used_today = np.zeros(self.n, dtype=np.int64)
+        pos_lat, pos_lon, pos_urban = self.home_lat[ci], self.home_lon[ci], self.home_urban[ci]
         stops: dict[int, list[Stop]] = defaultdict(list)
         last_client: dict[int, Client] = {}
         unassigned: list[Unassigned] = []
         for v in visits:
             client = self.s.client(v.client_id)
-            skilled = self.skilled(v.skills)
+            skilled = self.skilled(v.skills)[ci]
             ok = on & skilled
             if client.gender_preference:
-                ok &= self.gender == client.gender_preference
+                ok &= gender == client.gender_preference
             for carer in client.prohibited_carers:
                 if carer in self.index:
-                    ok[self.index[carer]] = False
+                    ok &= ci != self.index[carer]
             if not ok.any():
-                unassigned.append(_why_not(v, on, skilled, client.gender_preference, self.gender))
+                unassigned.append(_why_not(v, on, skilled, client.gender_preference, gender))
                 continue
-            t_min, t_m = self.from_client(client, pos_lat, pos_lon, pos_urban)
-            back_min = self.back_home(client)
+            t_min, t_m = self.travel.from_point(client.location, pos_lat, pos_lon, pos_urban, modes)
+            back_min = self.back_home(client)[ci]
+            left = self.week_left[ci] - (used_today[ci] - out_now)
             wanted = max(v.early, v.preferred - v.tolerance_min)
             arrival = np.where(started, t_free + t_min, np.maximum(sh_start + t_min, wanted))
             start = np.maximum(arrival, wanted)
@@ -190,9 +225,10 @@ class _Week:
             lv = np.where(due0, arrival - t_min, lv)
             ok &= ~due0 | (lv >= sh_start)
             back = start + v.duration_min + back_min
-            ok &= (start <= v.late) & (back <= sh_end) & (back - lv <= limit) & (back - lv <= self.week_left)
+            ok &= (start <= v.late) & (back <= sh_end) & (back - lv <= limit) & (back - lv <= left)
             self._rested = np.where(started, rest_end, lv)
-            chosen = self.choose(v, client, np.flatnonzero(ok), start, arrival, lv, back_min, sh_end, limit, t_min)
+            self._left = left
+            chosen = self.choose(v, client, np.flatnonzero(ok), start, arrival, lv, back_min, sh_end, limit, t_min, ci)
             if not chosen:
                 double = v.carers_required == 2 and ok.any()
                 unassigned.append(
@@ -225,19 +261,24 @@ class _Week:
                 t_free[i] = st + v.duration_min
                 pos_lat[i], pos_lon[i], pos_urban[i] = client.location.lat, client.location.lon, client.location.urban
                 last_client[i] = client
-                self.seen[client.id][i] += 1
+                self.seen[client.id][int(ci[i])] += 1
+                now = int(t_free[i] + back_min[i] - leave[i])
+                used_today[ci[i]] += now - out_now[i]
+                out_now[i] = now
         rounds = []
         for i in sorted(stops):
-            home = self.carers[i].home
+            k = int(ci[i])
+            home = self.carers[k].home
             last = last_client[i].location
             mins, metres = self.travel.from_point(
-                home, np.array([last.lat]), np.array([last.lon]), np.array([last.urban]), self.carers[i].mode
+                home, np.array([last.lat]), np.array([last.lon]), np.array([last.urban]), self.carers[k].mode
             )
             back = int(t_free[i] + mins[0])
-            self.week_left[i] -= back - int(leave[i])
+            self.week_left[k] -= back - int(leave[i])
+            self.rest_until[k] = max(int(self.rest_until[k]), back + REST_MIN)
             rounds.append(
                 Round(
-                    carer_id=self.carers[i].id,
+                    carer_id=self.carers[k].id,
                     day=day,
                     stops=tuple(stops[i]),
                     leave=int(leave[i]),
@@ -260,26 +301,30 @@ class _Week:
         sh_end: np.ndarray,
         limit: np.ndarray,
         travel: np.ndarray,
+        carer_of: np.ndarray,
     ) -> list[tuple[int, int]]:
-        """(carer, start) for the carer or pair that takes ``v``: soonest
-        start, then shortest travel (a coordinator sends the nearest)."""
+        """(slot, start) for the carer-shift or pair that takes ``v``: soonest
+        start, then shortest travel (a coordinator sends the nearest); two
+        slots of one carer are never a pair."""
         if len(feasible) < v.carers_required:
             return []
         order = feasible[np.lexsort((feasible, travel[feasible], start[feasible]))]
         if v.carers_required == 1:
             best = start[order[0]]
             seen = self.seen[client.id]
-            close = [int(i) for i in order if start[i] <= best + FAMILIAR_SLACK_MIN]
-            pick = min(close, key=lambda i: (-seen.get(i, 0), start[i], travel[i], i))
+            close = [int(i) for i in order if start[i] <= best + self.familiar_slack]
+            pick = min(close, key=lambda i: (-seen.get(int(carer_of[i]), 0), start[i], travel[i], i))
             return [(pick, int(start[pick]))]
         # Double-up: the first pair (by start) that can both start together.
         for a in range(len(order)):
             for b in range(a + 1, len(order)):
                 i, j = int(order[a]), int(order[b])
+                if carer_of[i] == carer_of[j]:
+                    continue
                 together = int(max(start[i], start[j]))
                 back_ok = all(
                     together + v.duration_min + back_min[k]
-                    <= min(sh_end[k], leave[k] + limit[k], leave[k] + self.week_left[k])
+                    <= min(sh_end[k], leave[k] + limit[k], leave[k] + self._left[k])
                     and (
                         together - arrival[k] >= BREAK_MIN
                         or together + v.duration_min + back_min[k] - self._rested[k] <= BREAK_AFTER_MIN

@@ -7,6 +7,12 @@ digest, the user and a per-session CSRF token that every form and every
 unsafe API call must send back. Disabling a user ends their sessions at once
 (each request checks the user is still active). No password, token or
 digest is ever logged.
+
+A session found in the database is remembered for :data:`SESSION_CACHE_S`
+(one second) so that a page's requests do not each read it again; signing
+out or disabling a user in this process forgets it at once, and a user
+disabled from another process (``patchplan users disable``) is refused within
+that second.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hmac
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -33,6 +40,8 @@ log = logging.getLogger("patchplan")
 ROLES = ("broker", "provider", "commissioner", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 12
+#: How long a session read from the database is trusted without reading it again.
+SESSION_CACHE_S = 1.0
 #: Argon2id with the library's current defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
 #: Verified against when the user name is unknown, so a login takes as long either way.
@@ -118,6 +127,8 @@ class Accounts:
         self.max_failures = max_failures
         self.window_s = window_s
         self.session_hours = session_hours
+        #: token digest -> (session, its expiry, when it was read: monotonic seconds)
+        self._sessions: dict[str, tuple[Session, dt.datetime, float]] = {}
 
     # -- users ------------------------------------------------------------------
     def add(
@@ -191,6 +202,7 @@ class Accounts:
             conn.execute(update(users).where(users.c.id == row.id).values(active=0, disabled_at=now))
             conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
             self.store.audit(conn, actor, "user-disable", f"user {username} disabled", at=now)
+        self._sessions.clear()  # their remembered sessions too, at once
         return self.get(username)
 
     # -- logging in -------------------------------------------------------------------
@@ -245,20 +257,31 @@ class Accounts:
         """The live session of a cookie token (None when absent, expired or the user is disabled)."""
         if not token:
             return None
-        with self.store.tx() as conn:
+        key = digest(token)
+        remembered = self._sessions.get(key)
+        if remembered is not None and time.monotonic() - remembered[2] < SESSION_CACHE_S:
+            session, expires_at, _ = remembered
+            return session if expires_at > utcnow() else None
+        with self.store.read() as conn:
             row = conn.execute(
                 select(sessions.c.csrf, sessions.c.expires_at, users)
                 .join(users, users.c.id == sessions.c.user_id)
-                .where(sessions.c.token_hash == digest(token))
+                .where(sessions.c.token_hash == key)
             ).first()
         if row is None or row.expires_at <= utcnow() or not row.active:
+            self._sessions.pop(key, None)
             return None
-        return Session(user=_user(row), csrf=row.csrf)
+        session = Session(user=_user(row), csrf=row.csrf)
+        if len(self._sessions) > 10_000:  # bounded: start again
+            self._sessions.clear()
+        self._sessions[key] = (session, row.expires_at, time.monotonic())
+        return session
 
     def logout(self, token: str | None) -> None:
         """End a session (audited)."""
         if not token:
             return
+        self._sessions.pop(digest(token), None)
         with self.store.tx() as conn:
             row = conn.execute(
                 select(users.c.username)

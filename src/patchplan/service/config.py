@@ -33,6 +33,8 @@ class Settings:
         CP-SAT time limit of a joint allocation job.
     expire_every_s
         How often offers past their response deadline are expired (0: never, tests).
+    demand_refresh_s
+        The published demand is recomputed at most this often (0: whenever it changed).
     """
 
     db_url: str
@@ -42,6 +44,7 @@ class Settings:
     level: str = "msoa"
     allocation_time_limit_s: float = 10.0
     expire_every_s: float = 60.0
+    demand_refresh_s: float = 10.0
     max_login_failures: int = MAX_LOGIN_FAILURES
     login_window_s: int = LOGIN_WINDOW_S
     session_hours: float = SESSION_HOURS

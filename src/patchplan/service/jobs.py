@@ -1,6 +1,7 @@
-"""Background jobs: a joint allocation of the backlog and a patch comparison,
-run one at a time in a worker thread, with progress, persisted in the
-database so that a restart loses nothing.
+"""Background jobs: a joint allocation of the backlog, sending a reviewed
+allocation's offers, and a patch comparison, run one at a time in a worker
+thread, with progress, persisted in the database so that a restart loses
+nothing.
 
 A job is a row of ``service_jobs``: queued -> running -> done | failed. The
 worker claims a queued job with a compare-and-set update (so two server
@@ -11,6 +12,15 @@ was cut off by a stop; it is queued again and runs from the start (the jobs
 are deterministic given their seed). A comparison's report is written to a
 temporary folder and renamed into place, so a half-written report is never
 served.
+
+Sending an allocation's offers is a job of its own (kind ``send``): the
+broker's press moves the allocation done -> sent and queues the send job in
+one transaction, so the offers go out once however many brokers press. The
+send is idempotent per package: before offering a package the job looks for
+an offer of it to the same provider made by the same broker since the send
+job was queued (one the job sent before a restart cut it off, even if the
+provider has answered since) and adopts it instead of offering again. So a
+restart loses no offer and sends none twice.
 
 The jobs' logic is the broker's and the patches' own
 (:func:`~patchplan.broker.brokerage.allocate`,
@@ -41,7 +51,7 @@ from patchplan.service.db import jobs
 
 log = logging.getLogger("patchplan")
 
-KINDS = ("allocation", "comparison")
+KINDS = ("allocation", "comparison", "send")
 #: Designs a commissioner may name from a browser (no file paths on the server).
 DESIGN_SPEC = re.compile(r"^(today|districts|prime|k=\d{1,3}|hours=\d{1,6})$")
 
@@ -141,14 +151,17 @@ class JobRunner:
             )
             if claimed.rowcount != 1:
                 return True  # another worker took it; look again
-        self._run(row.id, row.kind, json.loads(row.params), row.created_by)
+        self._run(row)
         return True
 
-    def _run(self, job_id: int, kind: str, params: dict[str, Any], actor: str) -> None:
+    def _run(self, row: Any) -> None:
+        job_id, kind, params, actor = row.id, row.kind, json.loads(row.params), row.created_by
         progress = self._progress(job_id)
         try:
             if kind == "allocation":
                 result = self._allocation(params, progress)
+            elif kind == "send":
+                result = self._send(params, actor, row.created_at, progress)
             else:
                 result = self._comparison(job_id, params, progress)
         except PatchplanError as exc:
@@ -247,13 +260,17 @@ class JobRunner:
         return self.ctx.settings.data_dir / "runs" / f"job-{job_id}"
 
     # -- sending an allocation's offers --------------------------------------------------------------------
-    def send(self, job_id: int, actor: str) -> list[dict[str, Any]]:
-        """Offer every package of a reviewed allocation to its provider.
+    def send(self, job_id: int, actor: str) -> int:
+        """Queue the job that offers every package of a reviewed allocation to its provider.
 
-        The job moves done -> sent first (compare-and-set), so its offers are
-        sent once however many brokers press the button; each offer then goes
-        through the store like a hand-made one (a package offered meanwhile
-        is reported, not offered twice).
+        The allocation moves done -> sent (compare-and-set) in the same
+        transaction that queues the send job, so its offers are sent once
+        however many brokers press the button.
+
+        Returns
+        -------
+        int
+            The send job's id.
 
         Raises
         ------
@@ -267,27 +284,68 @@ class JobRunner:
         now = utcnow()
         with ctx.store.tx() as conn:
             moved = conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status == "done")
-                .values(status="sent", step="offers sent")
+                update(jobs).where(jobs.c.id == job_id, jobs.c.status == "done").values(status="sent", step="sending")
             )
             if moved.rowcount != 1:
                 raise InputError(f"job {job_id} is {job['status']}: only a finished allocation's offers can be sent")
-            ctx.store.audit(conn, actor, "job-send", f"allocation job {job_id}: sending its offers", at=now)
-        policy = job["result"]["policy"]
-        out = []
-        for p in job["result"]["joint"]["placements"]:
-            if not p["provider_id"]:
-                continue
-            pkg = ctx.scenario.package(p["package_id"])
-            try:
-                o = ctx.offers.offer(
-                    pkg.id, p["provider_id"], actor, ttl_hours=offer_ttl_hours(pkg.urgency), policy=policy
+            send_id = conn.execute(
+                jobs.insert().values(
+                    kind="send",
+                    status="queued",
+                    progress=0.0,
+                    step="queued",
+                    params=json.dumps({"allocation_job": job_id}),
+                    created_by=actor,
+                    created_at=now,
                 )
-                out.append({"package_id": pkg.id, "provider_id": p["provider_id"], "offer_id": o.id, "error": None})
-            except InputError as exc:
-                out.append({"package_id": pkg.id, "provider_id": p["provider_id"], "offer_id": None, "error": str(exc)})
-        return out
+            ).inserted_primary_key[0]
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(step=f"offers sent by job {send_id}"))
+            ctx.store.audit(
+                conn, actor, "job-send", f"allocation job {job_id}: its offers go out in job {send_id}", at=now
+            )
+        self._wake.set()
+        return int(send_id)
+
+    def send_job_of(self, allocation_id: int) -> dict[str, Any] | None:
+        """The job sending an allocation's offers, or None (not sent yet)."""
+        return next(
+            (j for j in self.ctx.store.jobs("send") if j["params"].get("allocation_job") == allocation_id), None
+        )
+
+    def _send(
+        self, params: dict[str, Any], actor: str, queued_at: Any, progress: Callable[[float, str], None]
+    ) -> dict[str, Any]:
+        """Offer each placed package of the allocation (idempotent per package, see the module docstring)."""
+        ctx = self.ctx
+        allocation_id = int(params["allocation_job"])
+        allocation = ctx.store.job(allocation_id)
+        if allocation is None or allocation["result"] is None:
+            raise InputError(f"allocation job {allocation_id} has no result to send")
+        policy = allocation["result"]["policy"]
+        todo = [p for p in allocation["result"]["joint"]["placements"] if p["provider_id"]]
+        out = []
+        for i, p in enumerate(todo):
+            progress(i / max(len(todo), 1), f"{i}/{len(todo)} offers sent")
+            out.append(self._send_one(p["package_id"], p["provider_id"], actor, policy, queued_at))
+        progress(1.0, f"{len(todo)}/{len(todo)} offers sent")
+        return {"allocation_job": allocation_id, "sent": out}
+
+    def _send_one(self, package_id: str, provider_id: str, actor: str, policy: str, queued_at: Any) -> dict[str, Any]:
+        ctx = self.ctx
+        row = {"package_id": package_id, "provider_id": provider_id, "offer_id": None, "error": None}
+        sent_before = [
+            o
+            for o in ctx.offers.offers(package_id=package_id)
+            if o.provider_id == provider_id and o.broker == actor and o.offered_at >= queued_at
+        ]
+        if sent_before:  # this job sent it before a restart cut it off: never twice
+            return {**row, "offer_id": sent_before[0].id}
+        try:
+            pkg = ctx.scenario.package(package_id)
+            o = ctx.offers.offer(pkg.id, provider_id, actor, ttl_hours=offer_ttl_hours(pkg.urgency), policy=policy)
+        except InputError as exc:
+            return {**row, "error": str(exc)}
+        return {**row, "offer_id": o.id}
 
 
 def _allocation_dict(a: Allocation) -> dict[str, Any]:

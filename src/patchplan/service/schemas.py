@@ -3,8 +3,9 @@ bad field gets a 422 naming it (``loc``) and why, before any job runs."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from patchplan.broker.brokerage import POLICIES
@@ -16,6 +17,12 @@ Cohort = Literal[COHORTS]  # type: ignore[valid-type]
 Band = Literal[(*BAND_NAMES, "week")]  # type: ignore[valid-type]
 Role = Literal["broker", "provider", "commissioner", "admin"]
 Ident = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+#: Ids in paths (offers, jobs, proposals) are the database's integers: anything
+#: outside them is a 422 naming the parameter, never an overflow in the driver.
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: A suggested transfer's position in the list (from 0).
+IndexPath = Annotated[int, Path(ge=0, le=MAX_ID)]
 
 
 class _Body(BaseModel):

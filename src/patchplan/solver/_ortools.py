@@ -480,6 +480,101 @@ def solve_allocation(
     return out
 
 
+def solve_teams(
+    members: Sequence[Sequence[tuple[int, int]]],
+    calls: Sequence[tuple[int, int, Sequence[tuple[int, int]], Sequence[tuple[object, int]]]],
+    capacity: dict[tuple[int, object], int],
+    *,
+    team_cap: int,
+    cover_weight: int,
+    time_limit_s: float,
+    seed: int = 0,
+    hint: Sequence[Sequence[int]] | None = None,
+    hint_calls: Sequence[Sequence[int]] | None = None,
+) -> tuple[list[list[int]], list[bool]] | None:
+    """Choose a team (at most ``team_cap`` members) per client so that the
+    calls team members can take are as many as possible, then the members'
+    scores are as high as possible (CP-SAT).
+
+    Parameters
+    ----------
+    members
+        Per client: (carer, score) pairs it may have in its team.
+    calls
+        Per call: (client, carers needed, (carer able to take it, score of
+        that carer taking it), (capacity key, amount the call uses of it)).
+    capacity
+        (carer, key) -> amount available; a missing key means no limit.
+    cover_weight
+        Worth of one carer-call covered (above any member score sum).
+    hint, hint_calls
+        A start: per client its team, per call the carers taking it (a
+        feasible assignment, e.g. a greedy one).
+
+    Returns
+    -------
+    tuple or None
+        Per client the chosen carers, per call whether team members cover
+        it; None when CP-SAT found nothing in its time (keep the hint).
+    """
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    x: list[dict[int, cp_model.IntVar]] = []
+    objective = []
+    for i, opts in enumerate(members):
+        row = {k: model.new_bool_var(f"m{i}_{k}") for k, _ in opts}
+        x.append(row)
+        if row:
+            model.add(sum(row.values()) <= team_cap)
+        objective += [score * row[k] for k, score in opts]
+    usage: dict[tuple[int, object], list[tuple[int, cp_model.IntVar]]] = {}
+    covered = []
+    for j, (i, need, able, uses) in enumerate(calls):
+        ys = []
+        start = set(hint_calls[j]) if hint_calls is not None else None
+        for k, score in able:
+            if k not in x[i]:
+                continue
+            y = model.new_bool_var(f"y{j}_{k}")
+            model.add_implication(y, x[i][k])
+            ys.append(y)
+            objective.append(score * y)
+            if start is not None:
+                model.add_hint(y, k in start)
+            for key, amount in uses:
+                usage.setdefault((k, key), []).append((amount, y))
+        cov = model.new_bool_var(f"c{j}")
+        model.add(sum(ys) == need * cov) if ys else model.add(cov == 0)
+        if start is not None:
+            model.add_hint(cov, len(start) >= need > 0)
+        covered.append(cov)
+        objective.append(cover_weight * need * cov)
+    for key, terms in usage.items():
+        if key in capacity:
+            model.add(sum(a * v for a, v in terms) <= capacity[key])
+    model.maximize(sum(objective))
+    if hint is not None:
+        for i, team in enumerate(hint):
+            for k, var in x[i].items():
+                model.add_hint(var, k in team)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    solver.parameters.random_seed = seed
+    # Several subsolvers (large neighbourhood search among them) interleaved
+    # on one thread: deterministic for a seed, and far better here than the
+    # single sequential search, which never improved the greedy start.
+    solver.parameters.num_workers = 8
+    solver.parameters.interleave_search = True
+    status = solver.Solve(model)
+    if status == cp_model.UNKNOWN:
+        return None
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolverError(f"CP-SAT found no care teams (status {solver.StatusName(status)})")
+    teams = [[k for k, var in row.items() if solver.Value(var)] for row in x]
+    return teams, [bool(solver.Value(c)) for c in covered]
+
+
 def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
     """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
     if not problem.nodes or not problem.vehicles:

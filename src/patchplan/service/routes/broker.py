@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from patchplan.broker.offers import StoredOffer, offer_ttl_hours
+from patchplan.core.errors import InputError
 from patchplan.core.model import BAND_NAMES, COHORTS, SERVICE_TYPES
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import BrokerUser, Csrf, CtxDep
@@ -18,6 +19,8 @@ from patchplan.service.schemas import (
     AllocationRequest,
     BoardFilter,
     CsrfForm,
+    IdPath,
+    IndexPath,
     OfferForm,
     OfferRequest,
     ReasonForm,
@@ -33,15 +36,23 @@ api = APIRouter(prefix="/api", tags=["broker"])
 def _offer(ctx: Context, package_id: str, req: OfferRequest, actor: str) -> StoredOffer:
     pkg = ctx.package(package_id)
     ttl = req.ttl_hours if req.ttl_hours is not None else offer_ttl_hours(pkg.urgency)
-    return ctx.offers.offer(pkg.id, req.provider_id, actor, ttl_hours=ttl, policy=req.policy)
+    provider_id = req.provider_id
+    if provider_id is None:  # the policy's pick, found on the service's quick shortlist (the store checks it again)
+        pick = ctx.next_provider(pkg.id, req.policy)
+        if pick is None:
+            raise InputError(f"no provider can take package {pkg.id!r} (all infeasible or already tried)")
+        provider_id = pick.provider_id
+    return ctx.offers.offer(pkg.id, provider_id, actor, ttl_hours=ttl, policy=req.policy)
 
 
 def _withdraw(ctx: Context, offer_id: int, reason: str, actor: str) -> dict[str, Any]:
-    """A broker withdraws an offer: recorded as a decline by the broker, with
-    the reason, so the trail says who withdrew it; the next provider is named."""
+    """A broker withdraws a live offer (:meth:`~patchplan.broker.offers.OfferStore.withdraw`: its own
+    status and audit row; a placed package's hours go back to the provider). The package is back in
+    the backlog, and the provider the offer's policy would pick now is named."""
     ctx.offer_for(offer_id, None)
-    nxt = ctx.offers.decline(offer_id, actor, f"withdrawn by the broker: {reason}")
-    return {"offer": ctx.offers.get(offer_id).as_dict(), "next_provider": None if nxt is None else nxt.as_dict()}
+    offer = ctx.offers.withdraw(offer_id, actor, reason)
+    nxt = ctx.next_provider(offer.package_id, offer.policy or "cascade")
+    return {"offer": offer.as_dict(), "next_provider": None if nxt is None else nxt.as_dict()}
 
 
 def _place(ctx: Context, offer_id: int, actor: str) -> StoredOffer:
@@ -50,15 +61,24 @@ def _place(ctx: Context, offer_id: int, actor: str) -> StoredOffer:
 
 
 def _shortlist(ctx: Context, package_id: str) -> list[dict[str, Any]]:
-    ctx.package(package_id)
-    return [o.as_dict() for o in ctx.offers.shortlist(package_id)]
+    return [o.as_dict() for o in ctx.shortlist(package_id)]
 
 
 def _allocation_job(ctx: Context, job_id: int) -> dict[str, Any]:
     job = ctx.store.job(job_id)
     if job is None or job["kind"] != "allocation":
         raise NotFound(job_id)
-    return job
+    send = ctx.jobs.send_job_of(job_id) if job["status"] == "sent" else None
+    return {**job, "send_job_id": None if send is None else send["id"]}
+
+
+def _send_job(ctx: Context, job_id: int) -> dict[str, Any]:
+    """The job sending allocation ``job_id``'s offers (NotFound before they are sent)."""
+    _allocation_job(ctx, job_id)
+    send = ctx.jobs.send_job_of(job_id)
+    if send is None:
+        raise NotFound(job_id)
+    return send
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -89,7 +109,7 @@ def package_page(request: Request, ctx: CtxDep, session: BrokerUser, package_id:
         history=ctx.offers.history(pkg.id),
         audit=ctx.offers.audit(pkg.id),
         ttl=offer_ttl_hours(pkg.urgency),
-        next_provider=ctx.offers.next_provider(pkg.id),
+        next_provider=ctx.next_provider(pkg.id),
     )
 
 
@@ -100,14 +120,14 @@ def offer_form(ctx: CtxDep, session: BrokerUser, package_id: str, form: Annotate
 
 
 @pages.post("/offers/{offer_id}/withdraw", dependencies=[Csrf])
-def withdraw_form(ctx: CtxDep, session: BrokerUser, offer_id: int, form: Annotated[ReasonForm, Form()]) -> Response:
+def withdraw_form(ctx: CtxDep, session: BrokerUser, offer_id: IdPath, form: Annotated[ReasonForm, Form()]) -> Response:
     offer = ctx.offer_for(offer_id, None)
     _withdraw(ctx, offer_id, form.reason, session.user.username)
     return back(f"/broker/packages/{offer.package_id}")
 
 
 @pages.post("/offers/{offer_id}/place", dependencies=[Csrf])
-def place_form(ctx: CtxDep, session: BrokerUser, offer_id: int, _form: Annotated[CsrfForm, Form()]) -> Response:
+def place_form(ctx: CtxDep, session: BrokerUser, offer_id: IdPath, _form: Annotated[CsrfForm, Form()]) -> Response:
     offer = _place(ctx, offer_id, session.user.username)
     return back(f"/broker/packages/{offer.package_id}")
 
@@ -138,23 +158,34 @@ def allocation_start(ctx: CtxDep, session: BrokerUser, form: Annotated[Allocatio
 
 
 @pages.get("/allocations/{job_id}")
-def allocation_page(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
-    return render(request, "broker/allocation.html", job=_allocation_job(ctx, job_id), sent=None)
+def allocation_page(request: Request, ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> Response:
+    job = _allocation_job(ctx, job_id)
+    send = None if job["send_job_id"] is None else ctx.store.job(job["send_job_id"])
+    return render(request, "broker/allocation.html", job=job, send=send)
 
 
 @pages.get("/allocations/{job_id}/progress")
-def allocation_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: int) -> Response:
+def allocation_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> Response:
     job = _allocation_job(ctx, job_id)
     return render(request, "progress.html", job=job, page=f"/broker/allocations/{job_id}")
 
 
 @pages.post("/allocations/{job_id}/send", dependencies=[Csrf])
-def allocation_send(
-    request: Request, ctx: CtxDep, session: BrokerUser, job_id: int, _form: Annotated[CsrfForm, Form()]
-) -> Response:
+def allocation_send(ctx: CtxDep, session: BrokerUser, job_id: IdPath, _form: Annotated[CsrfForm, Form()]) -> Response:
     _allocation_job(ctx, job_id)
-    sent = ctx.jobs.send(job_id, session.user.username)
-    return render(request, "broker/allocation.html", job=_allocation_job(ctx, job_id), sent=sent)
+    ctx.jobs.send(job_id, session.user.username)
+    return back(f"/broker/allocations/{job_id}")
+
+
+@pages.get("/allocations/{job_id}/send/progress")
+def allocation_send_progress(request: Request, ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> Response:
+    return render(
+        request,
+        "progress.html",
+        job=_send_job(ctx, job_id),
+        page=f"/broker/allocations/{job_id}/send",
+        result_page=f"/broker/allocations/{job_id}",
+    )
 
 
 @pages.get("/transfers")
@@ -169,7 +200,7 @@ def transfers_page(request: Request, ctx: CtxDep, session: BrokerUser) -> Respon
 
 
 @pages.post("/transfers/{index}/propose", dependencies=[Csrf])
-def propose_form(ctx: CtxDep, session: BrokerUser, index: int, _form: Annotated[CsrfForm, Form()]) -> Response:
+def propose_form(ctx: CtxDep, session: BrokerUser, index: IndexPath, _form: Annotated[CsrfForm, Form()]) -> Response:
     ctx.propose(index, session.user.username)
     return back("/broker/transfers")
 
@@ -201,13 +232,13 @@ def api_package_audit(ctx: CtxDep, session: BrokerUser, package_id: str) -> list
 
 
 @api.post("/offers/{offer_id}/withdraw", dependencies=[Csrf])
-def api_withdraw(ctx: CtxDep, session: BrokerUser, offer_id: int, body: ReasonRequest) -> dict[str, Any]:
+def api_withdraw(ctx: CtxDep, session: BrokerUser, offer_id: IdPath, body: ReasonRequest) -> dict[str, Any]:
     """Withdraw an offer (with a reason); names the next provider to offer it to."""
     return _withdraw(ctx, offer_id, body.reason, session.user.username)
 
 
 @api.post("/offers/{offer_id}/place", dependencies=[Csrf])
-def api_place(ctx: CtxDep, session: BrokerUser, offer_id: int) -> dict[str, Any]:
+def api_place(ctx: CtxDep, session: BrokerUser, offer_id: IdPath) -> dict[str, Any]:
     """Place an accepted offer (books the provider's capacity)."""
     return _place(ctx, offer_id, session.user.username).as_dict()
 
@@ -232,16 +263,23 @@ def api_allocation(ctx: CtxDep, session: BrokerUser, body: AllocationRequest) ->
 
 
 @api.get("/jobs/allocation/{job_id}")
-def api_allocation_job(ctx: CtxDep, session: BrokerUser, job_id: int) -> dict[str, Any]:
+def api_allocation_job(ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> dict[str, Any]:
     """An allocation job: status, progress, and (when done) its placements beside the plain cascade's."""
     return _allocation_job(ctx, job_id)
 
 
-@api.post("/jobs/allocation/{job_id}/send", dependencies=[Csrf])
-def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: int) -> list[dict[str, Any]]:
-    """Send a reviewed allocation's offers (once)."""
+@api.post("/jobs/allocation/{job_id}/send", status_code=202, dependencies=[Csrf])
+def api_allocation_send(ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> dict[str, Any]:
+    """Send a reviewed allocation's offers (once), as a background job: the send job is returned."""
     _allocation_job(ctx, job_id)
-    return ctx.jobs.send(job_id, session.user.username)
+    ctx.jobs.send(job_id, session.user.username)
+    return _send_job(ctx, job_id)
+
+
+@api.get("/jobs/allocation/{job_id}/send")
+def api_allocation_send_job(ctx: CtxDep, session: BrokerUser, job_id: IdPath) -> dict[str, Any]:
+    """The job sending an allocation's offers: progress, and (when done) each package's offer id or problem."""
+    return _send_job(ctx, job_id)
 
 
 @api.get("/transfers")
@@ -251,6 +289,6 @@ def api_transfers(ctx: CtxDep, session: BrokerUser) -> list[dict[str, Any]]:
 
 
 @api.post("/transfers/{index}/propose", status_code=201, dependencies=[Csrf])
-def api_propose(ctx: CtxDep, session: BrokerUser, index: int) -> dict[str, Any]:
+def api_propose(ctx: CtxDep, session: BrokerUser, index: IndexPath) -> dict[str, Any]:
     """Propose a suggested transfer to both providers."""
     return ctx.propose(index, session.user.username)

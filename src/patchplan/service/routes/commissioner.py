@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import CommissionerUser, Csrf, CtxDep
 from patchplan.service.jobs import check_designs
-from patchplan.service.schemas import ComparisonForm, ComparisonRequest
+from patchplan.service.schemas import ComparisonForm, ComparisonRequest, IdPath
 from patchplan.service.views import back, render
 
 pages = APIRouter(prefix="/commissioner", tags=["pages: commissioner"])
@@ -41,17 +41,17 @@ def run_start(ctx: CtxDep, session: CommissionerUser, form: Annotated[Comparison
 
 
 @pages.get("/runs/{job_id}")
-def run_page(request: Request, ctx: CtxDep, session: CommissionerUser, job_id: int) -> Response:
+def run_page(request: Request, ctx: CtxDep, session: CommissionerUser, job_id: IdPath) -> Response:
     return render(request, "commissioner/run.html", job=_run(ctx, job_id))
 
 
 @pages.get("/runs/{job_id}/progress")
-def run_progress(request: Request, ctx: CtxDep, session: CommissionerUser, job_id: int) -> Response:
+def run_progress(request: Request, ctx: CtxDep, session: CommissionerUser, job_id: IdPath) -> Response:
     return render(request, "progress.html", job=_run(ctx, job_id), page=f"/commissioner/runs/{job_id}")
 
 
 @pages.get("/runs/{job_id}/report")
-def run_report(ctx: CtxDep, session: CommissionerUser, job_id: int) -> Response:
+def run_report(ctx: CtxDep, session: CommissionerUser, job_id: IdPath) -> Response:
     job = _run(ctx, job_id)
     index = ctx.jobs.report_dir(job_id) / "index.html"
     if job["status"] != "done" or not index.is_file():
@@ -74,6 +74,6 @@ def api_start(ctx: CtxDep, session: CommissionerUser, body: ComparisonRequest) -
 
 
 @api.get("/jobs/comparison/{job_id}")
-def api_run(ctx: CtxDep, session: CommissionerUser, job_id: int) -> dict[str, Any]:
+def api_run(ctx: CtxDep, session: CommissionerUser, job_id: IdPath) -> dict[str, Any]:
     """A comparison job: status, progress, headline KPIs per design when done."""
     return _run(ctx, job_id)
