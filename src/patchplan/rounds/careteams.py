@@ -92,6 +92,7 @@ def care_teams(
     known: Mapping[str, Mapping[str, int]] | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
+    deterministic: bool = False,
 ) -> CareTeams:
     """Each client's care team for ``visits`` (one provider's, over several days).
 
@@ -101,6 +102,9 @@ def care_teams(
         client id -> carer id -> visits they made (history, last week's roster): preferred members.
     time_limit_s
         CP-SAT's budget; it returns its best teams so far.
+    deterministic
+        Bound CP-SAT by its deterministic time instead (same teams whatever
+        the machine's load; used when the plan has a solution budget).
     """
     started = time.perf_counter()
     known = known or {}
@@ -113,10 +117,11 @@ def care_teams(
         capacity,
         team_cap=team_cap,
         cover_weight=COVER_WEIGHT,
-        time_limit_s=max(0.1, time_limit_s - (time.perf_counter() - started)),
+        time_limit_s=time_limit_s if deterministic else max(0.1, time_limit_s - (time.perf_counter() - started)),
         seed=seed,
         hint=start_teams,
         hint_calls=start_calls,
+        deterministic=deterministic,
     )
     if found is None:  # CP-SAT found nothing in time: the greedy teams stand
         found = start_teams, [len(c) >= calls[j][1] for j, c in enumerate(start_calls)]

@@ -311,7 +311,8 @@ class _DayBuilder:
         started = time.perf_counter()
         # Continuity's last step (_to_teams) gets its share of the budget up
         # front, so the day as a whole keeps to its limit.
-        deadline = started + time_limit_s
+        # Under a solution budget (a deterministic plan) it runs to the end.
+        deadline = started + time_limit_s if self.p.solution_limit is None else float("inf")
         if self.preferred:
             time_limit_s -= min(TEAM_STEP_MAX_S, TEAM_STEP_SHARE * time_limit_s)
         floor = self._floor()

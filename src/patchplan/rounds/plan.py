@@ -139,6 +139,8 @@ def plan_rounds(
             known=_known_carers(scenario, carers, preferred),
             time_limit_s=min(p.care_teams_time_s, 0.1 * p.time_limit_s),
             seed=seed,
+            # Under a solution budget the plan is deterministic: so are its teams.
+            deterministic=p.solution_limit is not None,
         )
     for n_done, day in enumerate(plan_days):
         day_visits = sorted(by_day.get(day, []), key=lambda v: v.id)

@@ -491,6 +491,7 @@ def solve_teams(
     seed: int = 0,
     hint: Sequence[Sequence[int]] | None = None,
     hint_calls: Sequence[Sequence[int]] | None = None,
+    deterministic: bool = False,
 ) -> tuple[list[list[int]], list[bool]] | None:
     """Choose a team (at most ``team_cap`` members) per client so that the
     calls team members can take are as many as possible, then the members'
@@ -510,6 +511,10 @@ def solve_teams(
     hint, hint_calls
         A start: per client its team, per call the carers taking it (a
         feasible assignment, e.g. a greedy one).
+    deterministic
+        Bound the search by CP-SAT's deterministic time (``time_limit_s`` of
+        it) instead of the clock, so the same input gives the same teams on
+        any machine and load (the wall clock then caps it at ten times).
 
     Returns
     -------
@@ -559,7 +564,11 @@ def solve_teams(
             for k, var in x[i].items():
                 model.add_hint(var, k in team)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    if deterministic:
+        solver.parameters.max_deterministic_time = max(0.1, time_limit_s)
+        solver.parameters.max_time_in_seconds = max(1.0, 10 * time_limit_s)
+    else:
+        solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.random_seed = seed
     # Several subsolvers (large neighbourhood search among them) interleaved
     # on one thread: deterministic for a seed, and far better here than the
