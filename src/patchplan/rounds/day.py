@@ -405,6 +405,12 @@ class _DayBuilder:
             shrunk = timing.timed_route(problem, k_old, rest, times, pins) if rest else None
             if rest and shrunk is None:
                 continue
+            if shrunk is not None:
+                # Re-timed at earliest starts, the round has lost any wait
+                # that was its break: give it back, or leave the call where it is.
+                shrunk = self._with_break(shrunk)
+                if self._longest_stretch(shrunk) > self.p.break_after_min:
+                    continue
             saved = timing.score(problem, [old], times).travel - (
                 timing.score(problem, [shrunk], times).travel if shrunk else 0
             )
