@@ -523,7 +523,9 @@ class _Generator:
         seed: int,
         district: str | None,
     ) -> Scenario:
-        clients, packages, patterns = [], [], []
+        clients: list[Client] = []
+        packages: list[Package] = []
+        patterns: list[CallPattern] = []
         for d in demand:
             clients.append(d.client)
             pkg_id = "PK" + d.client.id[1:]
