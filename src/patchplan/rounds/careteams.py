@@ -262,6 +262,7 @@ class _TeamModel:
         list[list[int]],
     ]:
         able = [self.able(j) for j in range(len(self.visits))]
+        self.able_of = able  # why_uncovered reads it back
         members: list[list[tuple[int, int]]] = []
         hint: list[list[int]] = []
         self.candidates: list[list[int]] = []
@@ -317,7 +318,7 @@ class _TeamModel:
 
     def why_uncovered(self, j: int, team: Sequence[str], cap: int) -> str:
         v = self.visits[j]
-        able = {self.carers[k].id for k in self.able(j)}
+        able = {self.carers[k].id for k in self.able_of[j]}
         if len(able) < v.carers_required:
             return "no carer of the provider can take it (skills, preferences or shifts)"
         if not able & set(team):
