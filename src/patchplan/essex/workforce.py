@@ -52,29 +52,33 @@ from patchplan.geo import geography as geo
 SKILLS = ("medication", "moving_handling", "dementia", "catheter", "peg_feeding")
 #: Share of carers holding each skill.
 SKILL_SHARE = {"medication": 0.88, "moving_handling": 0.9, "dementia": 0.6, "catheter": 0.4, "peg_feeding": 0.15}
-#: Care hours a carer delivers per hour of shift (the rest is travel and waiting).
-PRODUCTIVITY = 0.6
 #: Day shifts a carer works on each of their working days: name -> ((start, end), ...) in minutes
-#: from midnight. A split shift is two shifts with an unpaid gap between them.
+#: from midnight. A split shift is two shifts with an unpaid gap between them; a long split is a
+#: whole run's day (morning and lunch, then tea and bed) that keeps 11 hours' rest before the next.
 DAY_SHIFTS: dict[str, tuple[tuple[int, int], ...]] = {
     "split": ((7 * 60, 10 * 60 + 30), (17 * 60, 20 * 60)),
+    "long_split": ((7 * 60 + 30, 13 * 60 + 30), (17 * 60, 20 * 60 + 30)),
+    "long_split_late": ((8 * 60 + 30, 14 * 60), (17 * 60 + 30, 21 * 60 + 30)),
     "early": ((7 * 60, 14 * 60 + 30),),
     "late": ((15 * 60, 22 * 60 + 30),),
     "day": ((9 * 60, 17 * 60),),
     "morning": ((7 * 60, 11 * 60),),
     "evening": ((17 * 60, 22 * 60 + 30),),
 }
-#: Hours classes: name -> (share of carers, {day shift: share within the class}, working days a week
-#: (choices), works alternate weekends). Shares of the classes: Skills for Care 2019 (see above); a
-#: small weekend-only class covers what alternate weekends leave (drawn only while weekends are short).
-HOURS_CLASSES: dict[str, tuple[float, dict[str, float], tuple[int, ...], bool]] = {
-    "full_time": (0.47, {"split": 0.55, "early": 0.2, "late": 0.2, "day": 0.05}, (5,), True),
-    "part_time": (0.38, {"morning": 0.35, "evening": 0.35, "split": 0.3}, (3, 4), True),
+#: Hours classes: name -> (share of day carers, {day shift: share within the class}, working days a
+#: week (choices)). Shares of the classes: Skills for Care 2019 (see above). A full-timer's shift is
+#: their run's; a part-time pair's shift is theirs; the days are the run's (:data:`RUN_DAYS`).
+HOURS_CLASSES: dict[str, tuple[float, dict[str, float], tuple[int, ...]]] = {
+    "full_time": (
+        0.47,
+        {"long_split": 0.2, "long_split_late": 0.15, "split": 0.25, "early": 0.15, "late": 0.15, "day": 0.1},
+        (5,),
+    ),
+    "part_time": (0.38, {"morning": 0.35, "evening": 0.35, "split": 0.3}, (3, 4)),
     "no_set_hours": (
         0.15,
         {"split": 0.4, "early": 0.15, "late": 0.15, "morning": 0.15, "evening": 0.15},
         (2, 3, 4, 5, 6),
-        False,
     ),
 }
 #: Weekend-only part-timers: Saturday and Sunday, on these shifts.
@@ -86,8 +90,13 @@ GUARANTEED_SHARE = 0.75
 #: Care hours a carer delivers per hour of shift (the rest is travel and waiting).
 PRODUCTIVITY = 0.6
 WEEKEND = (5, 6)
-#: Rota lines drawn for each hire; the one that fills most of the gap per hour is taken.
-DRAWS = 3
+WEEKDAYS = (0, 1, 2, 3, 4)
+#: A drawn run that fills no more than this share of its hours counts as a miss (see MISSES).
+LOW_FILL = 0.1
+#: Working Time Regulations: 48 hours a week (no carer opted out here).
+MAX_HOURS_WEEK = 48.0
+#: Runs drawn for each hire; the one that fills most of the gap per hour is taken.
+DRAWS = 4
 #: Draws from the mix that fill nothing before a gap-filling zero-hours line is made instead.
 MISSES = 10
 
@@ -142,7 +151,9 @@ def _gap_lines(gap: np.ndarray) -> list[RotaLine]:
     for name in DAY_SHIFTS:
         per_day = (line_capacity(RotaLine("no_set_hours", name, tuple(range(7)))) > 0) * gap
         score = per_day.sum(axis=1)
-        days = tuple(sorted(int(d) for d in np.argsort(-score, kind="stable")[:6] if score[d] > 0))
+        # Up to six days, and no more than the 48 hours of the Working Time Regulations.
+        most = min(6, int(MAX_HOURS_WEEK // RotaLine("no_set_hours", name, (0,)).hours_week))
+        days = tuple(sorted(int(d) for d in np.argsort(-score, kind="stable")[:most] if score[d] > 0))
         if days:
             out.append(RotaLine("no_set_hours", name, days))
     return out or [RotaLine("no_set_hours", "day", tuple(range(6)))]
@@ -169,6 +180,49 @@ class RotaLine:
     @property
     def hours_week(self) -> float:
         return len(self.days) * sum(b - a for a, b in DAY_SHIFTS[self.shift]) / 60
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run: the rota lines that staff one sequence of calls on one day shift, the main carer's
+    first. The partner's days are the main carer's days off, so the two together work every day
+    of the week; a single line (a bank carer on no set hours, a weekend-only part-timer) is a run
+    of its own."""
+
+    lines: tuple[RotaLine, ...]
+
+    @property
+    def shift(self) -> str:
+        return self.lines[0].shift
+
+    @property
+    def days(self) -> frozenset[int]:
+        return frozenset(d for line in self.lines for d in line.days)
+
+    @property
+    def hours_week(self) -> float:
+        return sum(line.hours_week for line in self.lines)
+
+
+def run_capacity(run: Run) -> np.ndarray:
+    """Care hours a run delivers by weekday x half hour (a new array)."""
+    return np.sum([line_capacity(line) for line in run.lines], axis=0)
+
+
+def _run_days(hours_class: str, n: int, rota: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The main carer's and the partner's days of a run, ``rota`` staggering them.
+
+    A full-timer works five days: on even rota numbers Monday to Friday, their partner the weekend;
+    on odd ones this is their weekend on (Saturday, Sunday and three weekdays) and the partner
+    takes the other two weekdays: the alternate-weekend pair, the other way round next week. A
+    part-timer works ``n`` consecutive days (three or four) and their part-time partner the rest.
+    """
+    if hours_class == "full_time":
+        weekdays = [(rota + k) % 5 for k in range(5)]
+        main = WEEKDAYS if rota % 2 == 0 else tuple(sorted({*WEEKEND, *weekdays[:3]}))
+    else:
+        main = tuple(sorted((rota + k) % 7 for k in range(n)))
+    return main, tuple(d for d in range(7) if d not in main)
 
 
 class Workforce:
@@ -202,6 +256,11 @@ class Workforce:
         self.home_areas = home_areas or None
         self._ids: dict[str, int] = defaultdict(int)
         self._rota = 0  # staggers carers' days off across providers
+        #: Day carers hired so far by hours class (the published shares steer the next hire).
+        self.classes: dict[str, int] = defaultdict(int)
+        #: Every run hired, with its carers' ids (main carer first).
+        self.runs: list[tuple[Run, tuple[str, ...]]] = []
+        self._area_of: dict[str, Area] = {}
 
     def next_id(self, prefix: str) -> str:
         self._ids[prefix] += 1
@@ -230,48 +289,75 @@ class Workforce:
         :data:`PRODUCTIVITY`; at least two.
 
         Half hours, not time bands: a split shift's morning run ends at
-        11:00 and cannot take a lunch call at 12:30 that a band from 10:30
-        to 14:00 would count it for. Rota lines are drawn from the published
-        mix (:data:`HOURS_CLASSES`) and kept when they add to a half hour
+        10:30 and cannot take a lunch call at 12:30 that a band from 10:30
+        to 14:00 would count it for. Carers are hired a run at a time
+        (:meth:`_draw_run`: a main carer and the partner who works their days
+        off, on one day shift) and a run is kept when it adds to a half hour
         still short, so the mix bends only as far as the demand's shape
         needs; weekend-only part-timers are drawn once only weekends are
-        short. Half hours no day shift covers (before 07:00, after 22:00)
+        short. Half hours no day shift covers (before 07:00, after 22:30)
         are left to the night carers.
         """
         need = _spread(need) * COVERABLE
         have = np.zeros_like(need)
         carers: list[Carer] = []
         shifts: list[Shift] = []
-        weekdays = [d for d in range(7) if d not in WEEKEND]
         misses = 0
         for _ in range(10_000):
             short = have < need - 1e-9
             if not short.any() and len(carers) >= 2:
                 break
-            weekend_only = bool(short.any()) and not short[weekdays].any()
-            # A coordinator hires for the gap: of a few lines drawn from the
+            weekend_only = bool(short.any()) and not short[list(WEEKDAYS)].any()
+            # A coordinator hires for the gap: of a few runs drawn from the
             # mix, the one whose hours fill most of what is still short; when
             # the mix keeps missing it (a gap only a rare shift covers), a
             # zero-hours carer on the shift and days that fill it best.
             gap = np.clip(need - have, 0, None)
-            drawn = [self._rota_line(weekend_only) for _ in range(DRAWS)] if misses < MISSES else _gap_lines(gap)
-            fill = [float(np.minimum(line_capacity(x), gap).sum()) / max(1.0, x.hours_week) for x in drawn]
+            if misses < MISSES:
+                drawn = [self._draw_run(weekend_only) for _ in range(DRAWS)]
+            else:
+                drawn = [Run((line,)) for line in _gap_lines(gap)]
+            gains = [run_capacity(r) for r in drawn]
+            fill = [float(np.minimum(g, gap).sum()) / max(1.0, r.hours_week) for g, r in zip(gains, drawn, strict=True)]
             best = int(np.argmax(fill))
-            line = drawn[best]
-            gain = line_capacity(line)
-            if short.any() and fill[best] <= 0:
+            # A gap line is made for the gap: any fill keeps it.
+            floor = LOW_FILL * PRODUCTIVITY if misses < MISSES else 0.0
+            if short.any() and fill[best] <= floor:
                 misses += 1
                 continue
             misses = 0
-            have += gain
-            carer = self.carer(p, branch, contracted=self._contract(line))
+            have += gains[best]
+            c, s = self._hire(p, branch, drawn[best])
+            carers += c
+            shifts += s
+        self._add_usable(p, np.where(need > 0, have, 0.0))
+        p.slots = have if p.slots is None else p.slots + have
+        return carers, shifts
+
+    def _hire(self, p: ProviderDraft, branch: Branch, run: Run) -> tuple[list[Carer], list[Shift]]:
+        """The run's carers and their shifts. A partner lives in the main
+        carer's area and holds their skills: they take the same clients on the
+        main carer's days off (an assumption: no figure on how providers pair
+        carers; it is what makes a run a run)."""
+        carers: list[Carer] = []
+        shifts: list[Shift] = []
+        main: Carer | None = None
+        for line in run.lines:
+            carer = self.carer(
+                p,
+                branch,
+                contracted=self._contract(line),
+                home_area=None if main is None else self._area_of[main.id],
+                skills=None,
+            )
+            main = main or carer
+            self.classes[line.hours_class] += 1
             for day in line.days:
                 for a, b in DAY_SHIFTS[line.shift]:
                     base = day * DAY_MIN
                     shifts.append(Shift(carer_id=carer.id, day=day, start=base + a, end=base + b))
             carers.append(carer)
-        self._add_usable(p, np.where(need > 0, have, 0.0))
-        p.slots = have if p.slots is None else p.slots + have
+        self.runs.append((run, tuple(c.id for c in carers)))
         return carers, shifts
 
     @staticmethod
@@ -289,33 +375,43 @@ class Workforce:
                 if usable[day, slot] > 0:
                     p.capacity[(day, band)] = p.capacity.get((day, band), 0.0) + float(usable[day, slot])
 
-    def _rota_line(self, weekend_only: bool) -> RotaLine:
-        """A carer's week drawn from the published mix; their days off are
-        staggered along the rota so every weekday is staffed alike."""
+    def _draw_run(self, weekend_only: bool) -> Run:
+        """A run drawn from the published mix. The class of the next carer is
+        the one furthest below its published share so far (so the mix holds
+        whichever runs the gap keeps); a full-timer's run gets a partner on
+        part time or no set hours the same way. Days off are staggered along
+        the rota so every weekday is staffed alike."""
         rng = self.rng
         self._rota += 1
         if weekend_only:
             names, shares = zip(*WEEKEND_SHIFTS.items(), strict=True)
-            return RotaLine("weekend", str(rng.choice(names, p=np.array(shares) / sum(shares))), WEEKEND)
-        classes = list(HOURS_CLASSES)
-        cls = classes[int(rng.choice(len(classes), p=[HOURS_CLASSES[c][0] for c in classes]))]
-        _, mix, day_counts, alternate = HOURS_CLASSES[cls]
+            shift = str(rng.choice(names, p=np.array(shares) / sum(shares)))
+            return Run((RotaLine(self._behind(("part_time", "no_set_hours")), shift, WEEKEND),))
+        cls = self._behind(tuple(HOURS_CLASSES))
+        _, mix, day_counts = HOURS_CLASSES[cls]
         names, shares = zip(*mix.items(), strict=True)
         shift = str(rng.choice(names, p=np.array(shares) / sum(shares)))
         n = int(rng.choice(day_counts))
-        weekdays = [(self._rota + k) % 5 for k in range(5)]
-        if alternate and self._rota % 2 == 0:
-            # This week is their weekend on: Saturday and Sunday, the rest in the week.
-            days = sorted({*WEEKEND, *weekdays[: max(0, n - 2)]})
-        elif alternate:
-            days = sorted(weekdays[:n])
-        else:
-            days = sorted(int(d) for d in rng.choice(7, size=n, replace=False))
-        return RotaLine(cls, shift, tuple(days))
+        if cls == "no_set_hours":
+            # Bank carers: any days, no partner.
+            days = tuple(sorted(int(d) for d in rng.choice(7, size=n, replace=False)))
+            return Run((RotaLine(cls, shift, days),))
+        main, partner = _run_days(cls, n, self._rota)
+        partner_cls = "part_time" if cls == "part_time" else self._behind(("part_time", "no_set_hours"), extra=cls)
+        return Run((RotaLine(cls, shift, main), RotaLine(partner_cls, shift, partner)))
+
+    def _behind(self, classes: tuple[str, ...], extra: str | None = None) -> str:
+        """Of ``classes``, the one furthest below its published share of the
+        day carers hired so far (counting ``extra`` as hired); ties to the first."""
+        counts = dict(self.classes)
+        if extra:
+            counts[extra] = counts.get(extra, 0) + 1
+        total = sum(counts.values()) + 1
+        return max(classes, key=lambda c: HOURS_CLASSES[c][0] * total - counts.get(c, 0))
 
     def _contract(self, line: RotaLine) -> float:
         """Guaranteed hours a week: none on a zero-hours contract."""
-        zero = line.hours_class in ("no_set_hours", "weekend") or self.rng.random() < ZERO_HOURS_WITH_SET_HOURS
+        zero = line.hours_class == "no_set_hours" or self.rng.random() < ZERO_HOURS_WITH_SET_HOURS
         return 0.0 if zero else round(GUARANTEED_SHARE * line.hours_week * 2) / 2
 
     def night_carers(self, p: ProviderDraft, branch: Branch, per_night: float) -> tuple[list[Carer], list[Shift]]:
@@ -342,9 +438,19 @@ class Workforce:
             key = (day % 7, band)
             p.capacity[key] = p.capacity.get(key, 0.0) + minutes / 60 * factor
 
-    def carer(self, p: ProviderDraft, branch: Branch, night: bool = False, contracted: float | None = None) -> Carer:
+    def carer(
+        self,
+        p: ProviderDraft,
+        branch: Branch,
+        night: bool = False,
+        contracted: float | None = None,
+        home_area: Area | None = None,
+        skills: frozenset[str] | None = None,
+    ) -> Carer:
+        """A carer of ``p`` at ``branch``: living in ``home_area`` (default: drawn near the branch)
+        and holding ``skills`` (default: drawn from :data:`SKILL_SHARE`)."""
         rng = self.rng
-        home_area = self._home_area(branch)
+        home_area = home_area or self._home_area(branch)
         pcs = self.g.postcodes_in(home_area.id)
         if len(pcs):
             j = int(rng.integers(len(pcs)))
@@ -357,22 +463,25 @@ class Workforce:
         u = rng.random()
         if branch.location.urban and near and not night:
             mode = "walk" if u < 0.35 else "bike" if u < 0.42 else "public" if u < 0.5 else "car"
-        skills = {s for s in SKILLS if rng.random() < SKILL_SHARE[s]}
+        if skills is None:
+            skills = frozenset(s for s in SKILLS if rng.random() < SKILL_SHARE[s])
         if contracted is None:
             # Night carers: the old mix (no published split for night workers).
             contracted = float(rng.choice([0.0, 16.0, 20.0, 25.0, 30.0, 37.5], p=[0.3, 0.1, 0.15, 0.15, 0.15, 0.15]))
-        return Carer(
+        carer = Carer(
             id=self.next_id("K"),
             provider_id=p.id,
             branch_id=branch.id,
             home=home,
             postcode=postcode,
             mode=mode,
-            skills=frozenset(skills),
+            skills=skills,
             gender="female" if rng.random() < 0.82 else "male",
             contracted_hours_week=contracted,
-            max_hours_week=48.0,
+            max_hours_week=MAX_HOURS_WEEK,
         )
+        self._area_of[carer.id] = home_area
+        return carer
 
     def _home_area(self, branch: Branch) -> Area:
         if self.home_areas:
