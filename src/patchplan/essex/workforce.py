@@ -19,17 +19,35 @@ The rota is the one UK domiciliary providers use, calibrated to published figure
   half hour.
 - **Split shifts.** 296 of the 417 home care workers who answered the Community Care / Unison survey
   of 2015 worked split shifts (71%; a self-selected sample, so an upper bound): a morning run and a
-  tea/bed run with an unpaid gap. Here a split shift is 07:00-11:00 and 16:30-20:00, which keeps the
-  11 hours' daily rest of the Working Time Regulations (reg. 10) between 20:00 and 07:00; the
+  tea/bed run with an unpaid gap. Here a split shift is 07:00-10:30 and 17:00-20:00, which keeps the
+  11 hours' daily rest of the Working Time Regulations (reg. 10) between 20:00 and 07:00. The
   survey's 7am-to-10pm days do not (care may claim the continuity-of-service exception with
-  compensatory rest, reg. 21-24, which patchplan does not model). Full-day, morning-only and
-  evening-only shifts make up the rest (:data:`DAY_SHIFTS`; the mix within each hours class is an
-  assumption).
-- **Weekends.** Full- and part-time carers work alternate weekends (half of them this week,
-  staggered on the rota; an assumption, the common pattern in providers' job adverts, no national
-  figure); weekend-only part-timers fill what the weekend still lacks. Full-time carers work five
-  days in seven, part-timers three or four, carers with no set hours two to six ("7 day and 6 day
-  working is common": Rubery et al., Manchester Business School, for the Resolution Foundation, 2014).
+  compensatory rest, reg. 21-24, which patchplan does not model), so the **long split**, a whole
+  run's day (morning and lunch, then tea and bed), is 07:30-13:30 and 17:00-20:30 or, for the late
+  bed calls, 08:30-14:00 and 17:30-21:30: 9.5 paid hours with 11 hours' rest before the next day,
+  five of them 47.5 hours, within the 48 of reg. 4 (the times are an assumption shaped by those two
+  rules). Full-day, morning-only and evening-only shifts make up the rest (:data:`DAY_SHIFTS`; the
+  mix within each hours class is an assumption).
+- **Runs.** The rota is built the way providers that promise continuity staff it: a run (one day
+  shift, the same clients) has a main carer and a regular partner who works the main carer's days
+  off, so the two together work all seven days and a client's calls on that run are seen by two
+  people (:class:`Run`). No national figure says how providers pair carers; these are assumptions.
+  A full-timer works five days: half of the full-time runs this week are Monday to Friday with a
+  weekend partner, the other half are on their weekend on (Saturday, Sunday and three weekdays,
+  staggered) with a partner on the two weekdays left: the alternate-weekend pair, the other way
+  round the next week. The partner is a part-timer or a carer with no set hours (with 47% full
+  time, the partners alone are 47% of carers: most of the 38% part time and some of the 15% no set
+  hours). Two part-timers also share a run, three or four days and the rest. Carers with no set
+  hours who are nobody's partner are bank staff on any two to six days, and weekend-only
+  part-timers fill what the weekend still lacks. A partner lives in the main carer's small area
+  (another postcode of it: the run's area); their skills are drawn on their own, not copied
+  (copying clustered the rare skills in pairs and left more peg-feeding calls without a carer).
+- **Shares held.** Each hire is of the hours class furthest below its published share of the day
+  carers hired so far (in the county and in each district the shares land within a point of
+  47/38/15), so the mix holds whichever runs the demand's shape keeps.
+- **Weekly days.** Full-time carers work five days in seven, part-timers two to four, carers with no
+  set hours two to six ("7 day and 6 day working is common": Rubery et al., Manchester Business
+  School, for the Resolution Foundation, 2014).
 - **Night carers** work 21:00-09:00, five nights in seven.
 
 Day ``d`` of the horizon is weekday ``d % 7`` (the generator's weeks start on a Monday).
@@ -67,7 +85,7 @@ DAY_SHIFTS: dict[str, tuple[tuple[int, int], ...]] = {
 }
 #: Hours classes: name -> (share of day carers, {day shift: share within the class}, working days a
 #: week (choices)). Shares of the classes: Skills for Care 2019 (see above). A full-timer's shift is
-#: their run's; a part-time pair's shift is theirs; the days are the run's (:data:`RUN_DAYS`).
+#: their run's and their partner's; the days are the run's (:func:`_run_days`).
 HOURS_CLASSES: dict[str, tuple[float, dict[str, float], tuple[int, ...]]] = {
     "full_time": (
         0.47,
@@ -91,12 +109,14 @@ GUARANTEED_SHARE = 0.75
 PRODUCTIVITY = 0.6
 WEEKEND = (5, 6)
 WEEKDAYS = (0, 1, 2, 3, 4)
-#: A drawn run that fills no more than this share of its hours counts as a miss (see MISSES).
-LOW_FILL = 0.1
+#: A drawn run that fills no more than this share of its care hours counts as a miss (see MISSES):
+#: the last slivers of a gap go to a bank carer on the shift and days they need, not to a whole new
+#: run (an assumption; it keeps shift hours per care hour within 2% of the rota before runs).
+LOW_FILL = 0.05
 #: Working Time Regulations: 48 hours a week (no carer opted out here).
 MAX_HOURS_WEEK = 48.0
 #: Runs drawn for each hire; the one that fills most of the gap per hour is taken.
-DRAWS = 4
+DRAWS = 6
 #: Draws from the mix that fill nothing before a gap-filling zero-hours line is made instead.
 MISSES = 10
 
@@ -135,6 +155,21 @@ def _spread(need: np.ndarray) -> np.ndarray:
     return np.array([np.convolve(row, kernel, mode="same") for row in need])
 
 
+def sized_need(need: np.ndarray) -> np.ndarray:
+    """What day carers are hired for: ``need`` (care hours by weekday x half hour) spread over the
+    calls' windows (:func:`_spread`), with what the spread pushes before the first or after the last
+    half hour a day shift covers moved back to that half hour: a bed call at 21:30 may start an hour
+    early but not run past the late shifts' 22:30, so all of it is the late shifts' work (cutting
+    the spill instead under-sized the late evening by up to a fifth of its calls)."""
+    spread = _spread(need)
+    inside = np.flatnonzero(COVERABLE)
+    first, last = int(inside[0]), int(inside[-1])
+    out = spread * COVERABLE
+    out[:, first] += spread[:, :first].sum(axis=1)
+    out[:, last] += spread[:, last + 1 :].sum(axis=1)
+    return out
+
+
 def pattern_need(pattern: Pattern) -> np.ndarray:
     """A weekly pattern's care hours by weekday x half hour, spread over its calls' windows and
     limited to the half hours day carers work: what :meth:`Workforce.day_carers` sizes for."""
@@ -142,7 +177,7 @@ def pattern_need(pattern: Pattern) -> np.ndarray:
     for wd in pattern.weekdays:
         for call in pattern.calls:
             add_call(need, wd, call.preferred, call.duration, call.carers)
-    return _spread(need) * COVERABLE
+    return sized_need(need)
 
 
 def _gap_lines(gap: np.ndarray) -> list[RotaLine]:
@@ -262,6 +297,13 @@ class Workforce:
         self.runs: list[tuple[Run, tuple[str, ...]]] = []
         self._area_of: dict[str, Area] = {}
 
+    def mix(self) -> dict[str, int]:
+        """Day carers hired so far by hours class, and how many of them are in a run with a partner
+        (``partnered``): what ``scenario facts`` shows beside the published shares."""
+        out = {c: int(self.classes.get(c, 0)) for c in HOURS_CLASSES}
+        out["partnered"] = sum(len(ids) for run, ids in self.runs if len(run.lines) > 1)
+        return out
+
     def next_id(self, prefix: str) -> str:
         self._ids[prefix] += 1
         return f"{self.id_prefix}{prefix}{self._ids[prefix]:0{self.id_digits}d}"
@@ -295,10 +337,10 @@ class Workforce:
         off, on one day shift) and a run is kept when it adds to a half hour
         still short, so the mix bends only as far as the demand's shape
         needs; weekend-only part-timers are drawn once only weekends are
-        short. Half hours no day shift covers (before 07:00, after 22:30)
-        are left to the night carers.
+        short. What falls before 07:00 or after 22:30 is sized into the
+        first or last half hour day shifts cover (:func:`sized_need`).
         """
-        need = _spread(need) * COVERABLE
+        need = sized_need(need)
         have = np.zeros_like(need)
         carers: list[Carer] = []
         shifts: list[Shift] = []
@@ -628,11 +670,14 @@ __all__ = [
     "SKILLS",
     "SKILL_SHARE",
     "RotaLine",
+    "Run",
     "Workforce",
     "add_call",
     "framework_workforce",
     "line_capacity",
     "pattern_need",
+    "run_capacity",
+    "sized_need",
     "spot_workforce",
     "task_workforce",
 ]
