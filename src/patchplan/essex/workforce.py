@@ -39,12 +39,18 @@ The rota is the one UK domiciliary providers use, calibrated to published figure
   time, the partners alone are 47% of carers: most of the 38% part time and some of the 15% no set
   hours). Two part-timers also share a run, three or four days and the rest. Carers with no set
   hours who are nobody's partner are bank staff on any two to six days, and weekend-only
-  part-timers fill what the weekend still lacks. A partner lives in the main carer's small area
+  part-timers (or carers with no set hours) fill what the weekend still lacks. A partner lives in the main carer's small area
   (another postcode of it: the run's area); their skills are drawn on their own, not copied
   (copying clustered the rare skills in pairs and left more peg-feeding calls without a carer).
 - **Shares held.** Each hire is of the hours class furthest below its published share of the day
-  carers hired so far (in the county and in each district the shares land within a point of
-  47/38/15), so the mix holds whichever runs the demand's shape keeps.
+  carers hired so far (Maldon, Basildon and Colchester, seeds 1-6: within half a point of
+  47/38/15), so the mix holds whichever runs the demand's shape keeps. The last slivers of a gap
+  go to one carer on the shift and days that fill it (a full-timer on five or six days, else a
+  part-timer, or a carer with no set hours, whichever is further below its share), not to a whole
+  new run: full-timers in runs can be at most half of the carers in runs.
+- **Sizing.** Carers are hired half hour by half hour for the demand, each call's need shared over
+  the half hours it can be booked in (:data:`SPREAD`), with what falls outside the day shifts'
+  07:00-22:30 counted in its first or last half hour (:func:`sized_need`).
 - **Weekly days.** Full-time carers work five days in seven, part-timers two to four, carers with no
   set hours two to six ("7 day and 6 day working is common": Rubery et al., Manchester Business
   School, for the Resolution Foundation, 2014).
@@ -89,7 +95,7 @@ DAY_SHIFTS: dict[str, tuple[tuple[int, int], ...]] = {
 HOURS_CLASSES: dict[str, tuple[float, dict[str, float], tuple[int, ...]]] = {
     "full_time": (
         0.47,
-        {"long_split": 0.2, "long_split_late": 0.15, "split": 0.25, "early": 0.15, "late": 0.15, "day": 0.1},
+        {"long_split": 0.1, "long_split_late": 0.1, "split": 0.35, "early": 0.15, "late": 0.2, "day": 0.1},
         (5,),
     ),
     "part_time": (0.38, {"morning": 0.35, "evening": 0.35, "split": 0.3}, (3, 4)),
@@ -112,11 +118,11 @@ WEEKDAYS = (0, 1, 2, 3, 4)
 #: A drawn run that fills no more than this share of its care hours counts as a miss (see MISSES):
 #: the last slivers of a gap go to a bank carer on the shift and days they need, not to a whole new
 #: run (an assumption; it keeps shift hours per care hour within 2% of the rota before runs).
-LOW_FILL = 0.05
+LOW_FILL = 0.1
 #: Working Time Regulations: 48 hours a week (no carer opted out here).
 MAX_HOURS_WEEK = 48.0
 #: Runs drawn for each hire; the one that fills most of the gap per hour is taken.
-DRAWS = 6
+DRAWS = 10
 #: Draws from the mix that fill nothing before a gap-filling zero-hours line is made instead.
 MISSES = 10
 
@@ -143,24 +149,34 @@ def add_call(need: np.ndarray, weekday: int, start: int, duration: int, carers: 
         need[(weekday + offset // DAY_MIN) % 7] += minutes * carers / 60
 
 
-#: Calls may start up to an hour either side of their preferred time (the generator's windows), so a
-#: half hour's need can be met in the half hours around it.
-SPREAD_SLOTS = 2
+#: How a call's need is shared over the half hours around its own (offset in half hours: weight).
+#: The windows let a call start from an hour before its preferred time to an hour after, but a
+#: coordinator books from half an hour before (the status quo's tolerance), so the half hour an
+#: hour early counts half.
+SPREAD: dict[int, float] = {-2: 0.5, -1: 1.0, 0: 1.0, 1: 1.0, 2: 1.0}
 
 
 def _spread(need: np.ndarray) -> np.ndarray:
-    """Each half hour's need averaged with the :data:`SPREAD_SLOTS` either side (same total)."""
-    width = 2 * SPREAD_SLOTS + 1
-    kernel = np.ones(width) / width
-    return np.array([np.convolve(row, kernel, mode="same") for row in need])
+    """Each half hour's need shared over the half hours around it by :data:`SPREAD` (same total,
+    within the day)."""
+    total = sum(SPREAD.values())
+    out = np.zeros_like(need, dtype=float)
+    for shift, weight in SPREAD.items():
+        moved = np.zeros_like(out)
+        if shift >= 0:
+            moved[:, shift:] = need[:, : need.shape[1] - shift]
+        else:
+            moved[:, :shift] = need[:, -shift:]
+        out += moved * (weight / total)
+    return out
 
 
 def sized_need(need: np.ndarray) -> np.ndarray:
     """What day carers are hired for: ``need`` (care hours by weekday x half hour) spread over the
     calls' windows (:func:`_spread`), with what the spread pushes before the first or after the last
     half hour a day shift covers moved back to that half hour: a bed call at 21:30 may start an hour
-    early but not run past the late shifts' 22:30, so all of it is the late shifts' work (cutting
-    the spill instead under-sized the late evening by up to a fifth of its calls)."""
+    late but not run past the late shifts' 22:30, so all of it is the late shifts' work (cutting
+    the spill instead under-sized the late evening)."""
     spread = _spread(need)
     inside = np.flatnonzero(COVERABLE)
     first, last = int(inside[0]), int(inside[-1])
@@ -358,7 +374,7 @@ class Workforce:
             if misses < MISSES:
                 drawn = [self._draw_run(weekend_only) for _ in range(DRAWS)]
             else:
-                drawn = [Run((line,)) for line in _gap_lines(gap)]
+                drawn = [Run((self._gap_class(line),)) for line in _gap_lines(gap)]
             gains = [run_capacity(r) for r in drawn]
             fill = [float(np.minimum(g, gap).sum()) / max(1.0, r.hours_week) for g, r in zip(gains, drawn, strict=True)]
             best = int(np.argmax(fill))
@@ -441,6 +457,14 @@ class Workforce:
         main, partner = _run_days(cls, n, self._rota)
         partner_cls = "part_time" if cls == "part_time" else self._behind(("part_time", "no_set_hours"), extra=cls)
         return Run((RotaLine(cls, shift, main), RotaLine(partner_cls, shift, partner)))
+
+    def _gap_class(self, line: RotaLine) -> RotaLine:
+        """A gap line's hours class: of those its days fit (five or six days: full time, else part
+        time) or no set hours, the one further below its share. A full-timer hired for a gap works
+        no run with a partner: without them the bank carers of the gaps would push full-timers, at
+        most half of the carers in runs, below their 47%."""
+        fits = "full_time" if len(line.days) >= 5 else "part_time"
+        return RotaLine(self._behind((fits, "no_set_hours")), line.shift, line.days)
 
     def _behind(self, classes: tuple[str, ...], extra: str | None = None) -> str:
         """Of ``classes``, the one furthest below its published share of the
