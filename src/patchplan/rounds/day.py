@@ -32,7 +32,7 @@ from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
-from patchplan.solver.pairs import improve_pairs
+from patchplan.solver.pairs import improve_pairs, lone_halves
 from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -492,14 +492,7 @@ class _DayBuilder:
             if kept and timing.timed_route(problem, k, kept, times) is None:
                 kept = trim_route(problem, k, kept)
             out.append(kept)
-        served = {n for r in out for n in r}
-        alone = {
-            n
-            for sync in problem.syncs
-            if sync.both_or_neither
-            for n, m in ((sync.a, sync.b), (sync.b, sync.a))
-            if n in served and m not in served
-        }
+        alone = lone_halves(problem, {n for r in out for n in r})
         return [[n for n in r if n not in alone] for r in out]
 
     def _search(self, problem: RoutingProblem, routes: Sequence[Sequence[int]] | None, limit: float) -> RoutingSolution:

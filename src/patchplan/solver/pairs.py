@@ -54,6 +54,20 @@ def improve_pairs(
     return [by_vehicle[k] for k in sorted(by_vehicle)]
 
 
+def lone_halves(p: RoutingProblem, served: set[int] | frozenset[int]) -> set[int]:
+    """Nodes of a double-up (a both-or-neither sync) served without their
+    partner: no visit, and a start OR-Tools may not read. One visit of a
+    timing link served alone is not among them: it is a visit (the gap
+    binds only when both are served)."""
+    return {
+        n
+        for sync in p.syncs
+        if sync.both_or_neither
+        for n, m in ((sync.a, sync.b), (sync.b, sync.a))
+        if n in served and m not in served
+    }
+
+
 def _lateness(p: RoutingProblem, by_vehicle: dict[int, Route], where: dict[int, int], sync: Sync) -> int:
     out = 0
     for n in (sync.a, sync.b):
