@@ -149,28 +149,22 @@ def test_greedy_places_a_linked_visit_with_its_partner_when_alone_it_finds_no_ca
     assert all(timing.route_fits(p, r, times) for r in plan)
 
 
-def test_greedy_on_a_linked_day_weighs_the_lateness_of_the_nearest_carer() -> None:
+def test_timely_greedy_weighs_the_lateness_of_the_nearest_carer() -> None:
     """x is due at 0 (no tolerance): carer k is nearest (at x's door after a
     5-hour call, 310 minutes late), j is 40 minutes away (40 late). By
     travel alone x goes to k; counting lateness (late weight = travel
-    weight) to j, which the plan returned takes (travel 100 x 100 and 50
-    minutes late, against 20 x 100 and 320 late). The linked pair on
-    carers 2 and 3 only makes it a day with timing links."""
-    nodes = [
-        node("a", 1, 0, 1000, 300, allowed=(0, 1), target=0),
-        node("x", 1, 0, 1000, 30, allowed=(0, 1), target=0),
-        node("l1", 3, 0, 1000, 30, allowed=(2,)),
-        node("l2", 3, 0, 1000, 30, allowed=(3,)),
-    ]
-    vehicles = [vehicle("k", point=0), vehicle("j", point=5), vehicle("m", point=3), vehicle("n", point=3)]
-    p = problem(nodes, vehicles, syncs=[Sync(2, 3, 0, 0, False)])
-    by_travel = {n: r.vehicle for r in _greedy(p, joint=False) for n in r.nodes}
-    assert by_travel[1] == 0
-    plan = greedy_plan(p)
-    where = {n: (r.vehicle, at) for r in plan for n, at in zip(r.nodes, r.starts)}
-    assert where[0] == (0, 10) and where[1] == (1, 40)
+    weight) to j: travel 100 x 100 and 50 minutes late, against 20 x 100
+    and 320 late."""
+    nodes = [node("a", 1, 0, 1000, 300, allowed=(0, 1), target=0), node("x", 1, 0, 1000, 30, allowed=(0, 1), target=0)]
+    p = problem(nodes, [vehicle("k", point=0), vehicle("j", point=5)])
     times = timing.int_times(p)
-    assert timing.score(p, plan, times).off_time == 100 * (10 + 40)
+    by_travel = _greedy(p, joint=False)
+    assert {n: r.vehicle for r in by_travel for n in r.nodes} == {0: 0, 1: 0}
+    timely = _greedy(p, joint=False, timely=True)
+    assert {n: (r.vehicle, at) for r in timely for n, at in zip(r.nodes, r.starts)} == {0: (0, 10), 1: (1, 40)}
+    before, after = timing.score(p, by_travel, times), timing.score(p, timely, times)
+    assert (before.travel, before.off_time) == (2000, 100 * 320)
+    assert (after.travel, after.off_time) == (10000, 100 * 50)
 
 
 # -- repair -------------------------------------------------------------------

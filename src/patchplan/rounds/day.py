@@ -317,7 +317,7 @@ class _DayBuilder:
             time_limit_s -= min(TEAM_STEP_MAX_S, TEAM_STEP_SHARE * time_limit_s)
         floor = self._floor()
         self.floor_served = frozenset(self.node_visit[n].id for r in floor.routes for n in r.nodes)
-        best = _Best(self, floor)
+        best = _Best(self, floor, started)
         for k_route in floor.routes:
             for n in k_route.nodes:
                 self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k_route.vehicle)
@@ -330,7 +330,7 @@ class _DayBuilder:
             initial = self._floor_start(floor, problem)
         budget = time_limit_s - (time.perf_counter() - started)
         solution = self._search(problem, initial, budget * 0.5)
-        best.offer(solution)
+        best.offer(solution, "search 1")
         # OR-Tools can run past its limit (it checks the clock between
         # neighbourhoods, which take seconds on a large day); what it took
         # over is held back from the passes that follow, so the plan as a
@@ -353,7 +353,9 @@ class _DayBuilder:
             if not to_open and not to_widen:
                 remaining = time_limit_s - (time.perf_counter() - started) - lag
                 # Linked pairs get the last tenth (see _improve_pairs).
-                best.offer(self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)))
+                best.offer(
+                    self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)), "improve"
+                )
                 break
             remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
@@ -367,7 +369,7 @@ class _DayBuilder:
             routes = self._routes_of(base)
             limit = remaining * (0.5 if to_open else 0.8)
             solution = self._search(problem, routes, limit)
-            best.offer(solution)
+            best.offer(solution, f"search after relaxing {len(to_open)} + {len(to_widen)} calls")
             lag = max(lag, solution.wall_s - limit)
         self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
@@ -469,7 +471,8 @@ class _DayBuilder:
                 objective=best.solution.objective,
                 status=best.solution.status,
                 wall_s=best.solution.wall_s,
-            )
+            ),
+            "linked pairs",
         )
 
     def _safe_start(self, problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -1085,13 +1088,16 @@ class _Best:
     roster will hold. Scores are taken on the floor's problem (same nodes,
     targets and weights in every pass)."""
 
-    def __init__(self, builder: _DayBuilder, floor: RoutingSolution) -> None:
+    def __init__(self, builder: _DayBuilder, floor: RoutingSolution, started: float | None = None) -> None:
         self.builder = builder
+        #: When the day's planning began (for the log of each pass).
+        self.started = time.perf_counter() if started is None else started
         self.problem = builder._last_problem
         self.times = timing.int_times(self.problem)
         self.solution, self.cut = floor, set(builder.floor_cut)
         self.protected = frozenset(builder.node_visit[n].id for r in floor.routes for n in r.nodes)
         self.score = timing.score(self.problem, floor.routes, self.times, self.protected)
+        log.debug("floor at %.1f s: score %s", time.perf_counter() - self.started, self.score)
 
     def _post(self, solution: RoutingSolution) -> tuple[RoutingSolution, set[str], timing.PlanScore]:
         kept, cut = self.builder.enforce_breaks(self.builder.drop_half_pairs(solution))
@@ -1101,9 +1107,21 @@ class _Best:
         """``solution`` after the last steps."""
         return self._post(solution)[0]
 
-    def offer(self, solution: RoutingSolution) -> None:
+    def offer(self, solution: RoutingSolution, label: str = "plan") -> None:
         kept, cut, score = self._post(solution)
-        if score < self.score:
+        better = score < self.score
+        # Counts and scores only (no personal data): where a day's coverage
+        # and time go, pass by pass (benchmarks/hhcrsp.py --log-passes).
+        log.debug(
+            "%s at %.1f s: serves %d visits (the raw search %d), score %s: %s",
+            label,
+            time.perf_counter() - self.started,
+            len({self.problem.nodes[n].key for n in range(len(self.problem.nodes))}) - score.unserved,
+            len({self.problem.nodes[n].key for r in solution.routes for n in r.nodes}),
+            score,
+            "kept" if better else "not kept",
+        )
+        if better:
             self.solution, self.cut, self.score = kept, cut, score
 
     def better_than(self, solution: RoutingSolution) -> bool:
