@@ -14,7 +14,7 @@ import pytest
 from patchplan.core.errors import SolverError
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import _greedy, greedy_plan, greedy_routes
-from patchplan.solver.pairs import improve_pairs, lone_halves
+from patchplan.solver.pairs import improve_pairs, insert_pairs, lone_halves
 from patchplan.solver.problem import Node, Route, RoutingProblem, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -228,6 +228,23 @@ def test_route_elimination_saves_a_vehicle_when_every_call_fits_elsewhere() -> N
         [vehicle("a"), vehicle("b"), vehicle("c")],
     )
     assert eliminate_routes(tight, [[0], [1], [2]], deadline=time.perf_counter() + 5) == [[0], [1], [2]]
+
+
+def test_a_left_out_linked_visit_goes_back_with_its_partner_moved() -> None:
+    """a and b must start together; b only on j, which is busy with y until
+    100 and then 10 minutes from b. a is served at 10 on k, b is left out:
+    b alone cannot start at 10. Taking a out and placing both together
+    starts them at 110 (a waits on k): every call served."""
+    nodes = [node("a", 1, 0, 1000, allowed=(0, 1)), node("b", 4, 0, 1000, allowed=(1,)), node("y", 5, 0, 10, 100, (1,))]
+    p = problem(nodes, [vehicle("k", point=0), vehicle("j", point=5)], syncs=[Sync(0, 1, 0, 0, False)])
+    times = timing.int_times(p)
+    plan = [Route(0, (0,), (10,), 0, 50), Route(1, (2,), (0,), 0, 100)]
+    out = insert_pairs(p, plan, times)
+    where = {n: (r.vehicle, at) for r in out for n, at in zip(r.nodes, r.starts)}
+    assert where == {0: (0, 110), 1: (1, 110), 2: (1, 0)}
+    assert all(timing.route_fits(p, r, times) for r in out)
+    # Nothing to do when every pair is whole.
+    assert insert_pairs(p, out, times) == out
 
 
 def test_lone_halves_are_double_up_copies_only() -> None:

@@ -32,7 +32,7 @@ from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
-from patchplan.solver.pairs import improve_pairs, lone_halves
+from patchplan.solver.pairs import improve_pairs, insert_pairs, lone_halves
 from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -315,7 +315,7 @@ class _DayBuilder:
         deadline = started + time_limit_s if self.p.solution_limit is None else float("inf")
         if self.preferred:
             time_limit_s -= min(TEAM_STEP_MAX_S, TEAM_STEP_SHARE * time_limit_s)
-        floor = self._floor()
+        floor = self._with_pairs(self._floor())
         self.floor_served = frozenset(self.node_visit[n].id for r in floor.routes for n in r.nodes)
         best = _Best(self, floor, started)
         for k_route in floor.routes:
@@ -456,6 +456,31 @@ class _DayBuilder:
                 if best is None or added < best[0]:
                     best = (added, timed)
         return best
+
+    def _with_pairs(self, floor: RoutingSolution) -> RoutingSolution:
+        """The floor with the linked pairs it leaves out put back together
+        (:func:`~patchplan.solver.pairs.insert_pairs`), through the floor's
+        own last steps, when that serves more; the floor as it was otherwise.
+        The constructions place a pair together only at the end of two
+        rounds; this also finds places between calls."""
+        problem, times = self._last_problem, self._last_times
+        if not floor.dropped or all(s.both_or_neither for s in problem.syncs):
+            return floor
+        routes = insert_pairs(problem, floor.routes, times)
+        served = {n for r in routes for n in r.nodes}
+        repaired = RoutingSolution(
+            routes=tuple(routes),
+            dropped=tuple(n for n in range(len(problem.nodes)) if n not in served),
+            objective=0,
+            status="floor",
+            wall_s=0.0,
+        )
+        kept, cut = self.enforce_breaks(self.drop_half_pairs(repaired))
+        if timing.score(problem, kept.routes, times).unserved >= timing.score(problem, floor.routes, times).unserved:
+            return floor
+        log.debug("floor: %d visits put back with their linked partner", len(floor.dropped) - len(kept.dropped))
+        self.floor_cut = cut
+        return kept
 
     def _improve_pairs(self, best: _Best, deadline: float) -> None:
         """Linked pairs re-inserted together (:mod:`patchplan.solver.pairs`)
