@@ -30,6 +30,7 @@ from patchplan.rounds.day import (
     night_shift,  # noqa: F401 - re-exported
 )
 from patchplan.rounds.teams import _Teams
+from patchplan.rounds.weekfloor import WeekFloor
 
 log = logging.getLogger("patchplan")
 
@@ -142,6 +143,9 @@ def plan_rounds(
             # Under a solution budget the plan is deterministic: so are its teams.
             deterministic=p.solution_limit is not None,
         )
+    # Over several days, the status quo's week on the same calls bounds each
+    # day (rounds.weekfloor): the week never serves fewer calls than it.
+    week_floor = WeekFloor.of(scenario, provider, scope, travel) if p.week_floor and len(plan_days) > 1 else None
     for n_done, day in enumerate(plan_days):
         day_visits = sorted(by_day.get(day, []), key=lambda v: v.id)
         day_started = time.perf_counter()
@@ -172,6 +176,7 @@ def plan_rounds(
             required=teams.required,
             not_before=rest_until(rounds),
             initial=(initial or {}).get(day),
+            week=None if week_floor is None else week_floor.bounds(day, plan_days[n_done + 1 :], week_left),
         )
         # The day's share of what is left, after building its model (travel
         # matrices, eligibility), which counts against the limit too.
