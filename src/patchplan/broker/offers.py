@@ -730,7 +730,7 @@ class OfferStore:
                 live = self._live_offer(conn, package_id)
                 if live is not None:
                     raise _live_error(package_id, live)
-                offer_id = conn.execute(
+                inserted = conn.execute(
                     offers.insert().values(
                         package_id=package_id,
                         provider_id=provider_id,
@@ -743,7 +743,9 @@ class OfferStore:
                         tier=None if entry is None else entry.tier,
                         added_travel_min_week=None if entry is None else entry.added_travel_min_week,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert inserted is not None  # an INSERT of one row always has its key
+                offer_id = inserted[0]
                 where = (
                     ""
                     if entry is None

@@ -699,6 +699,7 @@ def patches_design(
 ) -> None:
     """Cut contiguous, balanced, compact patches from the small-area graph."""
     from patchplan.io.folder import read_scenario
+    from patchplan.io.geojson import to_geojson
     from patchplan.patches import partition as pt
 
     s = read_scenario(scenario)
@@ -709,7 +710,7 @@ def patches_design(
             s, k=k, target_hours=hours, tolerance=tolerance, within_districts=not across_districts, seed=seed
         )
     problems = pt.check_design(s, design)
-    pt.to_geojson(s, design, out_file)
+    to_geojson(s, design, out_file)
     rows = pt.design_kpis(s, design)
     if as_json:
         emit_json({"patches": len(design), "problems": problems, "out": str(out_file), "per_patch": rows})

@@ -540,18 +540,26 @@ class _DayBuilder:
         p = self.p
         if routes is not None:
             routes = self._safe_start(problem, routes)
-        settings = {
-            "time_limit_s": max(0.01, limit),
-            "solution_limit": p.solution_limit,
-            "first_solution": p.first_solution,
-            "metaheuristic": p.metaheuristic,
-        }
+        time_limit_s = max(0.01, limit)
         try:
             if p.threads >= 2 and routes is not None and limit >= 2.0:
                 return _ortools.solve_routing_twice(
-                    problem, initial_routes=routes, second_metaheuristic=p.second_metaheuristic, **settings
+                    problem,
+                    initial_routes=routes,
+                    second_metaheuristic=p.second_metaheuristic,
+                    time_limit_s=time_limit_s,
+                    solution_limit=p.solution_limit,
+                    first_solution=p.first_solution,
+                    metaheuristic=p.metaheuristic,
                 )
-            return _ortools.solve_routing_isolated(problem, initial_routes=routes, **settings)
+            return _ortools.solve_routing_isolated(
+                problem,
+                initial_routes=routes,
+                time_limit_s=time_limit_s,
+                solution_limit=p.solution_limit,
+                first_solution=p.first_solution,
+                metaheuristic=p.metaheuristic,
+            )
         except SolverError as exc:
             # A start OR-Tools does not accept, or a search stopped at its
             # limit: this pass found nothing, the best plan so far stands.
@@ -580,7 +588,7 @@ class _DayBuilder:
         # day's bounds they fit, so the week never falls below the status quo.
         if self.week is not None and self._rule_applies(problem):
             candidates.append(self._as_routes(problem, times, self.week.rounds))
-        plans = []
+        plans: list[tuple[timing.PlanScore, int, RoutingSolution, set[str]]] = []
         for routes in candidates:
             solution = RoutingSolution(
                 routes=tuple(routes), dropped=self._unserved(problem, routes), objective=0, status="floor", wall_s=0.0
@@ -768,8 +776,8 @@ class _DayBuilder:
         visit = {v.id: v for v in self.visits}
         for carer, visit_ids in self.initial.items():
             for vid in visit_ids:
-                v = visit.get(vid)
-                k = None if v is None else self.vehicle_for(carer, v.early, v.late + v.duration_min)
+                call = visit.get(vid)
+                k = None if call is None else self.vehicle_for(carer, call.early, call.late + call.duration_min)
                 if k is None:
                     continue
                 free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]

@@ -344,9 +344,11 @@ def largest_provider(s: Scenario, district: str | None = None) -> str:
     """The provider with the most placed hours (in a district, if given)."""
     hours: dict[str, float] = defaultdict(float)
     for p in s.packages:
-        framework = p.status == "placed" and p.provider_id and not s.provider(p.provider_id).spot
-        if framework and (district is None or s.client(p.client_id).district_id == district):
-            hours[p.provider_id] += p.hours_week
+        pid = p.provider_id
+        if p.status != "placed" or pid is None or s.provider(pid).spot:
+            continue  # only framework providers' placed packages count
+        if district is None or s.client(p.client_id).district_id == district:
+            hours[pid] += p.hours_week
     if not hours:
         raise InputError("no framework provider has placed packages here")
     return max(sorted(hours), key=lambda k: hours[k])
