@@ -5,6 +5,7 @@ for every visit left out."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -30,6 +31,7 @@ from patchplan.core.model import (
 )
 from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
+from patchplan.rounds.weekfloor import DayBounds
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
 from patchplan.solver.pairs import improve_pairs, insert_pairs, lone_halves
@@ -91,6 +93,8 @@ def day_slots(
     not_before: Mapping[str, int],
     starts: Mapping[str, VehicleStart],
     break_min: int,
+    reserved: Mapping[tuple[str, int], int] | None = None,
+    return_by: Mapping[str, int] | None = None,
 ) -> list[Slot]:
     """The day's vehicles, one per carer-shift that can still be worked.
 
@@ -102,7 +106,14 @@ def day_slots(
     weekly minutes left are shared between the day's shifts in proportion to
     their working limits. A re-plan's start (``starts``: where the carer is
     now) applies to the shift the carer is in; shifts already over drop out.
+
+    The week's floor (:mod:`patchplan.rounds.weekfloor`) may add bounds:
+    ``reserved`` ((carer id, shift start) -> minutes) gives a shift at least
+    that share of the weekly minutes, and ``return_by`` (carer id -> minute)
+    brings a day shift's end forward, so tomorrow's rest still fits.
     """
+    reserved = reserved or {}
+    return_by = return_by or {}
     out = []
     for c in carers:
         left = week_left.get(c.id, 0)
@@ -118,14 +129,14 @@ def day_slots(
             if prev_end is not None and sh.start - prev_end < break_min:
                 start = max(start, prev_end + break_min)
             prev_end = sh.end
-            if start < sh.end:
-                kept.append((sh, start))
-        total = sum(sh.work_limit for sh, _ in kept) or 1
-        for i, (sh, start) in enumerate(kept):
+            end = sh.end if night_shift(sh) else min(sh.end, return_by.get(c.id, sh.end))
+            if start < end:
+                kept.append((sh if end == sh.end else dataclasses.replace(sh, end=end), start))
+        shares = _shares(left, [sh.work_limit for sh, _ in kept], [reserved.get((c.id, sh.start), 0) for sh, _ in kept])
+        for i, ((sh, start), share) in enumerate(zip(kept, shares, strict=True)):
             # Where the carer is now counts for the shift they are in (or the
             # day's first); a later shift starts from home.
-            live = now is not None and i == 0 and (now.earliest >= sh.start or sh is mine[0])
-            share = left if len(kept) == 1 else int(left * sh.work_limit / total)
+            live = now is not None and i == 0 and (now.earliest >= sh.start or sh.start == mine[0].start)
             out.append(
                 Slot(
                     carer=c,
@@ -137,6 +148,19 @@ def day_slots(
                 )
             )
     return out
+
+
+def _shares(left: int, limits: Sequence[int], needs: Sequence[int]) -> list[int]:
+    """The carer's weekly minutes left, shared between the day's shifts: each
+    gets what it needs (``needs``), and the rest in proportion to the shifts'
+    working limits; pro rata alone when the needs do not fit."""
+    if len(limits) == 1:
+        return [left]
+    need = sum(needs)
+    if need > left:
+        needs, need = [0] * len(limits), 0
+    total = sum(limits) or 1
+    return [n + int((left - need) * lim / total) for n, lim in zip(needs, limits, strict=True)]
 
 
 @dataclass
@@ -171,6 +195,7 @@ class _DayBuilder:
         initial: Mapping[str, Sequence[str]] | None = None,
         wide: Iterable[str] = (),
         widen_first: bool = False,
+        week: DayBounds | None = None,
     ) -> None:
         self.s, self.day, self.p, self.capacity = s, day, p, capacity
         #: Re-planning: a call may run later with its carer before it moves.
@@ -181,7 +206,22 @@ class _DayBuilder:
         self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
         starts = starts or {}
-        slots = day_slots(s, carers, day, week_left, not_before or {}, starts, p.break_min)
+        #: The week's floor for today (see rounds.weekfloor): bounds that keep
+        #: the status quo's later days possible, and its rounds for today.
+        self.week = week
+        if week is not None:
+            week_left = week.week_left
+        slots = day_slots(
+            s,
+            carers,
+            day,
+            week_left,
+            not_before or {},
+            starts,
+            p.break_min,
+            reserved=None if week is None else week.reserved,
+            return_by=None if week is None else week.return_by,
+        )
         order = rng.permutation(len(slots)) if seed else np.arange(len(slots))
         slots = [slots[i] for i in order]
         self.shifts = [(sl.carer, sl.shift) for sl in slots]
@@ -529,18 +569,26 @@ class _DayBuilder:
         p = self.p
         if routes is not None:
             routes = self._safe_start(problem, routes)
-        settings = {
-            "time_limit_s": max(0.01, limit),
-            "solution_limit": p.solution_limit,
-            "first_solution": p.first_solution,
-            "metaheuristic": p.metaheuristic,
-        }
+        time_limit_s = max(0.01, limit)
         try:
             if p.threads >= 2 and routes is not None and limit >= 2.0:
                 return _ortools.solve_routing_twice(
-                    problem, initial_routes=routes, second_metaheuristic=p.second_metaheuristic, **settings
+                    problem,
+                    initial_routes=routes,
+                    second_metaheuristic=p.second_metaheuristic,
+                    time_limit_s=time_limit_s,
+                    solution_limit=p.solution_limit,
+                    first_solution=p.first_solution,
+                    metaheuristic=p.metaheuristic,
                 )
-            return _ortools.solve_routing_isolated(problem, initial_routes=routes, **settings)
+            return _ortools.solve_routing_isolated(
+                problem,
+                initial_routes=routes,
+                time_limit_s=time_limit_s,
+                solution_limit=p.solution_limit,
+                first_solution=p.first_solution,
+                metaheuristic=p.metaheuristic,
+            )
         except SolverError as exc:
             # A start OR-Tools does not accept, or a search stopped at its
             # limit: this pass found nothing, the best plan so far stands.
@@ -565,7 +613,11 @@ class _DayBuilder:
             coordinator = self._coordinator_routes(problem, times, slack)
             if coordinator is not None:
                 candidates.append(coordinator)
-        plans = []
+        # The status quo's own rounds of the day (the week's floor): with the
+        # day's bounds they fit, so the week never falls below the status quo.
+        if self.week is not None and self._rule_applies(problem):
+            candidates.append(self._as_routes(problem, times, self.week.rounds))
+        plans: list[tuple[timing.PlanScore, int, RoutingSolution, set[str]]] = []
         for routes in candidates:
             solution = RoutingSolution(
                 routes=tuple(routes), dropped=self._unserved(problem, routes), objective=0, status="floor", wall_s=0.0
@@ -599,9 +651,7 @@ class _DayBuilder:
         model the rule cannot use."""
         from patchplan.rounds.statusquo import coordinator_day
 
-        if any(not s.both_or_neither for s in problem.syncs):
-            return None
-        if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
+        if not self._rule_applies(problem):
             return None
         # Each client's carers so far (the continuity team): the rule's own
         # preference for a familiar carer then keeps the team where it can.
@@ -611,8 +661,19 @@ class _DayBuilder:
         rounds = coordinator_day(
             self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known, self.not_before, slack
         )
-        if rounds is None:
-            return None
+        return None if rounds is None else self._as_routes(problem, times, rounds)
+
+    def _rule_applies(self, problem: RoutingProblem) -> bool:
+        """Whether the coordinator's rule can plan this day: not when carers
+        are already out (re-planning) or visits are linked in time (the rule
+        ignores the links)."""
+        if any(not s.both_or_neither for s in problem.syncs):
+            return False
+        return not any(self.worked) and all(sp == hp for sp, hp in zip(self.start_point, self.home_point, strict=True))
+
+    def _as_routes(self, problem: RoutingProblem, times: list[np.ndarray], rounds: Iterable[Round]) -> list[Route]:
+        """The coordinator's rounds as routes of ``problem``, each kept only
+        if it keeps every rule of the problem."""
         copies: dict[str, list[int]] = defaultdict(list)
         for n, v in enumerate(self.node_visit):
             copies[v.id].append(n)
@@ -744,8 +805,8 @@ class _DayBuilder:
         visit = {v.id: v for v in self.visits}
         for carer, visit_ids in self.initial.items():
             for vid in visit_ids:
-                v = visit.get(vid)
-                k = None if v is None else self.vehicle_for(carer, v.early, v.late + v.duration_min)
+                call = visit.get(vid)
+                k = None if call is None else self.vehicle_for(carer, call.early, call.late + call.duration_min)
                 if k is None:
                     continue
                 free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]
