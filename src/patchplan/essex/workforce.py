@@ -39,15 +39,16 @@ The rota is the one UK domiciliary providers use, calibrated to published figure
   time, the partners alone are 47% of carers: most of the 38% part time and some of the 15% no set
   hours). Two part-timers also share a run, three or four days and the rest. Carers with no set
   hours who are nobody's partner are bank staff on any two to six days, and weekend-only
-  part-timers (or carers with no set hours) fill what the weekend still lacks. A partner lives in the main carer's small area
-  (another postcode of it: the run's area); their skills are drawn on their own, not copied
-  (copying clustered the rare skills in pairs and left more peg-feeding calls without a carer).
+  part-timers (or carers with no set hours) fill what the weekend still lacks. A partner lives in
+  the main carer's small area (another postcode of it: the run's area); their skills are drawn on
+  their own, not copied (copying clustered the rare skills in pairs and left more peg-feeding
+  calls without a carer).
 - **Shares held.** Each hire is of the hours class furthest below its published share of the day
-  carers hired so far (Maldon, Basildon and Colchester, seeds 1-6: within half a point of
-  47/38/15), so the mix holds whichever runs the demand's shape keeps. The last slivers of a gap
-  go to one carer on the shift and days that fill it (a full-timer on five or six days, else a
-  part-timer, or a carer with no set hours, whichever is further below its share), not to a whole
-  new run: full-timers in runs can be at most half of the carers in runs.
+  carers hired so far (Maldon and Colchester, seeds 1-6: within a point of 47/38/15), so the mix
+  holds whichever runs the demand's shape keeps. The last slivers of a gap go to one carer on the
+  shift and days that fill it (a full-timer on five or six days, else a part-timer, or a carer
+  with no set hours, whichever is further below its share), not to a whole new run: full-timers
+  in runs can be at most half of the carers in runs.
 - **Sizing.** Carers are hired half hour by half hour for the demand, each call's need shared over
   the half hours it can be booked in (:data:`SPREAD`), with what falls outside the day shifts'
   07:00-22:30 counted in its first or last half hour (:func:`sized_need`).
@@ -117,7 +118,7 @@ WEEKEND = (5, 6)
 WEEKDAYS = (0, 1, 2, 3, 4)
 #: A drawn run that fills no more than this share of its care hours counts as a miss (see MISSES):
 #: the last slivers of a gap go to a bank carer on the shift and days they need, not to a whole new
-#: run (an assumption; it keeps shift hours per care hour within 2% of the rota before runs).
+#: run (an assumption; it keeps shift hours per care hour within 3% of the rota before runs).
 LOW_FILL = 0.1
 #: Working Time Regulations: 48 hours a week (no carer opted out here).
 MAX_HOURS_WEEK = 48.0
@@ -394,9 +395,8 @@ class Workforce:
 
     def _hire(self, p: ProviderDraft, branch: Branch, run: Run) -> tuple[list[Carer], list[Shift]]:
         """The run's carers and their shifts. A partner lives in the main
-        carer's area and holds their skills: they take the same clients on the
-        main carer's days off (an assumption: no figure on how providers pair
-        carers; it is what makes a run a run)."""
+        carer's small area (the run's area: an assumption, no figure on how
+        providers pair carers); their skills are drawn on their own."""
         carers: list[Carer] = []
         shifts: list[Shift] = []
         main: Carer | None = None
@@ -406,7 +406,6 @@ class Workforce:
                 branch,
                 contracted=self._contract(line),
                 home_area=None if main is None else self._area_of[main.id],
-                skills=None,
             )
             main = main or carer
             self.classes[line.hours_class] += 1
