@@ -30,7 +30,8 @@ from patchplan.rounds.day import (
     night_shift,  # noqa: F401 - re-exported
 )
 from patchplan.rounds.teams import _Teams
-from patchplan.rounds.weekfloor import WeekFloor
+from patchplan.rounds.weekfloor import DayBounds, WeekFloor
+from patchplan.solver.problem import RoutingSolution
 
 log = logging.getLogger("patchplan")
 
@@ -145,8 +146,10 @@ def plan_rounds(
         )
     # Over several days, the status quo's week on the same calls bounds each
     # day (rounds.weekfloor): the week never serves fewer calls than it.
-    week_floor = WeekFloor.of(scenario, provider, scope, travel) if p.week_floor and len(plan_days) > 1 else None
+    witness = WeekFloor.of(scenario, provider, scope, travel) if p.week_floor and len(plan_days) > 1 else None
+    required = {v.id: v.carers_required for v in scope}
     for n_done, day in enumerate(plan_days):
+        later = plan_days[n_done + 1 :]
         day_visits = sorted(by_day.get(day, []), key=lambda v: v.id)
         day_started = time.perf_counter()
         wish = {v.id: given[v.id] for v in day_visits if v.id in given}
@@ -161,30 +164,63 @@ def plan_rounds(
                 team = (week_teams.team_of(v.client_id) | (team or frozenset())) or None
             if team is not None and v.id not in wish:
                 wish[v.id] = team
-        builder = _DayBuilder(
-            scenario,
-            provider,
-            day,
-            day_visits,
-            carers,
-            week_left,
-            travel,
-            p,
-            seed,
-            capacity,
-            preferred=wish,
-            required=teams.required,
-            not_before=rest_until(rounds),
-            initial=(initial or {}).get(day),
-            week=None if week_floor is None else week_floor.bounds(day, plan_days[n_done + 1 :], week_left),
-        )
-        # The day's share of what is left, after building its model (travel
-        # matrices, eligibility), which counts against the limit too.
-        remaining = max(0.05, deadline - time.perf_counter() - SAFETY_S)
-        share = remaining * len(day_visits) / max(1, sum(len(by_day.get(d, [])) for d in plan_days[n_done:]))
-        solution = builder.solve(max(0.05, share))
-        objective += solution.objective
+
+        rest_owed = rest_until(rounds)
+
+        # Called in this iteration only (once, or twice with the week's floor).
+        def plan_day(
+            week: DayBounds | None,
+            day: int = day,
+            day_visits: list[Visit] = day_visits,
+            wish: dict[str, frozenset[str]] = wish,
+            todo: list[int] = plan_days[n_done:],
+            rest_owed: dict[str, int] = rest_owed,
+        ) -> tuple[_DayBuilder, RoutingSolution]:
+            builder = _DayBuilder(
+                scenario,
+                provider,
+                day,
+                day_visits,
+                carers,
+                week_left,
+                travel,
+                p,
+                seed,
+                capacity,
+                preferred=wish,
+                required=teams.required,
+                not_before=rest_owed,
+                initial=(initial or {}).get(day),
+                week=week,
+            )
+            # The day's share of what is left, after building its model (travel
+            # matrices, eligibility), which counts against the limit too.
+            remaining = max(0.05, deadline - time.perf_counter() - SAFETY_S)
+            share = remaining * len(day_visits) / max(1, sum(len(by_day.get(d, [])) for d in todo))
+            return builder, builder.solve(max(0.05, share))
+
+        builder, solution = plan_day(None if witness is None else witness.candidate(day, week_left))
         day_rounds, day_unassigned = builder.roster_parts(solution)
+        if witness is not None and later:
+            # The rest of the week from the state this day leaves: the new
+            # witness where it serves as many calls as the old one's rest;
+            # otherwise the day again, bounded so the old witness stays possible.
+            left_after = dict(week_left)
+            for rnd in day_rounds:
+                left_after[rnd.carer_id] -= rnd.back - rnd.leave
+            rest = [v for d in later for v in by_day.get(d, [])]
+            following = WeekFloor.from_state(
+                scenario, provider, rest, travel, left_after, rest_until([*rounds, *day_rounds])
+            )
+            if following is not None and following.served_from(later[0], required) >= witness.served_from(
+                later[0], required
+            ):
+                witness = following
+            else:
+                log.info("rounds %s day %d: planned again within the week's floor", provider, day)
+                builder, solution = plan_day(witness.bounds(day, later, week_left))
+                day_rounds, day_unassigned = builder.roster_parts(solution)
+        objective += solution.objective
         outcomes.append(
             DayOutcome(
                 day=day,

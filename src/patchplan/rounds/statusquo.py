@@ -62,14 +62,28 @@ def status_quo_roster(s: Scenario, travel: GeodesicTravel | None = None) -> Rost
     return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), meta=(("made_by", "status quo greedy rule"),))
 
 
-def coordinator_week(s: Scenario, provider: str, visits: Iterable[Visit], travel: object) -> list[Round] | None:
+def coordinator_week(
+    s: Scenario,
+    provider: str,
+    visits: Iterable[Visit],
+    travel: object,
+    week_left: Mapping[str, int] | None = None,
+    not_before: Mapping[str, int] | None = None,
+) -> list[Round] | None:
     """The coordinator's rounds for one provider's ``visits`` over their
-    days, from a fresh week (every carer's weekly hours, no rest owed): the
-    status quo on exactly these calls. None when ``travel`` cannot be asked
-    point-to-many (see :func:`coordinator_day`)."""
+    days: from a fresh week (every carer's weekly hours, no rest owed), the
+    status quo on exactly these calls; or from a plan's state part-way
+    through the week (each carer's weekly minutes left, the earliest minute
+    they may set off). None when ``travel`` cannot be asked point-to-many
+    (see :func:`coordinator_day`)."""
     if not hasattr(travel, "from_point"):
         return None
-    rounds, _ = _Week(s, provider, travel).plan(list(visits))  # type: ignore[arg-type]
+    week = _Week(s, provider, travel)  # type: ignore[arg-type]
+    if week_left is not None:
+        week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
+    if not_before is not None:
+        week.rest_until = np.array([not_before.get(c.id, 0) for c in week.carers], dtype=np.int64)
+    rounds, _ = week.plan(list(visits))
     return rounds
 
 

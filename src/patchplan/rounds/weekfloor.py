@@ -9,17 +9,27 @@ other days than the coordinator would, or brings them home later so their
 status quo's (measured at stop 11: one Basildon provider-week one call
 short, the demo week two).
 
-So the status quo's own week is kept within reach every day. Each day may
-use only what leaves the status quo's later days possible:
+So a week that serves at least the status quo's calls is kept within reach
+every day: a *witness*, first the status quo's own week. Each day is planned
+freely, with the witness's rounds for the day as one more floor candidate;
+then the coordinator's rule is run over the rest of the week from the plan's
+new state, and where it serves as many calls as the witness's rest, it is the
+new witness (about a second a week). Only where it serves fewer is the day
+planned again, bounded to use only what leaves the witness's later days
+possible:
 
 - of a carer's weekly minutes, what the status quo does not use after today;
 - of each shift's share, at least what the status quo's round in it needs;
 - a return home at least 11 hours before the status quo sends the carer out
   tomorrow (Working Time Regulations reg. 10).
 
-With those bounds the status quo's rounds for the day fit the day's
-vehicles, and they are one of the day's floor candidates. Every day then
-serves at least the status quo's calls for that day, and so does the week.
+With those bounds the witness's rounds for the day fit the day's vehicles,
+and its later days stay possible. By induction every day serves at least the
+witness's calls for the day, and the week at least the status quo's. Planned
+freely first, because the bounds hold each carer to the status quo's hours
+day by day, and continuity puts more of a client's calls on fewer carers:
+always bounded, a Maldon week at 180 s saw 7.3 distinct carers a client
+against 6.4 unbounded.
 """
 
 from __future__ import annotations
@@ -57,7 +67,12 @@ class WeekFloor:
         self.shift_use: dict[int, dict[tuple[str, int], int]] = defaultdict(lambda: defaultdict(int))
         #: day -> carer id -> first departure.
         self.first_leave: dict[int, dict[str, int]] = defaultdict(dict)
+        #: visit id -> (day, carers who serve it).
+        self.copies: dict[str, tuple[int, int]] = {}
         for rnd in rounds:
+            for stop in rnd.stops:
+                _, n = self.copies.get(stop.visit_id, (rnd.day, 0))
+                self.copies[stop.visit_id] = (rnd.day, n + 1)
             minutes = rnd.back - rnd.leave
             self.by_day[rnd.day].append(rnd)
             self.use[rnd.day][rnd.carer_id] += minutes
@@ -82,6 +97,30 @@ class WeekFloor:
         if _served(stored, scope) > _served(rounds, scope):
             rounds = stored
         return cls(s, rounds)
+
+    @classmethod
+    def from_state(
+        cls,
+        s: Scenario,
+        provider: str,
+        visits: Iterable[Visit],
+        travel: object,
+        week_left: Mapping[str, int],
+        not_before: Mapping[str, int],
+    ) -> WeekFloor | None:
+        """The coordinator's rule over the days still to plan (``visits``),
+        from the plan's state after the days planned so far."""
+        rounds = coordinator_week(s, provider, visits, travel, week_left, not_before)
+        return None if rounds is None else cls(s, rounds)
+
+    def served_from(self, day: int, required: Mapping[str, int]) -> int:
+        """Calls of day ``day`` and later this week serves with every carer
+        they need (``required``: visit id -> carers)."""
+        return sum(1 for vid, (d, n) in self.copies.items() if d >= day and n >= required.get(vid, 1))
+
+    def candidate(self, day: int, week_left: Mapping[str, int]) -> DayBounds:
+        """Today's rounds as a floor candidate, with no bounds on the day."""
+        return DayBounds(week_left=dict(week_left), reserved={}, return_by={}, rounds=tuple(self.by_day.get(day, ())))
 
     def bounds(self, day: int, later: Iterable[int], week_left: Mapping[str, int]) -> DayBounds:
         """Today's bounds, given each carer's weekly minutes left now and the
