@@ -54,6 +54,7 @@ def plan_rounds(
     preferred: Mapping[str, Iterable[str]] | None = None,
     initial: Mapping[int, Mapping[str, Sequence[str]]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_teams: Mapping[str, Sequence[str]] | None = None,
 ) -> RoundsPlan:
     """Plan a provider's rounds for some days.
 
@@ -88,6 +89,9 @@ def plan_rounds(
         serves as many calls as the floor.
     progress
         Called with (days done, days) after each day.
+    keep_teams
+        Client id -> last week's care team, kept where it still covers the
+        client's calls (see :func:`~patchplan.rounds.careteams.care_teams`).
 
     Returns
     -------
@@ -137,6 +141,7 @@ def plan_rounds(
             travel,
             team_cap=p.team_cap,
             known=_known_carers(scenario, carers, preferred),
+            keep=keep_teams,
             time_limit_s=min(p.care_teams_time_s, 0.1 * p.time_limit_s),
             seed=seed,
             # Under a solution budget the plan is deterministic: so are its teams.
