@@ -31,6 +31,7 @@ Usage::
     python benchmarks/hhcrsp.py --sizes 10 25 --indices 1 2 3 --time-limit 10
     python benchmarks/hhcrsp.py --csv hhcrsp.csv
     python benchmarks/hhcrsp.py --sizes 10 25 50 75 100 --indices 1 2 3 --limit-per-class   # issue 12
+    python benchmarks/hhcrsp.py --sizes 300 --limit-per-class --log-passes   # where coverage and time go
 
 Prints a Markdown table to stdout; progress goes to stderr.
 """
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import math
 import sys
 from pathlib import Path
@@ -134,7 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
     parser.add_argument("--csv", type=Path, default=None, help="also write every run here (after every run)")
+    parser.add_argument(
+        "--log-passes",
+        action="store_true",
+        help="log each search pass of the plan to stderr (visits served, score, kept or not, seconds in)",
+    )
     args = parser.parse_args(argv)
+    if args.log_passes:
+        logging.basicConfig(stream=sys.stderr, format="%(relativeCreated)9.0f ms %(message)s")
+        logging.getLogger("patchplan").setLevel(logging.DEBUG)
     if args.time_limit is not None and args.limit_per_class:
         parser.error("--time-limit and --limit-per-class: give one of them")
     if args.time_limit is not None and args.time_limit <= 0:

@@ -477,10 +477,14 @@ def test_hhcrsp_routes_file_errors(tmp_path: Path, h10: bf.BenchInstance) -> Non
 def test_hhcrsp_25_1_serves_every_linked_service() -> None:
     """Regression: a precedence-linked service whose only qualified carer is
     busy at its preferred time used to stay unassigned, because its served
-    partner kept a hard preferred window; both are now relaxed together."""
+    partner kept a hard preferred window (both are now relaxed together),
+    and the greedy floor left 4 services out placing each linked one alone
+    (pairs are now placed together). Under a solution budget, not the clock
+    (the generous time limit is never reached: about 2 s), so the plan does
+    not depend on the machine's load."""
     from patchplan.bench.run import run_hhcrsp
 
-    result = run_hhcrsp(BENCH / "InstanzCPLEX_HCSRP_25_1.txt", time_limit_s=4)
+    result = run_hhcrsp(BENCH / "InstanzCPLEX_HCSRP_25_1.txt", time_limit_s=600, solution_limit=100)
     assert result["unassigned"] == 0
     assert result["violations"] == 0 and result["feasible"]
 

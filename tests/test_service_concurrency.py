@@ -106,7 +106,21 @@ def test_twenty_brokers_one_backlog(app) -> None:
         with lock:
             statuses[code] += 1
 
+    # Providers answer until every broker is done (then once more), so the
+    # race is the same however slowly a loaded machine runs the brokers.
+    brokers_left = [len(brokers)]
+    brokers_done = threading.Event()
+
     def broker(i: int):
+        try:
+            _broker(i)
+        finally:
+            with lock:
+                brokers_left[0] -= 1
+                if not brokers_left[0]:
+                    brokers_done.set()
+
+    def _broker(i: int):
         token, csrf = brokers[i]
         client, rng = client_for(app, token), random.Random(i)
         for _ in range(4):
@@ -128,7 +142,9 @@ def test_twenty_brokers_one_backlog(app) -> None:
     def provider(i: int):
         token, csrf = providers[i]
         client = client_for(app, token)
-        for _ in range(12):
+        last = False
+        while not last:
+            last = brokers_done.wait(timeout=0.05)
             offers = client.get("/api/offers")
             note(offers.status_code)
             for o in offers.json():

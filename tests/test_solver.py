@@ -13,8 +13,8 @@ import pytest
 
 from patchplan.core.errors import SolverError
 from patchplan.solver import _ortools, timing
-from patchplan.solver.construct import greedy_plan, greedy_routes
-from patchplan.solver.pairs import improve_pairs
+from patchplan.solver.construct import _greedy, greedy_plan, greedy_routes
+from patchplan.solver.pairs import improve_pairs, insert_pairs, lone_halves
 from patchplan.solver.problem import Node, Route, RoutingProblem, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -127,6 +127,46 @@ def test_greedy_leaves_out_what_nobody_can_reach() -> None:
     assert greedy_plan(p) == []
 
 
+def test_greedy_places_a_linked_visit_with_its_partner_when_alone_it_finds_no_carer() -> None:
+    """b must start 60-90 minutes after a, on carer j only. Placed alone,
+    a goes to k (nearest, starts 10), then c (window from 20) to j, its
+    nearest, which keeps j busy until 220: b's gap closes at 100 and b is
+    left out. Placed together, a and b go first (a at 10 on k, b at 70 on
+    j), and c still fits on k: every call served."""
+    nodes = [
+        node("a", 1, 0, 1000, 30, allowed=(0, 1)),
+        node("b", 1, 30, 1000, 30, allowed=(1,)),
+        node("c", 5, 20, 200, 200, allowed=(0, 1)),
+    ]
+    p = problem(nodes, [vehicle("k", point=0), vehicle("j", point=5)], syncs=[Sync(0, 1, 60, 90, False)])
+    alone = {n for r in _greedy(p, joint=False) for n in r.nodes}
+    assert alone == {0, 2}
+    plan = greedy_plan(p)
+    starts = {n: (r.vehicle, at) for r in plan for n, at in zip(r.nodes, r.starts)}
+    assert set(starts) == {0, 1, 2}
+    assert starts[0] == (0, 10) and starts[1] == (1, 70)
+    times = timing.int_times(p)
+    assert all(timing.route_fits(p, r, times) for r in plan)
+
+
+def test_timely_greedy_weighs_the_lateness_of_the_nearest_carer() -> None:
+    """x is due at 0 (no tolerance): carer k is nearest (at x's door after a
+    5-hour call, 310 minutes late), j is 40 minutes away (40 late). By
+    travel alone x goes to k; counting lateness (late weight = travel
+    weight) to j: travel 100 x 100 and 50 minutes late, against 20 x 100
+    and 320 late."""
+    nodes = [node("a", 1, 0, 1000, 300, allowed=(0, 1), target=0), node("x", 1, 0, 1000, 30, allowed=(0, 1), target=0)]
+    p = problem(nodes, [vehicle("k", point=0), vehicle("j", point=5)])
+    times = timing.int_times(p)
+    by_travel = _greedy(p, joint=False)
+    assert {n: r.vehicle for r in by_travel for n in r.nodes} == {0: 0, 1: 0}
+    timely = _greedy(p, joint=False, timely=True)
+    assert {n: (r.vehicle, at) for r in timely for n, at in zip(r.nodes, r.starts)} == {0: (0, 10), 1: (1, 40)}
+    before, after = timing.score(p, by_travel, times), timing.score(p, timely, times)
+    assert (before.travel, before.off_time) == (2000, 100 * 320)
+    assert (after.travel, after.off_time) == (10000, 100 * 50)
+
+
 # -- repair -------------------------------------------------------------------
 def test_repair_inserts_where_it_adds_least_travel() -> None:
     nodes = [node("a", 1, 0, 500), node("c", 3, 0, 500), node("b", 2, 0, 500)]
@@ -188,6 +228,33 @@ def test_route_elimination_saves_a_vehicle_when_every_call_fits_elsewhere() -> N
         [vehicle("a"), vehicle("b"), vehicle("c")],
     )
     assert eliminate_routes(tight, [[0], [1], [2]], deadline=time.perf_counter() + 5) == [[0], [1], [2]]
+
+
+def test_a_left_out_linked_visit_goes_back_with_its_partner_moved() -> None:
+    """a and b must start together; b only on j, which is busy with y until
+    100 and then 10 minutes from b. a is served at 10 on k, b is left out:
+    b alone cannot start at 10. Taking a out and placing both together
+    starts them at 110 (a waits on k): every call served."""
+    nodes = [node("a", 1, 0, 1000, allowed=(0, 1)), node("b", 4, 0, 1000, allowed=(1,)), node("y", 5, 0, 10, 100, (1,))]
+    p = problem(nodes, [vehicle("k", point=0), vehicle("j", point=5)], syncs=[Sync(0, 1, 0, 0, False)])
+    times = timing.int_times(p)
+    plan = [Route(0, (0,), (10,), 0, 50), Route(1, (2,), (0,), 0, 100)]
+    out = insert_pairs(p, plan, times)
+    where = {n: (r.vehicle, at) for r in out for n, at in zip(r.nodes, r.starts)}
+    assert where == {0: (0, 110), 1: (1, 110), 2: (1, 0)}
+    assert all(timing.route_fits(p, r, times) for r in out)
+    # Nothing to do when every pair is whole.
+    assert insert_pairs(p, out, times) == out
+
+
+def test_lone_halves_are_double_up_copies_only() -> None:
+    """Served alone, a double-up's copy is no visit; one visit of a timing
+    link is (the search start used to drop it too, and with it every such
+    visit the floor served)."""
+    nodes = [node("d", 1, 0, 500, copy=0), node("d", 1, 0, 500, copy=1), node("a", 2, 0, 500), node("b", 3, 0, 500)]
+    p = problem(nodes, [vehicle("k"), vehicle("j")], syncs=[Sync(0, 1, 0, 0, True), Sync(2, 3, 0, 60, False)])
+    assert lone_halves(p, {0, 2}) == {0}
+    assert lone_halves(p, {0, 1, 3}) == set()
 
 
 def test_a_late_double_up_moves_as_a_pair_and_its_lateness_goes() -> None:

@@ -49,15 +49,18 @@ def solomon_params(time_limit_s: float, inst: BenchInstance) -> RoundsParams:
     )
 
 
-def hhcrsp_params(time_limit_s: float) -> RoundsParams:
+def hhcrsp_params(time_limit_s: float, solution_limit: int | None = None) -> RoundsParams:
     """(travel + total tardiness + max tardiness) / 3: travel and tardiness
-    weigh the same per unit (max tardiness is not modelled, only reported)."""
+    weigh the same per unit (max tardiness is not modelled, only reported).
+    ``solution_limit``: each search stops after that many solutions (a
+    deterministic run, as long as ``time_limit_s`` is not reached first)."""
     return RoundsParams(
         travel_weight=1,
         late_weight=1,
         early_weight=0,
         break_after_min=_NO_BREAKS,
         time_limit_s=time_limit_s,
+        solution_limit=solution_limit,
     )
 
 
@@ -82,10 +85,13 @@ def run_solomon(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) 
     return _result(inst, roster, violations, runtime, score, digits=2)
 
 
-def run_hhcrsp(path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0) -> dict[str, Any]:
-    """Solve one Mankowska et al. (2014) HHCRSP instance."""
+def run_hhcrsp(
+    path: str | Path, *, time_limit_s: float = 10.0, seed: int = 0, solution_limit: int | None = None
+) -> dict[str, Any]:
+    """Solve one Mankowska et al. (2014) HHCRSP instance (``solution_limit``:
+    see :func:`hhcrsp_params`)."""
     inst = read_hhcrsp(path)
-    roster, violations, runtime = _solve_and_check(inst, hhcrsp_params(time_limit_s), seed)
+    roster, violations, runtime = _solve_and_check(inst, hhcrsp_params(time_limit_s, solution_limit), seed)
     return _result(inst, roster, violations, runtime, hhcrsp_objective(inst, roster), digits=3)
 
 

@@ -45,6 +45,7 @@ from patchplan.core.model import (
     TIME_BANDS,
     URGENCIES,
     WEEKDAYS,
+    Location,
     Package,
     Provider,
     Roster,
@@ -236,7 +237,9 @@ class _RoundIndex:
         carers = s.carers_of(provider_id)
         # First every carer's points, then all their legs in one vectorised call.
         plans = []
-        seg_a, seg_b, seg_mode = [], [], []
+        seg_a: list[Location] = []
+        seg_b: list[Location] = []
+        seg_mode: list[str] = []
         for k, carer in enumerate(carers):
             shift = next((sh for sh in s.shifts_of(carer.id) if sh.day == day), None)
             if shift is None:
@@ -365,8 +368,9 @@ def _legs(travel: object, a: list, b: list, modes: list[str]) -> np.ndarray:
     if hasattr(travel, "pairwise"):
         return travel.pairwise(a, b, modes)  # type: ignore[attr-defined]
     return np.array(
-        [int(travel.matrices([x, y], m)[0][0, 1]) for x, y, m in zip(a, b, modes, strict=True)], dtype=np.int64
-    )  # type: ignore[attr-defined]
+        [int(travel.matrices([x, y], m)[0][0, 1]) for x, y, m in zip(a, b, modes, strict=True)],  # type: ignore[attr-defined]
+        dtype=np.int64,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -737,16 +741,16 @@ def allocate(
                     capacity.setdefault((i, key), 10**9)
     chosen = _ortools.solve_allocation(options, needs, capacity, time_limit_s=time_limit_s, seed=seed)
     placements = []
-    for pkg, pick, offers in zip(pkgs, chosen, offers_of, strict=True):
+    for pkg, pick, by_provider in zip(pkgs, chosen, offers_of, strict=True):
         if pick is None:
             why = (
                 _why_unplaced(shortlist(s, pkg, state=state))
-                if not offers
+                if not by_provider
                 else "capacity went to more hours or more urgent packages"
             )
             placements.append(_unplaced(pkg, f"joint {policy}", why))
             continue
-        placements.append(_placed(pkg, offers[providers[pick]], f"joint {policy}"))
+        placements.append(_placed(pkg, by_provider[providers[pick]], f"joint {policy}"))
     return _allocation(s, policy, "joint (CP-SAT)", placements, started)
 
 

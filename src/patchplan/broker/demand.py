@@ -642,6 +642,7 @@ def _map(table: pd.DataFrame, features: Sequence[dict[str, Any]], k: int, level:
     import branca.colormap as cm
     import folium
     import shapely
+    from branca.element import Figure
     from shapely.geometry import shape
 
     units: dict[tuple[str, str], dict[str, Any]] = {}
@@ -680,7 +681,8 @@ def _map(table: pd.DataFrame, features: Sequence[dict[str, Any]], k: int, level:
                 "fillOpacity": 0.35 if d else 0.7,
             },
             tooltip=f"{html.escape(unit['name'])}: {unit['hours']:.1f} h a week",
-            popup=folium.Popup(_popup(unit["name"], unit["rows"]), max_width=460),
+            # folium accepts a plain Popup here (its stubs name only GeoJsonPopup).
+            popup=folium.Popup(_popup(unit["name"], unit["rows"]), max_width=460),  # type: ignore[arg-type]
         ).add_to(groups[lvl])
     for group in groups.values():
         group.add_to(fmap)
@@ -692,7 +694,9 @@ def _map(table: pd.DataFrame, features: Sequence[dict[str, Any]], k: int, level:
         f"service, cohort and time band. Cells describing fewer than {k} people are merged into larger "
         "cells or counted only in a district's suppressed total. No personal data."
     )
-    fmap.get_root().html.add_child(
+    root = fmap.get_root()
+    assert isinstance(root, Figure)  # a folium Map's root is its Figure
+    root.html.add_child(
         folium.Element(
             '<div style="position:fixed;bottom:10px;left:10px;z-index:1000;max-width:520px;'
             'background:rgba(255,255,255,0.9);padding:6px 8px;font:11px sans-serif;border-radius:4px">'

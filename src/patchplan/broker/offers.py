@@ -81,7 +81,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
@@ -249,6 +249,14 @@ class AuditEntry:
 
 def _plain(value: object) -> object:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value
+
+
+def new_row_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT just made."""
+    key = result.inserted_primary_key
+    if key is None:  # only for executemany or a statement that is no INSERT
+        raise RuntimeError("the statement made no single row")
+    return int(key[0])
 
 
 def utcnow() -> dt.datetime:
@@ -730,20 +738,22 @@ class OfferStore:
                 live = self._live_offer(conn, package_id)
                 if live is not None:
                     raise _live_error(package_id, live)
-                offer_id = conn.execute(
-                    offers.insert().values(
-                        package_id=package_id,
-                        provider_id=provider_id,
-                        status="offered",
-                        offered_at=now,
-                        expires_at=expires,
-                        broker=broker,
-                        policy=policy,
-                        rank=None if entry is None else entry.rank,
-                        tier=None if entry is None else entry.tier,
-                        added_travel_min_week=None if entry is None else entry.added_travel_min_week,
+                offer_id = new_row_id(
+                    conn.execute(
+                        offers.insert().values(
+                            package_id=package_id,
+                            provider_id=provider_id,
+                            status="offered",
+                            offered_at=now,
+                            expires_at=expires,
+                            broker=broker,
+                            policy=policy,
+                            rank=None if entry is None else entry.rank,
+                            tier=None if entry is None else entry.tier,
+                            added_travel_min_week=None if entry is None else entry.added_travel_min_week,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
                 where = (
                     ""
                     if entry is None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patchplan import __version__
@@ -389,7 +389,11 @@ def _compare_table(headline: dict[str, Any], title: str) -> None:
         row = [key.replace("_", " "), _fmt(ours)]
         if has_sq:
             theirs = headline.get(f"status_quo_{key}")
-            change = f"{100 * (ours / theirs - 1):+.0f}%" if isinstance(theirs, (int, float)) and theirs else ""
+            change = (
+                f"{100 * (ours / theirs - 1):+.0f}%"
+                if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and theirs
+                else ""
+            )
             row += [_fmt(theirs), change]
         table.add_row(*row)
     out.print(table)
@@ -547,8 +551,8 @@ def replan_cmd(
     table = Table(title=f"Re-planned at {now}: {len(moves)} visit(s) moved, {result.pinned} pinned")
     for col in ("visit", "from", "to"):
         table.add_column(col)
-    for m in moves:
-        table.add_row(m["visit_id"], ", ".join(m["from"]) or "-", ", ".join(m["to"]) or "unassigned")
+    for move in result.moves:
+        table.add_row(move.visit_id, ", ".join(move.before) or "-", ", ".join(move.after) or "unassigned")
     out.print(table)
     out.print(f"violations (independent checker): {len(violations)}; runtime {result.runtime_s} s")
 
@@ -699,6 +703,7 @@ def patches_design(
 ) -> None:
     """Cut contiguous, balanced, compact patches from the small-area graph."""
     from patchplan.io.folder import read_scenario
+    from patchplan.io.geojson import to_geojson
     from patchplan.patches import partition as pt
 
     s = read_scenario(scenario)
@@ -709,7 +714,7 @@ def patches_design(
             s, k=k, target_hours=hours, tolerance=tolerance, within_districts=not across_districts, seed=seed
         )
     problems = pt.check_design(s, design)
-    pt.to_geojson(s, design, out_file)
+    to_geojson(s, design, out_file)
     rows = pt.design_kpis(s, design)
     if as_json:
         emit_json({"patches": len(design), "problems": problems, "out": str(out_file), "per_patch": rows})
@@ -773,6 +778,10 @@ def patches_compare(
     with progress_bar(disable=as_json) as bar:
         for d in built:
             task = bar.add_task(f"design {d.name}", total=None)
+
+            def advance(done: int, total: int, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=total)
+
             results.append(
                 evaluate(
                     s,
@@ -781,7 +790,7 @@ def patches_compare(
                     scheduler=scheduler,
                     seconds_per_visit=seconds_per_visit,
                     seed=seed,
-                    progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
+                    progress=advance,
                 )
             )
     if out_dir is not None:

@@ -76,6 +76,7 @@ def serve(
     else:
         from patchplan.io.folder import read_scenario
 
+        assert scenario is not None  # exactly one of --scenario and --demo, checked above
         s = read_scenario(scenario)
         folder = Path(".")
     settings = Settings(db_url=db, data_dir=data_dir or folder / "patchplan-service-data", k=k)

@@ -44,12 +44,13 @@ def transfers(
     started = time.perf_counter()
     s = read_scenario(scenario)
     moves = find_transfers(s, district=district, max_results=max_results)
+    saving = sum(m.saving_min_week for m in moves)
     headline = {
         "district": district,
         "moves": len(moves),
         "swaps": sum(1 for m in moves if m.kind == "swap"),
         "packages": sum(len(m.packages) for m in moves),
-        "saving_min_week": sum(m.saving_min_week for m in moves),
+        "saving_min_week": saving,
         "runtime_s": round(time.perf_counter() - started, 2),
         "transfers": [m.as_dict() for m in moves],
     }
@@ -77,5 +78,5 @@ def transfers(
         return
     out.print(
         f"{len(moves)} move(s) ({headline['swaps']} swap(s)), {headline['packages']} package(s): "
-        f"{headline['saving_min_week']:,} min ({headline['saving_min_week'] / 60:,.1f} h) of carer travel a week saved."
+        f"{saving:,} min ({saving / 60:,.1f} h) of carer travel a week saved."
     )

@@ -75,6 +75,11 @@ class RoundsParams:
     cap_hard: bool = False
     #: Start each client's team from the carers who know them (history).
     prefer_known: bool = False
+    #: Over several days, bound each day so that the status quo's own week
+    #: on the same calls stays possible, and take its rounds as one of the
+    #: day's floor plans: the week never serves fewer calls than the status
+    #: quo (rounds.weekfloor). Off only to measure what it costs.
+    week_floor: bool = True
     #: Neighbourhood teams (Buurtzorg): each client is served only by the
     #: carers of one team (``Carer.team_id``).
     teams_mode: bool = False
@@ -240,6 +245,7 @@ PARAM_HELP = {
     "care_teams_time_s": "most seconds the care-team model may use (it takes a tenth of the plan's budget)",
     "cap_hard": "never go beyond team_cap (the visit is left unassigned instead)",
     "prefer_known": "start each client's team from the carers who know them",
+    "week_floor": "over several days, never serve fewer calls than the status quo's week on the same calls",
     "teams_mode": "neighbourhood teams: each client is served only by the carers of one team",
 }
 

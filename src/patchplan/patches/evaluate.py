@@ -211,7 +211,9 @@ def build_design(s: Scenario, spec: str, *, levers: Levers | None = None, seed: 
         )
     path = Path(spec)
     if path.suffix.lower() in (".geojson", ".json"):
-        ps = pt.from_geojson(s, path)
+        from patchplan.io.geojson import from_geojson
+
+        ps = from_geojson(s, path)
         return Design(
             name=path.stem, patches=ps, leads=assign_leads(s, ps, second=lv.subcontract_share > 0, levers=lv), levers=lv
         )
@@ -703,8 +705,8 @@ def run_tasks(
 
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
         try:
-            futures = client.map(run_task, tasks, pure=False)
-            for i, f in enumerate(dask_completed(futures)):
+            mapped = client.map(run_task, tasks, pure=False)
+            for i, f in enumerate(dask_completed(mapped)):
                 results.append(f.result())
                 if progress:
                     progress(i + 1, len(tasks))

@@ -198,6 +198,7 @@ def _report(story: _Story, folder: Path, headline: dict[str, Any], timings: dict
     s, settings, f, plain, joint, provider = story.s, story.settings, story.f, story.plain, story.joint, story.provider
     ours, sq, k_ours, k_sq, v_ours, v_sq = story.ours, story.sq, story.k_ours, story.k_sq, story.v_ours, story.v_sq
     designs, results = story.designs, story.results
+    from patchplan.io.geojson import to_geojson
     from patchplan.patches import partition as pt
     from patchplan.report.pages import Page, bar_chart, new_map
 
@@ -370,7 +371,7 @@ def _report(story: _Story, folder: Path, headline: dict[str, Any], timings: dict
         if design.patches:
             path = folder / "patches" / f"{rp._slug(design.name)}.geojson"
             path.parent.mkdir(parents=True, exist_ok=True)
-            pt.to_geojson(s, design.patches, path)
+            to_geojson(s, design.patches, path)
             import json
 
             page.heading(f"Design: {design.name}", level=3)

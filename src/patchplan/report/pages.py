@@ -216,6 +216,7 @@ def patches_report(
     the assumptions, and CSV / GeoJSON of every table and design."""
     import json
 
+    from patchplan.io.geojson import to_geojson
     from patchplan.patches import evaluate as ev
     from patchplan.patches import partition as pt
 
@@ -252,7 +253,7 @@ def patches_report(
         features = None
         if design.patches:
             path = (
-                pt.to_geojson(scenario, design.patches, out / f"{_slug(design.name)}.geojson")
+                to_geojson(scenario, design.patches, out / f"{_slug(design.name)}.geojson")
                 or out / f"{_slug(design.name)}.geojson"
             )
             features = json.loads(Path(path).read_text(encoding="utf-8"))

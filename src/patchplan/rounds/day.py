@@ -5,6 +5,7 @@ for every visit left out."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -30,9 +31,10 @@ from patchplan.core.model import (
 )
 from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel
+from patchplan.rounds.weekfloor import DayBounds
 from patchplan.solver import _ortools, timing
 from patchplan.solver.construct import greedy_plan
-from patchplan.solver.pairs import improve_pairs
+from patchplan.solver.pairs import improve_pairs, insert_pairs, lone_halves
 from patchplan.solver.problem import Node, Route, RoutingProblem, RoutingSolution, Sync, Vehicle, Weights
 from patchplan.solver.repair import eliminate_routes, repair_routes, trim_route
 
@@ -91,6 +93,8 @@ def day_slots(
     not_before: Mapping[str, int],
     starts: Mapping[str, VehicleStart],
     break_min: int,
+    reserved: Mapping[tuple[str, int], int] | None = None,
+    return_by: Mapping[str, int] | None = None,
 ) -> list[Slot]:
     """The day's vehicles, one per carer-shift that can still be worked.
 
@@ -102,7 +106,14 @@ def day_slots(
     weekly minutes left are shared between the day's shifts in proportion to
     their working limits. A re-plan's start (``starts``: where the carer is
     now) applies to the shift the carer is in; shifts already over drop out.
+
+    The week's floor (:mod:`patchplan.rounds.weekfloor`) may add bounds:
+    ``reserved`` ((carer id, shift start) -> minutes) gives a shift at least
+    that share of the weekly minutes, and ``return_by`` (carer id -> minute)
+    brings a day shift's end forward, so tomorrow's rest still fits.
     """
+    reserved = reserved or {}
+    return_by = return_by or {}
     out = []
     for c in carers:
         left = week_left.get(c.id, 0)
@@ -118,14 +129,14 @@ def day_slots(
             if prev_end is not None and sh.start - prev_end < break_min:
                 start = max(start, prev_end + break_min)
             prev_end = sh.end
-            if start < sh.end:
-                kept.append((sh, start))
-        total = sum(sh.work_limit for sh, _ in kept) or 1
-        for i, (sh, start) in enumerate(kept):
+            end = sh.end if night_shift(sh) else min(sh.end, return_by.get(c.id, sh.end))
+            if start < end:
+                kept.append((sh if end == sh.end else dataclasses.replace(sh, end=end), start))
+        shares = _shares(left, [sh.work_limit for sh, _ in kept], [reserved.get((c.id, sh.start), 0) for sh, _ in kept])
+        for i, ((sh, start), share) in enumerate(zip(kept, shares, strict=True)):
             # Where the carer is now counts for the shift they are in (or the
             # day's first); a later shift starts from home.
-            live = now is not None and i == 0 and (now.earliest >= sh.start or sh is mine[0])
-            share = left if len(kept) == 1 else int(left * sh.work_limit / total)
+            live = now is not None and i == 0 and (now.earliest >= sh.start or sh.start == mine[0].start)
             out.append(
                 Slot(
                     carer=c,
@@ -137,6 +148,19 @@ def day_slots(
                 )
             )
     return out
+
+
+def _shares(left: int, limits: Sequence[int], needs: Sequence[int]) -> list[int]:
+    """The carer's weekly minutes left, shared between the day's shifts: each
+    gets what it needs (``needs``), and the rest in proportion to the shifts'
+    working limits; pro rata alone when the needs do not fit."""
+    if len(limits) == 1:
+        return [left]
+    need = sum(needs)
+    if need > left:
+        needs, need = [0] * len(limits), 0
+    total = sum(limits) or 1
+    return [n + int((left - need) * lim / total) for n, lim in zip(needs, limits, strict=True)]
 
 
 @dataclass
@@ -171,6 +195,7 @@ class _DayBuilder:
         initial: Mapping[str, Sequence[str]] | None = None,
         wide: Iterable[str] = (),
         widen_first: bool = False,
+        week: DayBounds | None = None,
     ) -> None:
         self.s, self.day, self.p, self.capacity = s, day, p, capacity
         #: Re-planning: a call may run later with its carer before it moves.
@@ -181,7 +206,22 @@ class _DayBuilder:
         self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
         starts = starts or {}
-        slots = day_slots(s, carers, day, week_left, not_before or {}, starts, p.break_min)
+        #: The week's floor for today (see rounds.weekfloor): bounds that keep
+        #: the status quo's later days possible, and its rounds for today.
+        self.week = week
+        if week is not None:
+            week_left = week.week_left
+        slots = day_slots(
+            s,
+            carers,
+            day,
+            week_left,
+            not_before or {},
+            starts,
+            p.break_min,
+            reserved=None if week is None else week.reserved,
+            return_by=None if week is None else week.return_by,
+        )
         order = rng.permutation(len(slots)) if seed else np.arange(len(slots))
         slots = [slots[i] for i in order]
         self.shifts = [(sl.carer, sl.shift) for sl in slots]
@@ -318,9 +358,9 @@ class _DayBuilder:
         deadline = started + time_limit_s if self.p.solution_limit is None else float("inf")
         if self.preferred:
             time_limit_s -= min(TEAM_STEP_MAX_S, TEAM_STEP_SHARE * time_limit_s)
-        floor = self._floor()
+        floor = self._with_pairs(self._floor())
         self.floor_served = frozenset(self.node_visit[n].id for r in floor.routes for n in r.nodes)
-        best = _Best(self, floor)
+        best = _Best(self, floor, started)
         for k_route in floor.routes:
             for n in k_route.nodes:
                 self.greedy_choice.setdefault(self.node_visit[n].id, set()).add(k_route.vehicle)
@@ -335,7 +375,7 @@ class _DayBuilder:
             initial = self._floor_start(floor, problem)
         budget = time_limit_s - (time.perf_counter() - started)
         solution = self._search(problem, initial, budget * 0.5)
-        best.offer(solution)
+        best.offer(solution, "search 1")
         # OR-Tools can run past its limit (it checks the clock between
         # neighbourhoods, which take seconds on a large day); what it took
         # over is held back from the passes that follow, so the plan as a
@@ -360,7 +400,9 @@ class _DayBuilder:
             if not to_open and not to_widen:
                 remaining = time_limit_s - (time.perf_counter() - started) - lag
                 # Linked pairs get the last tenth (see _improve_pairs).
-                best.offer(self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)))
+                best.offer(
+                    self._improve(problem, best.solution, remaining * (0.9 if problem.syncs else 1.0)), "improve"
+                )
                 break
             remaining = time_limit_s - (time.perf_counter() - started) - lag
             if remaining <= 0.05:
@@ -378,7 +420,7 @@ class _DayBuilder:
             routes = self._routes_of(base)
             limit = remaining * (0.5 if to_open else 0.8)
             solution = self._search(problem, routes, limit)
-            best.offer(solution)
+            best.offer(solution, f"search after relaxing {len(to_open)} + {len(to_widen)} calls")
             lag = max(lag, solution.wall_s - limit)
         self._improve_pairs(best, started + time_limit_s - lag)
         self.cut = best.cut
@@ -466,6 +508,31 @@ class _DayBuilder:
                     best = (added, timed)
         return best
 
+    def _with_pairs(self, floor: RoutingSolution) -> RoutingSolution:
+        """The floor with the linked pairs it leaves out put back together
+        (:func:`~patchplan.solver.pairs.insert_pairs`), through the floor's
+        own last steps, when that serves more; the floor as it was otherwise.
+        The constructions place a pair together only at the end of two
+        rounds; this also finds places between calls."""
+        problem, times = self._last_problem, self._last_times
+        if not floor.dropped or all(s.both_or_neither for s in problem.syncs):
+            return floor
+        routes = insert_pairs(problem, floor.routes, times)
+        served = {n for r in routes for n in r.nodes}
+        repaired = RoutingSolution(
+            routes=tuple(routes),
+            dropped=tuple(n for n in range(len(problem.nodes)) if n not in served),
+            objective=0,
+            status="floor",
+            wall_s=0.0,
+        )
+        kept, cut = self.enforce_breaks(self.drop_half_pairs(repaired))
+        if timing.score(problem, kept.routes, times).unserved >= timing.score(problem, floor.routes, times).unserved:
+            return floor
+        log.debug("floor: %d visits put back with their linked partner", len(floor.dropped) - len(kept.dropped))
+        self.floor_cut = cut
+        return kept
+
     def _improve_pairs(self, best: _Best, deadline: float) -> None:
         """Linked pairs re-inserted together (:mod:`patchplan.solver.pairs`)
         with what is left of the budget, when the day has any."""
@@ -480,7 +547,8 @@ class _DayBuilder:
                 objective=best.solution.objective,
                 status=best.solution.status,
                 wall_s=best.solution.wall_s,
-            )
+            ),
+            "linked pairs",
         )
 
     def _safe_start(self, problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -488,7 +556,14 @@ class _DayBuilder:
         problem allows, each round timed by our own engine (trimmed where it
         is not), no half of a synchronised pair alone. OR-Tools can search
         for a very long time, holding the interpreter, when asked to read a
-        start that breaks its model, so nothing else reaches it."""
+        start that breaks its model, so nothing else reaches it.
+
+        Only a double-up's half is taken off: one visit of a timing link
+        served without its partner breaks nothing (the gap binds only when
+        both are served). Taking it off too lost both visits of every such
+        pair the start had half-served, and protected ones among them, for
+        the whole search (measured on Mankowska 300_1: 5 left-out services
+        became 10 in every pass)."""
         times = self._last_times
         out = []
         for k, nodes in enumerate(routes):
@@ -496,13 +571,7 @@ class _DayBuilder:
             if kept and timing.timed_route(problem, k, kept, times) is None:
                 kept = trim_route(problem, k, kept)
             out.append(kept)
-        served = {n for r in out for n in r}
-        alone = {
-            n
-            for sync in problem.syncs
-            for n, m in ((sync.a, sync.b), (sync.b, sync.a))
-            if n in served and m not in served
-        }
+        alone = lone_halves(problem, {n for r in out for n in r})
         return [[n for n in r if n not in alone] for r in out]
 
     def _search(self, problem: RoutingProblem, routes: Sequence[Sequence[int]] | None, limit: float) -> RoutingSolution:
@@ -511,18 +580,26 @@ class _DayBuilder:
         p = self.p
         if routes is not None:
             routes = self._safe_start(problem, routes)
-        settings = {
-            "time_limit_s": max(0.01, limit),
-            "solution_limit": p.solution_limit,
-            "first_solution": p.first_solution,
-            "metaheuristic": p.metaheuristic,
-        }
+        time_limit_s = max(0.01, limit)
         try:
             if p.threads >= 2 and routes is not None and limit >= 2.0:
                 return _ortools.solve_routing_twice(
-                    problem, initial_routes=routes, second_metaheuristic=p.second_metaheuristic, **settings
+                    problem,
+                    initial_routes=routes,
+                    second_metaheuristic=p.second_metaheuristic,
+                    time_limit_s=time_limit_s,
+                    solution_limit=p.solution_limit,
+                    first_solution=p.first_solution,
+                    metaheuristic=p.metaheuristic,
                 )
-            return _ortools.solve_routing_isolated(problem, initial_routes=routes, **settings)
+            return _ortools.solve_routing_isolated(
+                problem,
+                initial_routes=routes,
+                time_limit_s=time_limit_s,
+                solution_limit=p.solution_limit,
+                first_solution=p.first_solution,
+                metaheuristic=p.metaheuristic,
+            )
         except SolverError as exc:
             # A start OR-Tools does not accept, or a search stopped at its
             # limit: this pass found nothing better than its start (OR-Tools
@@ -582,7 +659,11 @@ class _DayBuilder:
             coordinator = self._coordinator_routes(problem, times, slack)
             if coordinator is not None:
                 candidates.append(coordinator)
-        plans = []
+        # The status quo's own rounds of the day (the week's floor): with the
+        # day's bounds they fit, so the week never falls below the status quo.
+        if self.week is not None and self._rule_applies(problem):
+            candidates.append(self._as_routes(problem, times, self.week.rounds))
+        plans: list[tuple[timing.PlanScore, int, RoutingSolution, set[str]]] = []
         for routes in candidates:
             solution = RoutingSolution(
                 routes=tuple(routes), dropped=self._unserved(problem, routes), objective=0, status="floor", wall_s=0.0
@@ -616,9 +697,7 @@ class _DayBuilder:
         model the rule cannot use."""
         from patchplan.rounds.statusquo import coordinator_day
 
-        if any(not s.both_or_neither for s in problem.syncs):
-            return None
-        if any(self.worked) or any(sp != hp for sp, hp in zip(self.start_point, self.home_point, strict=True)):
+        if not self._rule_applies(problem):
             return None
         # Each client's carers so far (the continuity team): the rule's own
         # preference for a familiar carer then keeps the team where it can.
@@ -628,8 +707,19 @@ class _DayBuilder:
         rounds = coordinator_day(
             self.s, self.provider, self.day, self.visits, self.travel, self.week_left, known, self.not_before, slack
         )
-        if rounds is None:
-            return None
+        return None if rounds is None else self._as_routes(problem, times, rounds)
+
+    def _rule_applies(self, problem: RoutingProblem) -> bool:
+        """Whether the coordinator's rule can plan this day: not when carers
+        are already out (re-planning) or visits are linked in time (the rule
+        ignores the links)."""
+        if any(not s.both_or_neither for s in problem.syncs):
+            return False
+        return not any(self.worked) and all(sp == hp for sp, hp in zip(self.start_point, self.home_point, strict=True))
+
+    def _as_routes(self, problem: RoutingProblem, times: list[np.ndarray], rounds: Iterable[Round]) -> list[Route]:
+        """The coordinator's rounds as routes of ``problem``, each kept only
+        if it keeps every rule of the problem."""
         copies: dict[str, list[int]] = defaultdict(list)
         for n, v in enumerate(self.node_visit):
             copies[v.id].append(n)
@@ -761,8 +851,8 @@ class _DayBuilder:
         visit = {v.id: v for v in self.visits}
         for carer, visit_ids in self.initial.items():
             for vid in visit_ids:
-                v = visit.get(vid)
-                k = None if v is None else self.vehicle_for(carer, v.early, v.late + v.duration_min)
+                call = visit.get(vid)
+                k = None if call is None else self.vehicle_for(carer, call.early, call.late + call.duration_min)
                 if k is None:
                     continue
                 free = [n for n in copies.get(vid, []) if n not in used and k in problem.nodes[n].allowed]
@@ -1145,13 +1235,16 @@ class _Best:
     roster will hold. Scores are taken on the floor's problem (same nodes,
     targets and weights in every pass)."""
 
-    def __init__(self, builder: _DayBuilder, floor: RoutingSolution) -> None:
+    def __init__(self, builder: _DayBuilder, floor: RoutingSolution, started: float | None = None) -> None:
         self.builder = builder
+        #: When the day's planning began (for the log of each pass).
+        self.started = time.perf_counter() if started is None else started
         self.problem = builder._last_problem
         self.times = timing.int_times(self.problem)
         self.solution, self.cut = floor, set(builder.floor_cut)
         self.protected = frozenset(builder.node_visit[n].id for r in floor.routes for n in r.nodes)
         self.score = timing.score(self.problem, floor.routes, self.times, self.protected)
+        log.debug("floor at %.1f s: score %s", time.perf_counter() - self.started, self.score)
 
     def _post(self, solution: RoutingSolution) -> tuple[RoutingSolution, set[str], timing.PlanScore]:
         kept, cut = self.builder.enforce_breaks(self.builder.drop_half_pairs(solution))
@@ -1161,9 +1254,21 @@ class _Best:
         """``solution`` after the last steps."""
         return self._post(solution)[0]
 
-    def offer(self, solution: RoutingSolution) -> None:
+    def offer(self, solution: RoutingSolution, label: str = "plan") -> None:
         kept, cut, score = self._post(solution)
-        if score < self.score:
+        better = score < self.score
+        # Counts and scores only (no personal data): where a day's coverage
+        # and time go, pass by pass (benchmarks/hhcrsp.py --log-passes).
+        log.debug(
+            "%s at %.1f s: serves %d visits (the raw search %d), score %s: %s",
+            label,
+            time.perf_counter() - self.started,
+            len({self.problem.nodes[n].key for n in range(len(self.problem.nodes))}) - score.unserved,
+            len({self.problem.nodes[n].key for r in solution.routes for n in r.nodes}),
+            score,
+            "kept" if better else "not kept",
+        )
+        if better:
             self.solution, self.cut, self.score = kept, cut, score
 
     def better_than(self, solution: RoutingSolution) -> bool:

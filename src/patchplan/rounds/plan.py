@@ -30,6 +30,7 @@ from patchplan.rounds.day import (
     night_shift,  # noqa: F401 - re-exported
 )
 from patchplan.rounds.teams import _Teams
+from patchplan.rounds.weekfloor import WeekFloor
 
 log = logging.getLogger("patchplan")
 
@@ -147,6 +148,9 @@ def plan_rounds(
             # Under a solution budget the plan is deterministic: so are its teams.
             deterministic=p.solution_limit is not None,
         )
+    # Over several days, the status quo's week on the same calls bounds each
+    # day (rounds.weekfloor): the week never serves fewer calls than it.
+    week_floor = WeekFloor.of(scenario, provider, scope, travel) if p.week_floor and len(plan_days) > 1 else None
     for n_done, day in enumerate(plan_days):
         day_visits = sorted(by_day.get(day, []), key=lambda v: v.id)
         day_started = time.perf_counter()
@@ -177,6 +181,7 @@ def plan_rounds(
             required=teams.required,
             not_before=rest_until(rounds),
             initial=(initial or {}).get(day),
+            week=None if week_floor is None else week_floor.bounds(day, plan_days[n_done + 1 :], week_left),
         )
         # The day's share of what is left, after building its model (travel
         # matrices, eligibility), which counts against the limit too.
@@ -344,9 +349,11 @@ def largest_provider(s: Scenario, district: str | None = None) -> str:
     """The provider with the most placed hours (in a district, if given)."""
     hours: dict[str, float] = defaultdict(float)
     for p in s.packages:
-        framework = p.status == "placed" and p.provider_id and not s.provider(p.provider_id).spot
-        if framework and (district is None or s.client(p.client_id).district_id == district):
-            hours[p.provider_id] += p.hours_week
+        pid = p.provider_id
+        if p.status != "placed" or pid is None or s.provider(pid).spot:
+            continue  # only framework providers' placed packages count
+        if district is None or s.client(p.client_id).district_id == district:
+            hours[pid] += p.hours_week
     if not hours:
         raise InputError("no framework provider has placed packages here")
     return max(sorted(hours), key=lambda k: hours[k])

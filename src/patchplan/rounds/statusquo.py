@@ -62,6 +62,17 @@ def status_quo_roster(s: Scenario, travel: GeodesicTravel | None = None) -> Rost
     return Roster(rounds=tuple(rounds), unassigned=tuple(unassigned), meta=(("made_by", "status quo greedy rule"),))
 
 
+def coordinator_week(s: Scenario, provider: str, visits: Iterable[Visit], travel: object) -> list[Round] | None:
+    """The coordinator's rounds for one provider's ``visits`` over their
+    days, from a fresh week (every carer's weekly hours, no rest owed): the
+    status quo on exactly these calls. None when ``travel`` cannot be asked
+    point-to-many (see :func:`coordinator_day`)."""
+    if not hasattr(travel, "from_point"):
+        return None
+    rounds, _ = _Week(s, provider, travel).plan(list(visits))  # type: ignore[arg-type]
+    return rounds
+
+
 def coordinator_day(
     s: Scenario,
     provider: str,

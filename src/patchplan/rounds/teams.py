@@ -48,8 +48,9 @@ class _Teams:
         for client in self.s.clients:
             votes: dict[str, int] = defaultdict(int)
             for carer, count in client.history:
-                if team_of.get(carer):
-                    votes[team_of[carer]] += count
+                team = team_of.get(carer)
+                if team:
+                    votes[team] += count
             if votes:
                 self.client_team[client.id] = max(sorted(votes), key=lambda t: votes[t])
             else:

@@ -223,7 +223,7 @@ class Accounts:
                 select(func.count(), func.min(login_failures.c.at)).where(
                     login_failures.c.username == name, login_failures.c.at > since
                 )
-            ).first()
+            ).one()
         if failures[0] >= self.max_failures:
             oldest = failures[1]
             raise Throttled(max(1, int((oldest + dt.timedelta(seconds=self.window_s) - now).total_seconds())))

@@ -30,14 +30,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from patchplan.broker import demand as dm
 from patchplan.broker.brokerage import POLICIES, BrokerState, Offer, backlog, choose, package_need, shortlist
-from patchplan.broker.offers import LIVE, TRIED, OfferStore, StoredOffer, capacity, utcnow
+from patchplan.broker.offers import LIVE, TRIED, OfferStore, StoredOffer, capacity, new_row_id, utcnow
 from patchplan.broker.offers import offers as offers_table
 from patchplan.broker.offers import packages as packages_table
 from patchplan.broker.transfers import Transfer, find_transfers
@@ -263,7 +263,7 @@ class Context:
         client = s.client(pkg.client_id)
         postcode = client.postcode or ""
         sector = postcode[:-2].strip() if len(postcode) > 2 else ""
-        calls = []
+        calls: list[dict[str, Any]] = []
         week = min(s.days, 7)
         for v in s.visits_of_package(pkg.id):
             if v.day >= week:
@@ -369,6 +369,10 @@ class Context:
         return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
     # -- transfers ---------------------------------------------------------------------------
+    @overload
+    def transfers(self, *, wait: Literal[True] = True) -> tuple[Transfer, ...]: ...
+    @overload
+    def transfers(self, *, wait: bool) -> tuple[Transfer, ...] | None: ...
     def transfers(self, *, wait: bool = True) -> tuple[Transfer, ...] | None:
         """Suggested transfers of care against today's rounds, computed once (the
         rounds are fixed) in a thread of its own: on the whole county it takes
@@ -444,20 +448,22 @@ class Context:
                 ).first()
                 if open_ is not None:
                     raise InputError(f"package {t.package_id!r}: transfer proposal {open_.id} is still open")
-                new_id = conn.execute(
-                    proposals.insert().values(
-                        package_id=t.package_id,
-                        from_provider=t.from_provider,
-                        to_provider=t.to_provider,
-                        swap_package_id=t.swap_package_id,
-                        saving_min_week=t.saving_min_week,
-                        hours_week=t.hours_week,
-                        reason=t.reason,
-                        status="proposed",
-                        proposed_by=actor,
-                        proposed_at=now,
+                new_id = new_row_id(
+                    conn.execute(
+                        proposals.insert().values(
+                            package_id=t.package_id,
+                            from_provider=t.from_provider,
+                            to_provider=t.to_provider,
+                            swap_package_id=t.swap_package_id,
+                            saving_min_week=t.saving_min_week,
+                            hours_week=t.hours_week,
+                            reason=t.reason,
+                            status="proposed",
+                            proposed_by=actor,
+                            proposed_at=now,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
                 self.store.audit(
                     conn,
                     actor,

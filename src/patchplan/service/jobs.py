@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from patchplan.broker.brokerage import Allocation, allocate, cascade_backlog
-from patchplan.broker.offers import offer_ttl_hours, utcnow
+from patchplan.broker.offers import new_row_id, offer_ttl_hours, utcnow
 from patchplan.core.errors import InputError, PatchplanError
 from patchplan.service.context import Context
 from patchplan.service.db import jobs
@@ -86,17 +86,19 @@ class JobRunner:
             raise InputError(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
         now = utcnow()
         with self.ctx.store.tx() as conn:
-            job_id = conn.execute(
-                jobs.insert().values(
-                    kind=kind,
-                    status="queued",
-                    progress=0.0,
-                    step="queued",
-                    params=json.dumps(params),
-                    created_by=actor,
-                    created_at=now,
+            job_id = new_row_id(
+                conn.execute(
+                    jobs.insert().values(
+                        kind=kind,
+                        status="queued",
+                        progress=0.0,
+                        step="queued",
+                        params=json.dumps(params),
+                        created_by=actor,
+                        created_at=now,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             self.ctx.store.audit(conn, actor, "job-start", f"{kind} job {job_id} queued: {json.dumps(params)}", at=now)
         self._wake.set()
         return int(job_id)
@@ -288,17 +290,19 @@ class JobRunner:
             )
             if moved.rowcount != 1:
                 raise InputError(f"job {job_id} is {job['status']}: only a finished allocation's offers can be sent")
-            send_id = conn.execute(
-                jobs.insert().values(
-                    kind="send",
-                    status="queued",
-                    progress=0.0,
-                    step="queued",
-                    params=json.dumps({"allocation_job": job_id}),
-                    created_by=actor,
-                    created_at=now,
+            send_id = new_row_id(
+                conn.execute(
+                    jobs.insert().values(
+                        kind="send",
+                        status="queued",
+                        progress=0.0,
+                        step="queued",
+                        params=json.dumps({"allocation_job": job_id}),
+                        created_by=actor,
+                        created_at=now,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(step=f"offers sent by job {send_id}"))
             ctx.store.audit(
                 conn, actor, "job-send", f"allocation job {job_id}: its offers go out in job {send_id}", at=now

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -413,8 +414,8 @@ class _Model:
 
 def solve_allocation(
     options: Sequence[Sequence[tuple[int, int]]],
-    needs: Sequence[dict[object, int]],
-    capacity: dict[tuple[int, object], int],
+    needs: Sequence[Mapping[Any, int]],
+    capacity: Mapping[tuple[int, Any], int],
     *,
     time_limit_s: float,
     seed: int = 0,

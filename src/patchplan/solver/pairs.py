@@ -54,6 +54,42 @@ def improve_pairs(
     return [by_vehicle[k] for k in sorted(by_vehicle)]
 
 
+def insert_pairs(p: RoutingProblem, routes: Sequence[Route], times: Sequence[np.ndarray]) -> list[Route]:
+    """Linked pairs with a visit left out, put back together: for each
+    (in the order of the problem's syncs), the visit of it that is served is
+    taken out, and both go where they fit together (as in
+    :func:`improve_pairs`: the cheapest places, the gap kept by waiting on
+    one side), which serves one or two visits more. A pair that fits
+    nowhere stays as it was. Served visits stay served. Timing links only:
+    a double-up is one visit, placed whole by the constructions and the
+    search."""
+    by_vehicle = {r.vehicle: r for r in routes}
+    where = {n: r.vehicle for r in routes for n in r.nodes}
+    for sync in p.syncs:
+        if sync.both_or_neither or (sync.a in where and sync.b in where):
+            continue
+        trial = _reinsert(p, by_vehicle, where, sync, times)
+        if trial is None:
+            continue
+        by_vehicle = {k: r for k, r in {**by_vehicle, **trial}.items() if r.nodes}
+        where = {n: r.vehicle for r in by_vehicle.values() for n in r.nodes}
+    return [by_vehicle[k] for k in sorted(by_vehicle)]
+
+
+def lone_halves(p: RoutingProblem, served: set[int] | frozenset[int]) -> set[int]:
+    """Nodes of a double-up (a both-or-neither sync) served without their
+    partner: no visit, and a start OR-Tools may not read. One visit of a
+    timing link served alone is not among them: it is a visit (the gap
+    binds only when both are served)."""
+    return {
+        n
+        for sync in p.syncs
+        if sync.both_or_neither
+        for n, m in ((sync.a, sync.b), (sync.b, sync.a))
+        if n in served and m not in served
+    }
+
+
 def _lateness(p: RoutingProblem, by_vehicle: dict[int, Route], where: dict[int, int], sync: Sync) -> int:
     out = 0
     for n in (sync.a, sync.b):
@@ -97,10 +133,11 @@ def _positions(
 def _reinsert(
     p: RoutingProblem, by_vehicle: dict[int, Route], where: dict[int, int], sync: Sync, times: Sequence[np.ndarray]
 ) -> dict[int, Route] | None:
-    """The changed rounds of the best joint re-insertion of a pair, or None."""
+    """The changed rounds of the best joint (re-)insertion of a pair, or
+    None: the visits of the pair that are served are taken out first."""
     pair = {sync.a, sync.b}
     base = dict(by_vehicle)
-    for n in pair:
+    for n in pair & set(where):
         k = where[n]
         base[k] = without(p, base[k], {n}, times) or Route(k, (), (), p.vehicles[k].start, p.vehicles[k].start)
     best: tuple[int, dict[int, Route]] | None = None
@@ -116,7 +153,7 @@ def _reinsert(
                 best = (delta, changed)
     if best is None:
         return None
-    return {where[sync.a]: base[where[sync.a]], where[sync.b]: base[where[sync.b]], **best[1]}
+    return {**{where[n]: base[where[n]] for n in pair if n in where}, **best[1]}
 
 
 def _cost(p: RoutingProblem, routes: Sequence[Route], times: Sequence[np.ndarray]) -> int:
