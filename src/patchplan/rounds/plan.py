@@ -86,8 +86,10 @@ def plan_rounds(
         call); the visit goes to another carer only if none of them can.
     initial
         Day -> carer id -> visit ids in order: a plan to start each day from
-        (last week's rounds, matched to this week's calls), used when it
-        serves as many calls as the floor.
+        (last week's rounds, matched to this week's calls): the search starts
+        from it wherever the routing model accepts it (the floor stays the
+        best plan so far), and a call it serves with a ``preferred`` carer is
+        offered only that carer until it is left out.
     progress
         Called with (days done, days) after each day.
     keep_teams
