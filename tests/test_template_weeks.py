@@ -123,3 +123,34 @@ def test_the_team_model_solves_again_a_team_that_no_longer_covers() -> None:
     )
     assert not teams.kept and "k_am" in teams.teams["a"] and len(teams.teams["a"]) >= 2
     assert not teams.uncovered
+
+
+def test_a_stopped_search_gives_back_its_start_with_double_ups_in_step() -> None:
+    """The start a stopped search gives back is timed so a double-up's two carers start together:
+    k1 does A (08:30, 30 min) and then reaches C at 09:20; k2 could be there at 09:00 but waits,
+    so both start C at 09:20, and the checker finds nothing in the rounds read from it."""
+    from builders import hm
+
+    from patchplan.rounds.day import _DayBuilder
+
+    s = plane(
+        {"a": (0, 10), "c": (0, 30)},
+        [visit("A", "a", "08:30", "08:30", 30), visit("C", "c", "09:00", "10:00", 30, carers=2)],
+        [carer("k1", (0, 0)), carer("k2", (0, 20))],
+    )
+    builder = _DayBuilder(s, "P", 0, list(s.visits), s.carers, {"k1": 2880, "k2": 2880}, PLANE, PARAMS, 0, None)
+    problem = builder.problem(wide=set(), breaks=set())
+    vehicle = {c.id: k for k, (c, _) in enumerate(builder.shifts)}
+    nodes: dict[str, list[int]] = {}
+    for n, v in enumerate(builder.node_visit):
+        nodes.setdefault(v.id, []).append(n)
+    (a,), (c0, c1) = nodes["A"], nodes["C"]
+    routes = [[] for _ in builder.shifts]
+    routes[vehicle["k1"]], routes[vehicle["k2"]] = [a, c0], [c1]
+    start = builder._timed_start(problem, routes, 1.0)
+    assert start is not None and start.status == "start" and not start.dropped
+    starts = {n: at for r in start.routes for n, at in zip(r.nodes, r.starts, strict=True)}
+    assert starts[c0] == starts[c1] == hm("09:20")
+    rounds, unassigned = builder.roster_parts(start)
+    assert not unassigned
+    assert check(s, pp.Roster(rounds=tuple(rounds), unassigned=(), provider_id="P"), travel=PLANE) == ()
