@@ -114,15 +114,25 @@ def test_the_team_model_keeps_a_team_that_still_covers_the_calls() -> None:
     assert kept.teams["a"] == ("k_far",) and kept.kept == frozenset({"a"}) and not kept.uncovered
 
 
-def test_the_team_model_solves_again_a_team_that_no_longer_covers() -> None:
-    """Last week's team was k_am alone, who cannot take the evening calls: the client's team is
-    solved again (not kept), k_am stays in it and the evenings get a member."""
+def test_the_team_model_solves_again_a_team_with_a_member_away() -> None:
+    """Last week's team was k_am and k_pm; k_pm has no shifts this week: the team is solved again
+    (not kept), k_am stays in it and the evenings get a member who works them (k_far)."""
+    s = _two_day_client()
+    away = s.replace(shifts=tuple(sh for sh in s.shifts if sh.carer_id != "k_pm"))
+    keep = {"a": ("k_am", "k_pm")}
+    teams = care_teams(away, away.visits, away.carers, PLANE, team_cap=3, keep=keep, time_limit_s=5, deterministic=True)
+    assert not teams.kept and set(teams.teams["a"]) == {"k_am", "k_far"} and not teams.uncovered
+
+
+def test_the_team_model_keeps_a_team_that_covers_what_it_did() -> None:
+    """Last week's team was k_am alone (the evenings were breaks): nothing changed, so it is kept
+    as it was, and the evening calls stay uncovered with their reason."""
     s = _two_day_client()
     teams = care_teams(
         s, s.visits, s.carers, PLANE, team_cap=3, keep={"a": ("k_am",)}, time_limit_s=5, deterministic=True
     )
-    assert not teams.kept and "k_am" in teams.teams["a"] and len(teams.teams["a"]) >= 2
-    assert not teams.uncovered
+    assert teams.kept == frozenset({"a"}) and teams.teams["a"] == ("k_am",)
+    assert set(teams.uncovered) == {"E0", "E1"} and all("team" in why for why in teams.uncovered.values())
 
 
 def test_a_stopped_search_gives_back_its_start_with_double_ups_in_step() -> None:

@@ -11,10 +11,11 @@ promise that: each day's search is free to send anyone. So the week is first cut
 3. preferring carers who know the client (history, last week's roster), who live near the client,
    and filling carers' guaranteed hours before anyone else's.
 
-Week after week (``keep``: last week's teams), a client's team is kept as it was wherever its
-members can still take every one of the client's calls (the model may then only choose among
-them); only the other clients are solved afresh, with last week's members as their strongest
-candidates.
+Week after week (``keep``: last week's teams of the clients whose calls and carers are
+unchanged), a client's team is kept as it was (the model may then only choose among its members)
+wherever every member is still here and can still take some of the client's calls; the calls it
+did not cover last week stay uncovered. Only the other clients are solved afresh, with last week's
+members as their strongest candidates.
 
 The days are then routed with each call offered to its client's team first; a call goes to anyone
 else only where no team member can take it, and that is reported as a continuity break with its
@@ -112,9 +113,11 @@ def care_teams(
     known
         client id -> carer id -> visits they made (history, last week's roster): preferred members.
     keep
-        client id -> last week's team. A client whose kept members (those still among ``carers``,
-        at most ``team_cap``) can take every one of its calls keeps that team: the model chooses
-        only among them. The others are solved again, last week's members first.
+        client id -> last week's team, for clients whose calls and carers have not changed (the
+        caller knows last week). A client keeps that team (the model chooses only among its
+        members) when every member is among ``carers`` with a shift in these days and can take
+        one of its calls at least, and the team has at most ``team_cap``; the others are solved
+        again, last week's members first.
     time_limit_s
         CP-SAT's budget; it returns its best teams so far.
     deterministic
@@ -255,9 +258,9 @@ class _TeamModel:
         self.fixed: dict[int, list[int]] = {}
 
     def keepable(self, keep: Mapping[str, Sequence[str]], team_cap: int) -> dict[int, list[int]]:
-        """client index -> last week's team, for the clients whose team (its members still here,
-        at most ``team_cap``) can take every call of theirs this week: enough members able to
-        take each call (skills, preferences, a shift around it). Time is left to the model."""
+        """client index -> last week's team, for the clients whose team (at most ``team_cap``)
+        has every member here and able to take one of their calls at least (skills, preferences,
+        a shift around it). Which calls it covers, and time, are left to the model."""
         out: dict[int, list[int]] = {}
         days = {v.day for v in self.visits}
         here = {k for k in range(len(self.carers)) if any(sh.day in days for sh in self.shifts[k])}
@@ -266,9 +269,7 @@ class _TeamModel:
             members = [self.index[c] for c in team if self.index.get(c) in here]
             if i is None or not members or len(members) < len(team) or len(members) > team_cap:
                 continue  # no calls this week, or a member is off all week or gone: solve it again
-            if all(
-                len(set(self.able_of[j]) & set(members)) >= self.visits[j].carers_required for j in self.calls_of[i]
-            ):
+            if all(any(k in self.able_of[j] for j in self.calls_of[i]) for k in members):
                 out[i] = sorted(members)
         return out
 

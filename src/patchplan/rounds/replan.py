@@ -11,9 +11,8 @@ diff: which visits moved to whom.
 :func:`plan_from_template` (:func:`plan_week_from_template` for the whole
 plan): next week from last week's roster, as few changes as possible: each
 call first tries the carer who did the same call (client, call, weekday)
-last week, each client whose calls are unchanged keeps last week's care
-team where it still covers them; new packages are fitted in and ended ones
-dropped.
+last week, each client whose calls and carers are unchanged keeps last
+week's care team; new packages are fitted in and ended ones dropped.
 """
 
 from __future__ import annotations
@@ -336,9 +335,10 @@ def plan_week_from_template(
     A call is matched to last week's by (client, call label, weekday) and
     first offered to the carer(s) who did it; new packages' calls are open
     to anyone; calls of ended packages are simply not in scope. With care
-    teams (``params.team_cap``), each client whose calls are unchanged keeps
-    last week's team where its members can still take every call; the team
-    model solves only the others (a new client, a member on holiday).
+    teams (``params.team_cap``), each client whose calls are unchanged and
+    whose team members still work the days of the calls they did keeps last
+    week's team; the team model solves only the others (a new client, a
+    member on holiday).
 
     template_scenario
         The scenario the template was made for (last week's); default this one.
@@ -382,7 +382,13 @@ def plan_week_from_template(
                     initial[v.day][rnd.carer_id].append(v.id)
     last_scope = [template_visits[vid] for vid in _template_visit_ids(template) if vid in template_visits]
     unchanged = _unchanged_clients(last, last_scope, scenario, scope)
-    offered = {c: t for c, t in _last_teams(template, last, teams, p.team_cap).items() if c in unchanged}
+    # A team is offered to keep where the client's calls are last week's and
+    # each member still works the days of the calls they did last week.
+    offered = {
+        c: t
+        for c, t in _last_teams(template, last, teams, p.team_cap).items()
+        if c in unchanged and _team_still_works(t, [v for v in scope if v.client_id == c], last_carers, preferred)
+    }
     plan = plan_rounds(
         scenario,
         provider,
@@ -429,6 +435,17 @@ def _unchanged_clients(last: Scenario, last_scope: Iterable[Visit], now: Scenari
     for v in scope:
         after[v.client_id].append(_call(now, v))
     return {c for c, calls in after.items() if sorted(calls) == sorted(before.get(c, []))}
+
+
+def _team_still_works(
+    team: Sequence[str],
+    calls: Iterable[Visit],
+    last_carers: Mapping[str, frozenset[str]],
+    working: Mapping[str, frozenset[str]],
+) -> bool:
+    """Whether every team member who did one of ``calls`` last week works
+    its day this week (``working``: the call's last-week carers on shift)."""
+    return all((last_carers.get(v.id, frozenset()) & set(team)) <= working.get(v.id, frozenset()) for v in calls)
 
 
 def _last_teams(
