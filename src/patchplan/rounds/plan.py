@@ -93,8 +93,9 @@ def plan_rounds(
     progress
         Called with (days done, days) after each day.
     keep_teams
-        Client id -> last week's care team, kept where it still covers the
-        client's calls (see :func:`~patchplan.rounds.careteams.care_teams`).
+        Client id -> last week's care team (clients whose calls and carers
+        are unchanged), kept where every member is still here and can take
+        one of the calls (see :func:`~patchplan.rounds.careteams.care_teams`).
 
     Returns
     -------
