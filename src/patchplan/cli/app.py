@@ -157,7 +157,7 @@ def scenario_facts(
 
 
 def _facts_table(f: dict[str, Any]) -> None:
-    from patchplan.essex.facts import STUDY_MILES_BETWEEN_VISITS, WORKFORCE_CITED
+    from patchplan.essex.facts import STUDY_MILES_BETWEEN_VISITS
 
     table = Table(title="Scenario facts vs published figures (Essex County Council)")
     table.add_column("figure")
@@ -176,9 +176,6 @@ def _facts_table(f: dict[str, Any]) -> None:
         shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
         if key == "status_quo_miles_between_visits":
             shown += f" (UK study: {STUDY_MILES_BETWEEN_VISITS})"
-        if key in WORKFORCE_CITED:
-            share, source = WORKFORCE_CITED[key]
-            shown += f" ({source}: {share:.2f})"
         extra.add_row(key.replace("_", " "), shown)
     out.print(extra)
 

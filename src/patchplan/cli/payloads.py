@@ -223,16 +223,6 @@ _SCENARIO_EXTRA = (
     Key("backlog_hours", "Their hours a week."),
     Key("backlog_rural_share", "Share of the backlog's clients in rural areas."),
     Key("clients_rural_share", "Share of clients in rural areas."),
-    Key("carers_zero_hours_share", "Share of day carers on a zero-hours contract.", "with day carers"),
-    Key("carers_split_shift_share", "Share of day carers with two shifts on some day.", "with day carers"),
-    Key("carers_full_time_share", "Share of the generated day carers on full time.", "in a generated scenario"),
-    Key("carers_part_time_share", "Share of the generated day carers on part time.", "in a generated scenario"),
-    Key("carers_no_set_hours_share", "Share of the generated day carers with no set hours.", "in a generated scenario"),
-    Key(
-        "carers_in_runs_share",
-        "Share of the generated day carers in a run with a partner who works their days off.",
-        "in a generated scenario",
-    ),
     Key("status_quo_miles_between_visits", "Mean miles between visits in the status quo.", "with a status quo"),
     Key("status_quo_unassigned_visits", "Visits the status quo leaves unassigned.", "with a status quo"),
 )

@@ -29,15 +29,6 @@ PUBLISHED = {
     "night_live_in_older_hours": 0.15 * 13_000,
     "night_live_in_working_age_hours": 0.85 * 13_000,
 }
-#: The published workforce shares the generated rota is held to (:mod:`patchplan.essex.workforce`
-#: cites each), by the ``scenario facts`` key that shows the scenario's share.
-WORKFORCE_CITED = {
-    "carers_full_time_share": (0.47, "Skills for Care 2019, domiciliary care: full time"),
-    "carers_part_time_share": (0.38, "Skills for Care 2019: part time"),
-    "carers_no_set_hours_share": (0.15, "Skills for Care 2019: no set hours"),
-    "carers_zero_hours_share": (0.43, "Skills for Care 2023: zero-hours contracts"),
-    "carers_split_shift_share": (0.71, "Community Care / Unison 2015 survey, an upper bound: split shifts"),
-}
 #: Mean distance between consecutive visits found in a UK study of
 #: domiciliary care rounds (Bristol and Cornwall), as a sanity anchor.
 STUDY_MILES_BETWEEN_VISITS = 4.3
@@ -116,7 +107,6 @@ def facts(s: Scenario) -> dict[str, Any]:
             sum(1 for c in clients if s.client(c).area_id in rural) / len(clients) if clients else 0.0
         ),
     }
-    extra.update(workforce_mix(s))
     if s.status_quo is not None:
         from patchplan.rounds.statusquo import consecutive_distance_miles
 
@@ -125,37 +115,6 @@ def facts(s: Scenario) -> dict[str, Any]:
     gen = s.setting("generator", {}) or {}
     expected = expected_figures(gen.get("district") or None, float(gen.get("scale", 1.0))) if gen else {}
     return {"figures": out, "expected": expected, "extra": extra}
-
-
-def workforce_mix(s: Scenario) -> dict[str, float]:
-    """Shares of the day carers (carers with a shift that is not a night's 21:00 start): on a
-    zero-hours contract and working a split shift (two shifts on one day), counted from the carers
-    and shifts; by hours class and in a run with a partner, from the generator's record of its
-    rota (``[workforce]`` in scenario.toml), when it has one. Empty without day carers."""
-    days: dict[str, set[int]] = {}
-    split: set[str] = set()
-    night: set[str] = set()
-    for sh in s.shifts:
-        if sh.start % (24 * 60) == 21 * 60:
-            night.add(sh.carer_id)
-            continue
-        if sh.day in days.setdefault(sh.carer_id, set()):
-            split.add(sh.carer_id)
-        days[sh.carer_id].add(sh.day)
-    day = [c for c in s.carers if c.id in days and c.id not in night]
-    if not day:
-        return {}
-    out = {
-        "carers_zero_hours_share": sum(1 for c in day if c.contracted_hours_week == 0) / len(day),
-        "carers_split_shift_share": sum(1 for c in day if c.id in split) / len(day),
-    }
-    rota = s.setting("workforce") or {}
-    hired = sum(int(rota.get(k, 0)) for k in ("full_time", "part_time", "no_set_hours"))
-    if hired:
-        for k in ("full_time", "part_time", "no_set_hours"):
-            out[f"carers_{k}_share"] = int(rota.get(k, 0)) / hired
-        out["carers_in_runs_share"] = int(rota.get("partnered", 0)) / hired
-    return out
 
 
 def expected_figures(district: str | None, scale: float) -> dict[str, float]:
@@ -183,13 +142,4 @@ def expected_figures(district: str | None, scale: float) -> dict[str, float]:
     }
 
 
-__all__ = [
-    "PUBLISHED",
-    "STUDY_MILES_BETWEEN_VISITS",
-    "WORKFORCE_CITED",
-    "demand_share",
-    "demand_weights",
-    "expected_figures",
-    "facts",
-    "workforce_mix",
-]
+__all__ = ["PUBLISHED", "STUDY_MILES_BETWEEN_VISITS", "demand_share", "demand_weights", "expected_figures", "facts"]

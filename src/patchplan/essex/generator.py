@@ -22,10 +22,7 @@ demand over areas :mod:`patchplan.essex.facts`, and the working records
 2. **Supply.** Each district has framework providers (tier 1 = higher
    quality) with branches in its towns; some also work in a neighbouring
    district. Their carers live near the branch, mostly drive, some walk in
-   towns, and work on a rota built around runs: a main carer and the
-   partner who works their days off share one day shift (split, long split,
-   early, late, ...), so a run is staffed every day by two people; bank carers
-   and night carers fill the rest (:mod:`patchplan.essex.workforce`).
+   towns, and work early, late, split or night shifts on five days a week.
    A provider's capacity by weekday and time band is what its carers'
    shifts can deliver (60% of paid time; the rest is travel and waiting).
    Rural districts have less supply for their demand than towns.
@@ -140,7 +137,7 @@ def essex(
     shifts += spot_shifts
     gen.add_backlog(demand, backlog)
     step("scenario")
-    scenario = gen.scenario(providers, demand, carers, shifts, seed, district, staff.mix())
+    scenario = gen.scenario(providers, demand, carers, shifts, seed, district)
     step("status quo")
     from patchplan.rounds.statusquo import status_quo_roster, with_history
 
@@ -525,7 +522,6 @@ class _Generator:
         shifts: list[Shift],
         seed: int,
         district: str | None,
-        workforce: dict[str, int] | None = None,
     ) -> Scenario:
         clients: list[Client] = []
         packages: list[Package] = []
@@ -591,10 +587,7 @@ class _Generator:
             framework=framework,
             carers=tuple(carers),
             shifts=tuple(shifts),
-            settings=(
-                ("generator", {"district": district or "", "scale": self.scale, "seed": seed}),
-                *((("workforce", workforce),) if workforce else ()),
-            ),
+            settings=(("generator", {"district": district or "", "scale": self.scale, "seed": seed}),),
         )
 
     def call_patterns(self, pkg_id: str, d: Demand) -> tuple[CallPattern, ...]:

@@ -19,42 +19,17 @@ The rota is the one UK domiciliary providers use, calibrated to published figure
   half hour.
 - **Split shifts.** 296 of the 417 home care workers who answered the Community Care / Unison survey
   of 2015 worked split shifts (71%; a self-selected sample, so an upper bound): a morning run and a
-  tea/bed run with an unpaid gap. Here a split shift is 07:00-10:30 and 17:00-20:00, which keeps the
-  11 hours' daily rest of the Working Time Regulations (reg. 10) between 20:00 and 07:00. The
+  tea/bed run with an unpaid gap. Here a split shift is 07:00-11:00 and 16:30-20:00, which keeps the
+  11 hours' daily rest of the Working Time Regulations (reg. 10) between 20:00 and 07:00; the
   survey's 7am-to-10pm days do not (care may claim the continuity-of-service exception with
-  compensatory rest, reg. 21-24, which patchplan does not model), so the **long split**, a whole
-  run's day (morning and lunch, then tea and bed), is 07:30-13:30 and 17:00-20:30 or, for the late
-  bed calls, 08:30-14:00 and 17:30-21:30: 9.5 paid hours with 11 hours' rest before the next day,
-  five of them 47.5 hours, within the 48 of reg. 4 (the times are an assumption shaped by those two
-  rules). Full-day, morning-only and evening-only shifts make up the rest (:data:`DAY_SHIFTS`; the
-  mix within each hours class is an assumption).
-- **Runs.** The rota is built the way providers that promise continuity staff it: a run (one day
-  shift, the same clients) has a main carer and a regular partner who works the main carer's days
-  off, so the two together work all seven days and a client's calls on that run are seen by two
-  people (:class:`Run`). No national figure says how providers pair carers; these are assumptions.
-  A full-timer works five days: half of the full-time runs this week are Monday to Friday with a
-  weekend partner, the other half are on their weekend on (Saturday, Sunday and three weekdays,
-  staggered) with a partner on the two weekdays left: the alternate-weekend pair, the other way
-  round the next week. The partner is a part-timer or a carer with no set hours (with 47% full
-  time, the partners alone are 47% of carers: most of the 38% part time and some of the 15% no set
-  hours). Two part-timers also share a run, three or four days and the rest. Carers with no set
-  hours who are nobody's partner are bank staff on any two to six days, and weekend-only
-  part-timers (or carers with no set hours) fill what the weekend still lacks. A partner lives in
-  the main carer's small area (another postcode of it: the run's area); their skills are drawn on
-  their own, not copied (copying clustered the rare skills in pairs and left more peg-feeding
-  calls without a carer).
-- **Shares held.** Each hire is of the hours class furthest below its published share of the day
-  carers hired so far (Maldon and Colchester, seeds 1-6: within a point of 47/38/15), so the mix
-  holds whichever runs the demand's shape keeps. The last slivers of a gap go to one carer on the
-  shift and days that fill it (a full-timer on five or six days, else a part-timer, or a carer
-  with no set hours, whichever is further below its share), not to a whole new run: full-timers
-  in runs can be at most half of the carers in runs.
-- **Sizing.** Carers are hired half hour by half hour for the demand, each call's need shared over
-  the half hours it can be booked in (:data:`SPREAD`), with what falls outside the day shifts'
-  07:00-22:30 counted in its first or last half hour (:func:`sized_need`).
-- **Weekly days.** Full-time carers work five days in seven, part-timers two to four, carers with no
-  set hours two to six ("7 day and 6 day working is common": Rubery et al., Manchester Business
-  School, for the Resolution Foundation, 2014).
+  compensatory rest, reg. 21-24, which patchplan does not model). Full-day, morning-only and
+  evening-only shifts make up the rest (:data:`DAY_SHIFTS`; the mix within each hours class is an
+  assumption).
+- **Weekends.** Full- and part-time carers work alternate weekends (half of them this week,
+  staggered on the rota; an assumption, the common pattern in providers' job adverts, no national
+  figure); weekend-only part-timers fill what the weekend still lacks. Full-time carers work five
+  days in seven, part-timers three or four, carers with no set hours two to six ("7 day and 6 day
+  working is common": Rubery et al., Manchester Business School, for the Resolution Foundation, 2014).
 - **Night carers** work 21:00-09:00, five nights in seven.
 
 Day ``d`` of the horizon is weekday ``d % 7`` (the generator's weeks start on a Monday).
@@ -77,33 +52,29 @@ from patchplan.geo import geography as geo
 SKILLS = ("medication", "moving_handling", "dementia", "catheter", "peg_feeding")
 #: Share of carers holding each skill.
 SKILL_SHARE = {"medication": 0.88, "moving_handling": 0.9, "dementia": 0.6, "catheter": 0.4, "peg_feeding": 0.15}
+#: Care hours a carer delivers per hour of shift (the rest is travel and waiting).
+PRODUCTIVITY = 0.6
 #: Day shifts a carer works on each of their working days: name -> ((start, end), ...) in minutes
-#: from midnight. A split shift is two shifts with an unpaid gap between them; a long split is a
-#: whole run's day (morning and lunch, then tea and bed) that keeps 11 hours' rest before the next.
+#: from midnight. A split shift is two shifts with an unpaid gap between them.
 DAY_SHIFTS: dict[str, tuple[tuple[int, int], ...]] = {
     "split": ((7 * 60, 10 * 60 + 30), (17 * 60, 20 * 60)),
-    "long_split": ((7 * 60 + 30, 13 * 60 + 30), (17 * 60, 20 * 60 + 30)),
-    "long_split_late": ((8 * 60 + 30, 14 * 60), (17 * 60 + 30, 21 * 60 + 30)),
     "early": ((7 * 60, 14 * 60 + 30),),
     "late": ((15 * 60, 22 * 60 + 30),),
     "day": ((9 * 60, 17 * 60),),
     "morning": ((7 * 60, 11 * 60),),
     "evening": ((17 * 60, 22 * 60 + 30),),
 }
-#: Hours classes: name -> (share of day carers, {day shift: share within the class}, working days a
-#: week (choices)). Shares of the classes: Skills for Care 2019 (see above). A full-timer's shift is
-#: their run's and their partner's; the days are the run's (:func:`_run_days`).
-HOURS_CLASSES: dict[str, tuple[float, dict[str, float], tuple[int, ...]]] = {
-    "full_time": (
-        0.47,
-        {"long_split": 0.1, "long_split_late": 0.1, "split": 0.35, "early": 0.15, "late": 0.2, "day": 0.1},
-        (5,),
-    ),
-    "part_time": (0.38, {"morning": 0.35, "evening": 0.35, "split": 0.3}, (3, 4)),
+#: Hours classes: name -> (share of carers, {day shift: share within the class}, working days a week
+#: (choices), works alternate weekends). Shares of the classes: Skills for Care 2019 (see above); a
+#: small weekend-only class covers what alternate weekends leave (drawn only while weekends are short).
+HOURS_CLASSES: dict[str, tuple[float, dict[str, float], tuple[int, ...], bool]] = {
+    "full_time": (0.47, {"split": 0.55, "early": 0.2, "late": 0.2, "day": 0.05}, (5,), True),
+    "part_time": (0.38, {"morning": 0.35, "evening": 0.35, "split": 0.3}, (3, 4), True),
     "no_set_hours": (
         0.15,
         {"split": 0.4, "early": 0.15, "late": 0.15, "morning": 0.15, "evening": 0.15},
         (2, 3, 4, 5, 6),
+        False,
     ),
 }
 #: Weekend-only part-timers: Saturday and Sunday, on these shifts.
@@ -115,15 +86,8 @@ GUARANTEED_SHARE = 0.75
 #: Care hours a carer delivers per hour of shift (the rest is travel and waiting).
 PRODUCTIVITY = 0.6
 WEEKEND = (5, 6)
-WEEKDAYS = (0, 1, 2, 3, 4)
-#: A drawn run that fills no more than this share of its care hours counts as a miss (see MISSES):
-#: the last slivers of a gap go to a bank carer on the shift and days they need, not to a whole new
-#: run (an assumption; it keeps shift hours per care hour within 3% of the rota before runs).
-LOW_FILL = 0.1
-#: Working Time Regulations: 48 hours a week (no carer opted out here).
-MAX_HOURS_WEEK = 48.0
-#: Runs drawn for each hire; the one that fills most of the gap per hour is taken.
-DRAWS = 10
+#: Rota lines drawn for each hire; the one that fills most of the gap per hour is taken.
+DRAWS = 3
 #: Draws from the mix that fill nothing before a gap-filling zero-hours line is made instead.
 MISSES = 10
 
@@ -150,41 +114,16 @@ def add_call(need: np.ndarray, weekday: int, start: int, duration: int, carers: 
         need[(weekday + offset // DAY_MIN) % 7] += minutes * carers / 60
 
 
-#: How a call's need is shared over the half hours around its own (offset in half hours: weight).
-#: The windows let a call start from an hour before its preferred time to an hour after, but a
-#: coordinator books from half an hour before (the status quo's tolerance), so the half hour an
-#: hour early counts half.
-SPREAD: dict[int, float] = {-2: 0.5, -1: 1.0, 0: 1.0, 1: 1.0, 2: 1.0}
+#: Calls may start up to an hour either side of their preferred time (the generator's windows), so a
+#: half hour's need can be met in the half hours around it.
+SPREAD_SLOTS = 2
 
 
 def _spread(need: np.ndarray) -> np.ndarray:
-    """Each half hour's need shared over the half hours around it by :data:`SPREAD` (same total,
-    within the day)."""
-    total = sum(SPREAD.values())
-    out = np.zeros_like(need, dtype=float)
-    for shift, weight in SPREAD.items():
-        moved = np.zeros_like(out)
-        if shift >= 0:
-            moved[:, shift:] = need[:, : need.shape[1] - shift]
-        else:
-            moved[:, :shift] = need[:, -shift:]
-        out += moved * (weight / total)
-    return out
-
-
-def sized_need(need: np.ndarray) -> np.ndarray:
-    """What day carers are hired for: ``need`` (care hours by weekday x half hour) spread over the
-    calls' windows (:func:`_spread`), with what the spread pushes before the first or after the last
-    half hour a day shift covers moved back to that half hour: a bed call at 21:30 may start an hour
-    late but not run past the late shifts' 22:30, so all of it is the late shifts' work (cutting
-    the spill instead under-sized the late evening)."""
-    spread = _spread(need)
-    inside = np.flatnonzero(COVERABLE)
-    first, last = int(inside[0]), int(inside[-1])
-    out = spread * COVERABLE
-    out[:, first] += spread[:, :first].sum(axis=1)
-    out[:, last] += spread[:, last + 1 :].sum(axis=1)
-    return out
+    """Each half hour's need averaged with the :data:`SPREAD_SLOTS` either side (same total)."""
+    width = 2 * SPREAD_SLOTS + 1
+    kernel = np.ones(width) / width
+    return np.array([np.convolve(row, kernel, mode="same") for row in need])
 
 
 def pattern_need(pattern: Pattern) -> np.ndarray:
@@ -194,7 +133,7 @@ def pattern_need(pattern: Pattern) -> np.ndarray:
     for wd in pattern.weekdays:
         for call in pattern.calls:
             add_call(need, wd, call.preferred, call.duration, call.carers)
-    return sized_need(need)
+    return _spread(need) * COVERABLE
 
 
 def _gap_lines(gap: np.ndarray) -> list[RotaLine]:
@@ -203,9 +142,7 @@ def _gap_lines(gap: np.ndarray) -> list[RotaLine]:
     for name in DAY_SHIFTS:
         per_day = (line_capacity(RotaLine("no_set_hours", name, tuple(range(7)))) > 0) * gap
         score = per_day.sum(axis=1)
-        # Up to six days, and no more than the 48 hours of the Working Time Regulations.
-        most = min(6, int(MAX_HOURS_WEEK // RotaLine("no_set_hours", name, (0,)).hours_week))
-        days = tuple(sorted(int(d) for d in np.argsort(-score, kind="stable")[:most] if score[d] > 0))
+        days = tuple(sorted(int(d) for d in np.argsort(-score, kind="stable")[:6] if score[d] > 0))
         if days:
             out.append(RotaLine("no_set_hours", name, days))
     return out or [RotaLine("no_set_hours", "day", tuple(range(6)))]
@@ -232,49 +169,6 @@ class RotaLine:
     @property
     def hours_week(self) -> float:
         return len(self.days) * sum(b - a for a, b in DAY_SHIFTS[self.shift]) / 60
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """A run: the rota lines that staff one sequence of calls on one day shift, the main carer's
-    first. The partner's days are the main carer's days off, so the two together work every day
-    of the week; a single line (a bank carer on no set hours, a weekend-only part-timer) is a run
-    of its own."""
-
-    lines: tuple[RotaLine, ...]
-
-    @property
-    def shift(self) -> str:
-        return self.lines[0].shift
-
-    @property
-    def days(self) -> frozenset[int]:
-        return frozenset(d for line in self.lines for d in line.days)
-
-    @property
-    def hours_week(self) -> float:
-        return sum(line.hours_week for line in self.lines)
-
-
-def run_capacity(run: Run) -> np.ndarray:
-    """Care hours a run delivers by weekday x half hour (a new array)."""
-    return np.sum([line_capacity(line) for line in run.lines], axis=0)
-
-
-def _run_days(hours_class: str, n: int, rota: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The main carer's and the partner's days of a run, ``rota`` staggering them.
-
-    A full-timer works five days: on even rota numbers Monday to Friday, their partner the weekend;
-    on odd ones this is their weekend on (Saturday, Sunday and three weekdays) and the partner
-    takes the other two weekdays: the alternate-weekend pair, the other way round next week. A
-    part-timer works ``n`` consecutive days (three or four) and their part-time partner the rest.
-    """
-    if hours_class == "full_time":
-        weekdays = [(rota + k) % 5 for k in range(5)]
-        main = WEEKDAYS if rota % 2 == 0 else tuple(sorted({*WEEKEND, *weekdays[:3]}))
-    else:
-        main = tuple(sorted((rota + k) % 7 for k in range(n)))
-    return main, tuple(d for d in range(7) if d not in main)
 
 
 class Workforce:
@@ -308,18 +202,6 @@ class Workforce:
         self.home_areas = home_areas or None
         self._ids: dict[str, int] = defaultdict(int)
         self._rota = 0  # staggers carers' days off across providers
-        #: Day carers hired so far by hours class (the published shares steer the next hire).
-        self.classes: dict[str, int] = defaultdict(int)
-        #: Every run hired, with its carers' ids (main carer first).
-        self.runs: list[tuple[Run, tuple[str, ...]]] = []
-        self._area_of: dict[str, Area] = {}
-
-    def mix(self) -> dict[str, int]:
-        """Day carers hired so far by hours class, and how many of them are in a run with a partner
-        (``partnered``): what ``scenario facts`` shows beside the published shares."""
-        out = {c: int(self.classes.get(c, 0)) for c in HOURS_CLASSES}
-        out["partnered"] = sum(len(ids) for run, ids in self.runs if len(run.lines) > 1)
-        return out
 
     def next_id(self, prefix: str) -> str:
         self._ids[prefix] += 1
@@ -348,73 +230,48 @@ class Workforce:
         :data:`PRODUCTIVITY`; at least two.
 
         Half hours, not time bands: a split shift's morning run ends at
-        10:30 and cannot take a lunch call at 12:30 that a band from 10:30
-        to 14:00 would count it for. Carers are hired a run at a time
-        (:meth:`_draw_run`: a main carer and the partner who works their days
-        off, on one day shift) and a run is kept when it adds to a half hour
+        11:00 and cannot take a lunch call at 12:30 that a band from 10:30
+        to 14:00 would count it for. Rota lines are drawn from the published
+        mix (:data:`HOURS_CLASSES`) and kept when they add to a half hour
         still short, so the mix bends only as far as the demand's shape
         needs; weekend-only part-timers are drawn once only weekends are
-        short. What falls before 07:00 or after 22:30 is sized into the
-        first or last half hour day shifts cover (:func:`sized_need`).
+        short. Half hours no day shift covers (before 07:00, after 22:00)
+        are left to the night carers.
         """
-        need = sized_need(need)
+        need = _spread(need) * COVERABLE
         have = np.zeros_like(need)
         carers: list[Carer] = []
         shifts: list[Shift] = []
+        weekdays = [d for d in range(7) if d not in WEEKEND]
         misses = 0
         for _ in range(10_000):
             short = have < need - 1e-9
             if not short.any() and len(carers) >= 2:
                 break
-            weekend_only = bool(short.any()) and not short[list(WEEKDAYS)].any()
-            # A coordinator hires for the gap: of a few runs drawn from the
+            weekend_only = bool(short.any()) and not short[weekdays].any()
+            # A coordinator hires for the gap: of a few lines drawn from the
             # mix, the one whose hours fill most of what is still short; when
             # the mix keeps missing it (a gap only a rare shift covers), a
             # zero-hours carer on the shift and days that fill it best.
             gap = np.clip(need - have, 0, None)
-            if misses < MISSES:
-                drawn = [self._draw_run(weekend_only) for _ in range(DRAWS)]
-            else:
-                drawn = [Run((self._gap_class(line),)) for line in _gap_lines(gap)]
-            gains = [run_capacity(r) for r in drawn]
-            fill = [float(np.minimum(g, gap).sum()) / max(1.0, r.hours_week) for g, r in zip(gains, drawn, strict=True)]
+            drawn = [self._rota_line(weekend_only) for _ in range(DRAWS)] if misses < MISSES else _gap_lines(gap)
+            fill = [float(np.minimum(line_capacity(x), gap).sum()) / max(1.0, x.hours_week) for x in drawn]
             best = int(np.argmax(fill))
-            # A gap line is made for the gap: any fill keeps it.
-            floor = LOW_FILL * PRODUCTIVITY if misses < MISSES else 0.0
-            if short.any() and fill[best] <= floor:
+            line = drawn[best]
+            gain = line_capacity(line)
+            if short.any() and fill[best] <= 0:
                 misses += 1
                 continue
             misses = 0
-            have += gains[best]
-            c, s = self._hire(p, branch, drawn[best])
-            carers += c
-            shifts += s
-        self._add_usable(p, np.where(need > 0, have, 0.0))
-        p.slots = have if p.slots is None else p.slots + have
-        return carers, shifts
-
-    def _hire(self, p: ProviderDraft, branch: Branch, run: Run) -> tuple[list[Carer], list[Shift]]:
-        """The run's carers and their shifts. A partner lives in the main
-        carer's small area (the run's area: an assumption, no figure on how
-        providers pair carers); their skills are drawn on their own."""
-        carers: list[Carer] = []
-        shifts: list[Shift] = []
-        main: Carer | None = None
-        for line in run.lines:
-            carer = self.carer(
-                p,
-                branch,
-                contracted=self._contract(line),
-                home_area=None if main is None else self._area_of[main.id],
-            )
-            main = main or carer
-            self.classes[line.hours_class] += 1
+            have += gain
+            carer = self.carer(p, branch, contracted=self._contract(line))
             for day in line.days:
                 for a, b in DAY_SHIFTS[line.shift]:
                     base = day * DAY_MIN
                     shifts.append(Shift(carer_id=carer.id, day=day, start=base + a, end=base + b))
             carers.append(carer)
-        self.runs.append((run, tuple(c.id for c in carers)))
+        self._add_usable(p, np.where(need > 0, have, 0.0))
+        p.slots = have if p.slots is None else p.slots + have
         return carers, shifts
 
     @staticmethod
@@ -432,51 +289,33 @@ class Workforce:
                 if usable[day, slot] > 0:
                     p.capacity[(day, band)] = p.capacity.get((day, band), 0.0) + float(usable[day, slot])
 
-    def _draw_run(self, weekend_only: bool) -> Run:
-        """A run drawn from the published mix. The class of the next carer is
-        the one furthest below its published share so far (so the mix holds
-        whichever runs the gap keeps); a full-timer's run gets a partner on
-        part time or no set hours the same way. Days off are staggered along
-        the rota so every weekday is staffed alike."""
+    def _rota_line(self, weekend_only: bool) -> RotaLine:
+        """A carer's week drawn from the published mix; their days off are
+        staggered along the rota so every weekday is staffed alike."""
         rng = self.rng
         self._rota += 1
         if weekend_only:
             names, shares = zip(*WEEKEND_SHIFTS.items(), strict=True)
-            shift = str(rng.choice(names, p=np.array(shares) / sum(shares)))
-            return Run((RotaLine(self._behind(("part_time", "no_set_hours")), shift, WEEKEND),))
-        cls = self._behind(tuple(HOURS_CLASSES))
-        _, mix, day_counts = HOURS_CLASSES[cls]
+            return RotaLine("weekend", str(rng.choice(names, p=np.array(shares) / sum(shares))), WEEKEND)
+        classes = list(HOURS_CLASSES)
+        cls = classes[int(rng.choice(len(classes), p=[HOURS_CLASSES[c][0] for c in classes]))]
+        _, mix, day_counts, alternate = HOURS_CLASSES[cls]
         names, shares = zip(*mix.items(), strict=True)
         shift = str(rng.choice(names, p=np.array(shares) / sum(shares)))
         n = int(rng.choice(day_counts))
-        if cls == "no_set_hours":
-            # Bank carers: any days, no partner.
-            days = tuple(sorted(int(d) for d in rng.choice(7, size=n, replace=False)))
-            return Run((RotaLine(cls, shift, days),))
-        main, partner = _run_days(cls, n, self._rota)
-        partner_cls = "part_time" if cls == "part_time" else self._behind(("part_time", "no_set_hours"), extra=cls)
-        return Run((RotaLine(cls, shift, main), RotaLine(partner_cls, shift, partner)))
-
-    def _gap_class(self, line: RotaLine) -> RotaLine:
-        """A gap line's hours class: of those its days fit (five or six days: full time, else part
-        time) or no set hours, the one further below its share. A full-timer hired for a gap works
-        no run with a partner: without them the bank carers of the gaps would push full-timers, at
-        most half of the carers in runs, below their 47%."""
-        fits = "full_time" if len(line.days) >= 5 else "part_time"
-        return RotaLine(self._behind((fits, "no_set_hours")), line.shift, line.days)
-
-    def _behind(self, classes: tuple[str, ...], extra: str | None = None) -> str:
-        """Of ``classes``, the one furthest below its published share of the
-        day carers hired so far (counting ``extra`` as hired); ties to the first."""
-        counts = dict(self.classes)
-        if extra:
-            counts[extra] = counts.get(extra, 0) + 1
-        total = sum(counts.values()) + 1
-        return max(classes, key=lambda c: HOURS_CLASSES[c][0] * total - counts.get(c, 0))
+        weekdays = [(self._rota + k) % 5 for k in range(5)]
+        if alternate and self._rota % 2 == 0:
+            # This week is their weekend on: Saturday and Sunday, the rest in the week.
+            days = sorted({*WEEKEND, *weekdays[: max(0, n - 2)]})
+        elif alternate:
+            days = sorted(weekdays[:n])
+        else:
+            days = sorted(int(d) for d in rng.choice(7, size=n, replace=False))
+        return RotaLine(cls, shift, tuple(days))
 
     def _contract(self, line: RotaLine) -> float:
         """Guaranteed hours a week: none on a zero-hours contract."""
-        zero = line.hours_class == "no_set_hours" or self.rng.random() < ZERO_HOURS_WITH_SET_HOURS
+        zero = line.hours_class in ("no_set_hours", "weekend") or self.rng.random() < ZERO_HOURS_WITH_SET_HOURS
         return 0.0 if zero else round(GUARANTEED_SHARE * line.hours_week * 2) / 2
 
     def night_carers(self, p: ProviderDraft, branch: Branch, per_night: float) -> tuple[list[Carer], list[Shift]]:
@@ -503,19 +342,9 @@ class Workforce:
             key = (day % 7, band)
             p.capacity[key] = p.capacity.get(key, 0.0) + minutes / 60 * factor
 
-    def carer(
-        self,
-        p: ProviderDraft,
-        branch: Branch,
-        night: bool = False,
-        contracted: float | None = None,
-        home_area: Area | None = None,
-        skills: frozenset[str] | None = None,
-    ) -> Carer:
-        """A carer of ``p`` at ``branch``: living in ``home_area`` (default: drawn near the branch)
-        and holding ``skills`` (default: drawn from :data:`SKILL_SHARE`)."""
+    def carer(self, p: ProviderDraft, branch: Branch, night: bool = False, contracted: float | None = None) -> Carer:
         rng = self.rng
-        home_area = home_area or self._home_area(branch)
+        home_area = self._home_area(branch)
         pcs = self.g.postcodes_in(home_area.id)
         if len(pcs):
             j = int(rng.integers(len(pcs)))
@@ -528,25 +357,22 @@ class Workforce:
         u = rng.random()
         if branch.location.urban and near and not night:
             mode = "walk" if u < 0.35 else "bike" if u < 0.42 else "public" if u < 0.5 else "car"
-        if skills is None:
-            skills = frozenset(s for s in SKILLS if rng.random() < SKILL_SHARE[s])
+        skills = {s for s in SKILLS if rng.random() < SKILL_SHARE[s]}
         if contracted is None:
             # Night carers: the old mix (no published split for night workers).
             contracted = float(rng.choice([0.0, 16.0, 20.0, 25.0, 30.0, 37.5], p=[0.3, 0.1, 0.15, 0.15, 0.15, 0.15]))
-        carer = Carer(
+        return Carer(
             id=self.next_id("K"),
             provider_id=p.id,
             branch_id=branch.id,
             home=home,
             postcode=postcode,
             mode=mode,
-            skills=skills,
+            skills=frozenset(skills),
             gender="female" if rng.random() < 0.82 else "male",
             contracted_hours_week=contracted,
-            max_hours_week=MAX_HOURS_WEEK,
+            max_hours_week=48.0,
         )
-        self._area_of[carer.id] = home_area
-        return carer
 
     def _home_area(self, branch: Branch) -> Area:
         if self.home_areas:
@@ -693,14 +519,11 @@ __all__ = [
     "SKILLS",
     "SKILL_SHARE",
     "RotaLine",
-    "Run",
     "Workforce",
     "add_call",
     "framework_workforce",
     "line_capacity",
     "pattern_need",
-    "run_capacity",
-    "sized_need",
     "spot_workforce",
     "task_workforce",
 ]

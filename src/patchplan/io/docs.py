@@ -65,11 +65,7 @@ def input_format_markdown() -> str:
             "`access_min` (0 to 120) |"
         ),
         "",
-        (
-            "Other tables are kept and written back unchanged: e.g. `[generator]`, and `[workforce]`, the "
-            "generator's counts of its rota by contract and shift type, which `scenario facts` shows beside "
-            "the published shares."
-        ),
+        "Other tables (e.g. `[generator]`) are kept and written back unchanged.",
     ]
     lines += _checks()
     sections = (
