@@ -11,6 +11,12 @@ promise that: each day's search is free to send anyone. So the week is first cut
 3. preferring carers who know the client (history, last week's roster), who live near the client,
    and filling carers' guaranteed hours before anyone else's.
 
+Week after week (``keep``: last week's teams of the clients whose calls and carers are
+unchanged), a client's team is kept as it was (the model may then only choose among its members)
+wherever every member is still here and can still take some of the client's calls; the calls it
+did not cover last week stay uncovered. Only the other clients are solved afresh, with last week's
+members as their strongest candidates.
+
 The days are then routed with each call offered to its client's team first; a call goes to anyone
 else only where no team member can take it, and that is reported as a continuity break with its
 reason (:func:`continuity_breaks`), never as an unassigned call.
@@ -55,6 +61,9 @@ KNOWN_SCORE = 60
 TRAVEL_SCORE = 4
 #: Score gained per hour of a carer's guaranteed hours the team's calls fill.
 CONTRACT_SCORE = 3
+#: Visits a kept team's member counts as having made, for a client whose team is solved again:
+#: the most :data:`KNOWN_SCORE` counts, so last week's members outrank anyone else who knows them.
+KEPT_VISITS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,8 @@ class CareTeams:
     uncovered: Mapping[str, str]
     team_cap: int
     wall_s: float
+    #: Clients whose team was kept from last week (``care_teams(keep=...)``) rather than solved.
+    kept: frozenset[str] = frozenset()
 
     def team_of(self, client_id: str) -> frozenset[str]:
         return frozenset(self.teams.get(client_id, ()))
@@ -90,6 +101,7 @@ def care_teams(
     *,
     team_cap: int = 3,
     known: Mapping[str, Mapping[str, int]] | None = None,
+    keep: Mapping[str, Sequence[str]] | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
     deterministic: bool = False,
@@ -100,6 +112,12 @@ def care_teams(
     ----------
     known
         client id -> carer id -> visits they made (history, last week's roster): preferred members.
+    keep
+        client id -> last week's team, for clients whose calls and carers have not changed (the
+        caller knows last week). A client keeps that team (the model chooses only among its
+        members) when every member is among ``carers`` with a shift in these days and can take
+        one of its calls at least, and the team has at most ``team_cap``; the others are solved
+        again, last week's members first.
     time_limit_s
         CP-SAT's budget; it returns its best teams so far.
     deterministic
@@ -107,8 +125,9 @@ def care_teams(
         the machine's load; used when the plan has a solution budget).
     """
     started = time.perf_counter()
-    known = known or {}
+    known = _with_kept(known or {}, keep or {})
     model = _TeamModel(s, visits, carers, travel, known)
+    model.fixed = model.keepable(keep or {}, team_cap)
     members, calls, capacity, hint = model.build()
     start_teams, start_calls = greedy_teams(members, calls, capacity, team_cap, hint)
     found = _ortools.solve_teams(
@@ -137,7 +156,23 @@ def care_teams(
         for j, ok in enumerate(covered)
         if not ok
     }
-    return CareTeams(teams=teams, uncovered=uncovered, team_cap=team_cap, wall_s=time.perf_counter() - started)
+    return CareTeams(
+        teams=teams,
+        uncovered=uncovered,
+        team_cap=team_cap,
+        wall_s=time.perf_counter() - started,
+        kept=frozenset(model.clients[i] for i in model.fixed),
+    )
+
+
+def _with_kept(known: Mapping[str, Mapping[str, int]], keep: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
+    """``known`` with each kept team's members counted as :data:`KEPT_VISITS` visits at least."""
+    out = {client: dict(row) for client, row in known.items()}
+    for client, team in keep.items():
+        row = out.setdefault(client, {})
+        for carer in team:
+            row[carer] = max(row.get(carer, 0), KEPT_VISITS)
+    return out
 
 
 def greedy_teams(
@@ -218,6 +253,25 @@ class _TeamModel:
         for c in self.carers:
             self.shifts[self.index[c.id]] = sorted(s.shifts_of(c.id), key=lambda sh: sh.start)
         self.minutes = self._travel_minutes(travel)
+        self.able_of = [self.able(j) for j in range(len(self.visits))]
+        #: client index -> carer indices of a kept team (see :meth:`keepable`).
+        self.fixed: dict[int, list[int]] = {}
+
+    def keepable(self, keep: Mapping[str, Sequence[str]], team_cap: int) -> dict[int, list[int]]:
+        """client index -> last week's team, for the clients whose team (at most ``team_cap``)
+        has every member here and able to take one of their calls at least (skills, preferences,
+        a shift around it). Which calls it covers, and time, are left to the model."""
+        out: dict[int, list[int]] = {}
+        days = {v.day for v in self.visits}
+        here = {k for k in range(len(self.carers)) if any(sh.day in days for sh in self.shifts[k])}
+        for client_id, team in keep.items():
+            i = self.client_index.get(client_id)
+            members = [self.index[c] for c in team if self.index.get(c) in here]
+            if i is None or not members or len(members) < len(team) or len(members) > team_cap:
+                continue  # no calls this week, or a member is off all week or gone: solve it again
+            if all(any(k in self.able_of[j] for j in self.calls_of[i]) for k in members):
+                out[i] = sorted(members)
+        return out
 
     def _travel_minutes(self, travel: TravelModel) -> np.ndarray:
         """Minutes from each carer's home to each client (by the carer's mode)."""
@@ -261,8 +315,7 @@ class _TeamModel:
         dict[tuple[int, object], int],
         list[list[int]],
     ]:
-        able = [self.able(j) for j in range(len(self.visits))]
-        self.able_of = able  # why_uncovered reads it back
+        able = self.able_of
         members: list[list[tuple[int, int]]] = []
         hint: list[list[int]] = []
         self.candidates: list[list[int]] = []
@@ -278,10 +331,11 @@ class _TeamModel:
             for j in self.calls_of[i]:
                 near = sorted(able[j], key=lambda k: (self.minutes[k, i], k))
                 keep |= set(near[: PER_CALL + self.visits[j].carers_required - 1])
-            cands = sorted(keep)
+            # A kept team: the model chooses among last week's members only.
+            cands = self.fixed.get(i) or sorted(keep)
             self.candidates.append(cands)
             members.append([(k, self._score(k, i, mine)) for k in cands])
-            hint.append([self.index[c] for c in sorted(mine, key=lambda c: -mine[c]) if self.index.get(c) in keep][:3])
+            hint.append([self.index[c] for c in sorted(mine, key=lambda c: -mine[c]) if self.index.get(c) in cands][:3])
         calls = []
         for j, v in enumerate(self.visits):
             i = self.client_index[v.client_id]

@@ -269,6 +269,9 @@ class _DayBuilder:
         self.floor_served: frozenset[str] = frozenset()
         self.drop_base = drop_base(p, self.visits, self.times)
         self.not_before = dict(not_before or {})
+        #: Calls the given plan (``initial``) serves with a preferred carer:
+        #: offered only that carer until they are left out (see _allowed).
+        self.sticky: set[str] = set()
 
     # -- eligibility ---------------------------------------------------------
     def eligible(self, v: Visit) -> _Eligible:
@@ -364,9 +367,11 @@ class _DayBuilder:
         self.wide |= self._served_late(floor)
         initial = self._from_plan() if self.initial else None
         problem = self.problem(wide=self.wide, breaks=set())
-        if initial is None or best.beats(initial):
-            # Otherwise (re-planning) the plan being repaired serves as many
-            # calls as the floor and keeps each call with its carer.
+        if initial is None:
+            # Otherwise (re-planning, a template) the search starts from the
+            # plan being repaired, each call with its carer, even where it
+            # serves fewer calls than the floor: the floor stays the best so
+            # far and its calls cost the search more than any change.
             initial = self._floor_start(floor, problem)
         budget = time_limit_s - (time.perf_counter() - started)
         solution = self._search(problem, initial, budget * 0.5)
@@ -377,7 +382,9 @@ class _DayBuilder:
         # whole keeps to its limit.
         lag = max(0.0, solution.wall_s - budget * 0.5)
         for _ in range(4):
-            dropped = {self.node_visit[n].id for n in solution.dropped}
+            # A search that gave nothing says nothing about which calls to
+            # relax: relax what the best plan so far leaves out.
+            dropped = {self.node_visit[n].id for n in (solution.dropped if solution.routes else best.solution.dropped)}
             if self.widen_first:
                 to_widen = dropped - self.wide
                 to_open = {d for d in dropped & self.wide if d in self.preferred and d not in self.opened}
@@ -405,7 +412,11 @@ class _DayBuilder:
             problem = self.problem(wide=self.wide, breaks=set())
             # Start from a plan the last steps have made whole (no half-served
             # double-up): OR-Tools can hang reading a start that is not.
-            base = best.solution if best.better_than(solution) else best.post(solution)
+            # Repairing a plan, the last pass's plan is the start (each call
+            # still with its carer; the calls it left out are open now), not
+            # a better plan that moved them.
+            repairing = bool(self.sticky) and bool(solution.routes)
+            base = best.solution if best.better_than(solution) and not repairing else best.post(solution)
             routes = self._routes_of(base)
             limit = remaining * (0.5 if to_open else 0.8)
             solution = self._search(problem, routes, limit)
@@ -591,11 +602,46 @@ class _DayBuilder:
             )
         except SolverError as exc:
             # A start OR-Tools does not accept, or a search stopped at its
-            # limit: this pass found nothing, the best plan so far stands.
+            # limit: this pass found nothing better than its start (OR-Tools
+            # itself keeps the start then, but a stopped search loses it).
             log.debug("search gave nothing: %s", exc)
-            return RoutingSolution(
+            start = None if routes is None else self._timed_start(problem, routes, limit)
+            return start or RoutingSolution(
                 routes=(), dropped=tuple(range(len(problem.nodes))), objective=0, status="stopped", wall_s=limit
             )
+
+    def _timed_start(
+        self, problem: RoutingProblem, routes: Sequence[Sequence[int]], wall_s: float
+    ) -> RoutingSolution | None:
+        """A start (each round feasible alone, see _safe_start) as a plan: each
+        round at its earliest starts, a synchronised node no earlier than its
+        partner needs, until every served pair keeps its gap; None if a round
+        cannot (OR-Tools' times are then the only ones)."""
+        times = self._last_times
+        at_least: dict[int, int] = {}
+        served = {n for r in routes for n in r}
+        syncs = [sy for sy in problem.syncs if sy.a in served and sy.b in served]
+        for _ in range(2 * len(syncs) + 2):
+            bounds = {n: (max(problem.nodes[n].early, lo), problem.nodes[n].late) for n, lo in at_least.items()}
+            timed = [timing.timed_route(problem, k, r, times, bounds) for k, r in enumerate(routes) if r]
+            if any(t is None for t in timed):
+                return None
+            start = {n: at for t in timed if t is not None for n, at in zip(t.nodes, t.starts, strict=True)}
+            moved = False
+            for sy in syncs:
+                if start[sy.b] < start[sy.a] + sy.min_gap:
+                    at_least[sy.b], moved = start[sy.a] + sy.min_gap, True
+                elif start[sy.b] > start[sy.a] + sy.max_gap:
+                    at_least[sy.a], moved = start[sy.b] - sy.max_gap, True
+            if not moved:
+                return RoutingSolution(
+                    routes=tuple(t for t in timed if t is not None),
+                    dropped=tuple(n for n in range(len(problem.nodes)) if n not in served),
+                    objective=0,
+                    status="start",
+                    wall_s=wall_s,
+                )
+        return None
 
     # -- the floor ---------------------------------------------------------------
     def _floor(self) -> RoutingSolution:
@@ -814,8 +860,20 @@ class _DayBuilder:
                     routes[k].append(free[0])
                     used.add(free[0])
         routes = [trim_route(problem, k, r) for k, r in enumerate(routes)]
-        routes = repair_routes(problem, routes)
-        return routes if _ortools.routes_feasible(problem, routes) else None
+        repaired = repair_routes(problem, routes)
+        # An insertion the routing model does not accept (measured: a linked
+        # call, a holiday week) costs the repair, not the whole plan.
+        if _ortools.routes_feasible(problem, repaired):
+            routes = repaired
+        elif not _ortools.routes_feasible(problem, routes):
+            return None
+        self.sticky = {
+            self.node_visit[n].id
+            for k, r in enumerate(routes)
+            for n in r
+            if self.shifts[k][0].id in self.preferred.get(self.node_visit[n].id, ())
+        }
+        return routes
 
     def vehicle_for(self, carer_id: str, lo: int, hi: int) -> int | None:
         """The vehicle of ``carer_id`` (one per shift today) whose working
@@ -951,7 +1009,8 @@ class _DayBuilder:
             if el.reason is not None:
                 self.unassigned.append(Unassigned(visit_id=v.id, reason=el.reason, detail=el.detail))
                 continue
-            offered = self._allowed(v, el.vehicles, relaxed=open_all or v.id in self.opened or v.id in wide)
+            relaxed = open_all or v.id in self.opened or (v.id in wide and v.id not in self.sticky)
+            offered = self._allowed(v, el.vehicles, relaxed=relaxed)
             if offered is None:
                 self.unassigned.append(
                     Unassigned(
@@ -1060,6 +1119,8 @@ class _DayBuilder:
             return (members, members) if enough else None
         if relaxed or not enough:
             return eligible, members
+        if v.id in self.sticky:
+            return members, members
         extra = [k for k in self.greedy_choice.get(v.id, ()) if k in eligible and k not in members]
         return members + extra, members
 
@@ -1213,9 +1274,3 @@ class _Best:
     def better_than(self, solution: RoutingSolution) -> bool:
         """Whether the best so far beats ``solution`` (after the last steps)."""
         return self.score < self._post(solution)[2]
-
-    def beats(self, routes: Sequence[Sequence[int]]) -> bool:
-        """Whether the best so far serves more visits than ``routes`` would."""
-        served = {self.problem.nodes[n].key for r in routes for n in r}
-        keys = {node.key for node in self.problem.nodes}
-        return self.score.unserved < len(keys - served)

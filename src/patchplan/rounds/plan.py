@@ -56,6 +56,7 @@ def plan_rounds(
     preferred: Mapping[str, Iterable[str]] | None = None,
     initial: Mapping[int, Mapping[str, Sequence[str]]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_teams: Mapping[str, Sequence[str]] | None = None,
 ) -> RoundsPlan:
     """Plan a provider's rounds for some days.
 
@@ -86,10 +87,16 @@ def plan_rounds(
         call); the visit goes to another carer only if none of them can.
     initial
         Day -> carer id -> visit ids in order: a plan to start each day from
-        (last week's rounds, matched to this week's calls), used when it
-        serves as many calls as the floor.
+        (last week's rounds, matched to this week's calls): the search starts
+        from it wherever the routing model accepts it (the floor stays the
+        best plan so far), and a call it serves with a ``preferred`` carer is
+        offered only that carer until it is left out.
     progress
         Called with (days done, days) after each day.
+    keep_teams
+        Client id -> last week's care team (clients whose calls and carers
+        are unchanged), kept where every member is still here and can take
+        one of the calls (see :func:`~patchplan.rounds.careteams.care_teams`).
 
     Returns
     -------
@@ -139,6 +146,7 @@ def plan_rounds(
             travel,
             team_cap=p.team_cap,
             known=_known_carers(scenario, carers, preferred),
+            keep=keep_teams,
             time_limit_s=min(p.care_teams_time_s, 0.1 * p.time_limit_s),
             seed=seed,
             # Under a solution budget the plan is deterministic: so are its teams.

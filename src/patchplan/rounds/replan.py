@@ -8,10 +8,11 @@ carer (the solver's first pass only offers that carer), and moves to someone
 else only when that carer cannot take it any more. The answer comes with a
 diff: which visits moved to whom.
 
-:func:`plan_from_template`: next week from last week's roster, as few
-changes as possible: each call first tries the carer who did the same call
-(client, call, weekday) last week; new packages are fitted in and ended
-ones dropped.
+:func:`plan_from_template` (:func:`plan_week_from_template` for the whole
+plan): next week from last week's roster, as few changes as possible: each
+call first tries the carer who did the same call (client, call, weekday)
+last week, each client whose calls and carers are unchanged keeps last
+week's care team; new packages are fitted in and ended ones dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from patchplan.core.errors import InputError
@@ -29,7 +30,8 @@ from patchplan.core.events import Cancel, CarerOff, Event, NewVisit, Overrun
 from patchplan.core.model import DAY_MIN, Reason, Roster, Round, Scenario, Stop, Unassigned, Visit
 from patchplan.core.params import RoundsParams
 from patchplan.geo.travel import TravelModel, default_travel
-from patchplan.rounds.plan import VehicleStart, _DayBuilder, plan_rounds
+from patchplan.rounds.careteams import CareTeams
+from patchplan.rounds.plan import RoundsPlan, VehicleStart, _DayBuilder, plan_rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +274,19 @@ def _shift_at(s: Scenario, carer_id: str, day: int, minute: int) -> int | None:
     ).start
 
 
+@dataclass(frozen=True)
+class TemplatePlan:
+    """This week's plan from last week's roster, and what it kept."""
+
+    plan: RoundsPlan
+    #: The calls whose carers differ from the template's (last week's carers of the same call).
+    moves: tuple[Move, ...]
+    #: Clients whose calls are the same as last week's (same calls, times, durations, carers needed).
+    unchanged: frozenset[str]
+    #: Client id -> last week's team offered to the team model to keep (the unchanged clients').
+    offered_teams: Mapping[str, tuple[str, ...]]
+
+
 def plan_from_template(
     scenario: Scenario,
     template: Roster,
@@ -283,67 +298,187 @@ def plan_from_template(
     seed: int = 0,
     travel: TravelModel | None = None,
     template_scenario: Scenario | None = None,
+    teams: CareTeams | Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Roster, tuple[Move, ...]]:
+    """This week's rounds from last week's, with as few changes as possible
+    (:func:`plan_week_from_template`, its roster and moves)."""
+    out = plan_week_from_template(
+        scenario,
+        template,
+        provider,
+        days=days,
+        time_limit_s=time_limit_s,
+        params=params,
+        seed=seed,
+        travel=travel,
+        template_scenario=template_scenario,
+        teams=teams,
+    )
+    return out.plan.roster, out.moves
+
+
+def plan_week_from_template(
+    scenario: Scenario,
+    template: Roster,
+    provider: str,
+    *,
+    days: Iterable[int] | None = None,
+    time_limit_s: float = 30.0,
+    params: RoundsParams | None = None,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+    template_scenario: Scenario | None = None,
+    teams: CareTeams | Mapping[str, Sequence[str]] | None = None,
+) -> TemplatePlan:
     """This week's rounds from last week's, with as few changes as possible.
 
     A call is matched to last week's by (client, call label, weekday) and
     first offered to the carer(s) who did it; new packages' calls are open
-    to anyone; calls of ended packages are simply not in scope.
+    to anyone; calls of ended packages are simply not in scope. With care
+    teams (``params.team_cap``), each client whose calls are unchanged and
+    whose team members still work the days of the calls they did keeps last
+    week's team; the team model solves only the others (a new client, a
+    member on holiday).
 
     template_scenario
         The scenario the template was made for (last week's); default this one.
-
-    Returns
-    -------
-    (Roster, moves)
-        The plan, and the calls whose carers differ from the template's.
+    teams
+        Last week's care teams (``RoundsPlan.care_teams``, or client id ->
+        carers); default each client's ``team_cap`` carers who made most of
+        their visits in the template.
     """
-    by_slot: dict[tuple[str, str, int], set[str]] = defaultdict(set)
+    p = params or RoundsParams()
     last = template_scenario or scenario
     template_visits = {v.id: v for v in last.visits}
+    by_slot: dict[tuple[str, str, int], set[str]] = defaultdict(set)
     for rnd in template.rounds:
         for stop in rnd.stops:
             v = template_visits.get(stop.visit_id)
             if v is not None:
-                by_slot[(v.client_id, v.label, last.weekday(v.day))].add(rnd.carer_id)
+                by_slot[_slot(last, v)].add(rnd.carer_id)
     scope = scenario.visits_of_provider(provider, days)
-    preferred = {
-        v.id: frozenset(by_slot[(v.client_id, v.label, scenario.weekday(v.day))])
-        for v in scope
-        if (v.client_id, v.label, scenario.weekday(v.day)) in by_slot
-    }
+    # Last week's carer of the call, where they work that day: a call whose
+    # carer is off (a holiday) is left to the client's care team instead.
+    on_shift = {(sh.carer_id, sh.day) for sh in scenario.shifts}
+    last_carers = {v.id: frozenset(by_slot[_slot(scenario, v)]) for v in scope if _slot(scenario, v) in by_slot}
+    preferred = {}
+    for v in scope:
+        mine = frozenset(c for c in last_carers.get(v.id, ()) if (c, v.day) in on_shift)
+        if mine:
+            preferred[v.id] = mine
     # Last week's rounds as each day's start: the same carer, the same order,
     # for this week's call in the same slot (client, call, weekday).
     this_week: dict[tuple[str, str, int], list[Visit]] = defaultdict(list)
     for v in scope:
-        this_week[(v.client_id, v.label, scenario.weekday(v.day))].append(v)
+        this_week[_slot(scenario, v)].append(v)
     initial: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for rnd in sorted(template.rounds, key=lambda r: (r.carer_id, r.leave)):
         for stop in rnd.stops:
             old = template_visits.get(stop.visit_id)
             if old is None:
                 continue
-            for v in this_week.get((old.client_id, old.label, last.weekday(old.day)), [])[:1]:
+            for v in this_week.get(_slot(last, old), [])[:1]:
                 if v.id not in initial[v.day][rnd.carer_id]:
                     initial[v.day][rnd.carer_id].append(v.id)
-    roster = plan_rounds(
+    last_scope = [template_visits[vid] for vid in _template_visit_ids(template) if vid in template_visits]
+    unchanged = _unchanged_clients(last, last_scope, scenario, scope)
+    # A team is offered to keep where the client's calls are last week's and
+    # each member still works the days of the calls they did last week.
+    offered = {
+        c: t
+        for c, t in _last_teams(template, last, teams, p.team_cap).items()
+        if c in unchanged and _team_still_works(t, [v for v in scope if v.client_id == c], last_carers, preferred)
+    }
+    plan = plan_rounds(
         scenario,
         provider,
         days,
-        params=params,
+        params=p,
         time_limit_s=time_limit_s,
         seed=seed,
         travel=travel,
         preferred=preferred,
         initial=initial,
-    ).roster
-    after = roster.assignments()
+        keep_teams=offered,
+    )
+    after = plan.roster.assignments()
     moves = tuple(
         Move(visit_id=vid, before=tuple(sorted(want)), after=tuple(sorted(after.get(vid, []))))
-        for vid, want in sorted(preferred.items())
+        for vid, want in sorted(last_carers.items())
         if set(after.get(vid, [])) != set(want)
     )
-    return roster, moves
+    return TemplatePlan(plan=plan, moves=moves, unchanged=frozenset(unchanged), offered_teams=offered)
 
 
-__all__ = ["Cancel", "CarerOff", "Move", "NewVisit", "Overrun", "Replan", "plan_from_template", "replan"]
+def _slot(s: Scenario, v: Visit) -> tuple[str, str, int]:
+    """What makes a call the same call from one week to the next: client, call label, weekday."""
+    return (v.client_id, v.label, s.weekday(v.day))
+
+
+def _call(s: Scenario, v: Visit) -> tuple[object, ...]:
+    """A call as its client's demand: its slot, times of day, duration and carers needed."""
+    base = v.day * DAY_MIN
+    return (v.label, s.weekday(v.day), v.early - base, v.late - base, v.duration_min, v.carers_required)
+
+
+def _template_visit_ids(template: Roster) -> set[str]:
+    """Every call the template answers for: served or unassigned."""
+    return {st.visit_id for r in template.rounds for st in r.stops} | {u.visit_id for u in template.unassigned}
+
+
+def _unchanged_clients(last: Scenario, last_scope: Iterable[Visit], now: Scenario, scope: Iterable[Visit]) -> set[str]:
+    """Clients whose calls this week are exactly last week's (as :func:`_call` sees them)."""
+    before: dict[str, list[tuple[object, ...]]] = defaultdict(list)
+    after: dict[str, list[tuple[object, ...]]] = defaultdict(list)
+    for v in last_scope:
+        before[v.client_id].append(_call(last, v))
+    for v in scope:
+        after[v.client_id].append(_call(now, v))
+    return {c for c, calls in after.items() if sorted(calls) == sorted(before.get(c, []))}
+
+
+def _team_still_works(
+    team: Sequence[str],
+    calls: Iterable[Visit],
+    last_carers: Mapping[str, frozenset[str]],
+    working: Mapping[str, frozenset[str]],
+) -> bool:
+    """Whether every team member who did one of ``calls`` last week works
+    its day this week (``working``: the call's last-week carers on shift)."""
+    return all((last_carers.get(v.id, frozenset()) & set(team)) <= working.get(v.id, frozenset()) for v in calls)
+
+
+def _last_teams(
+    template: Roster,
+    last: Scenario,
+    teams: CareTeams | Mapping[str, Sequence[str]] | None,
+    team_cap: int,
+) -> dict[str, tuple[str, ...]]:
+    """Client id -> last week's team: as given, else the ``team_cap`` carers
+    who made most of the client's visits in the template (none without a cap)."""
+    if isinstance(teams, CareTeams):
+        return {c: tuple(t) for c, t in teams.teams.items() if t}
+    if teams is not None:
+        return {c: tuple(t) for c, t in teams.items() if t}
+    if not team_cap:
+        return {}
+    visits: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for rnd in template.rounds:
+        for stop in rnd.stops:
+            if last.has("visit", stop.visit_id):
+                visits[last.visit(stop.visit_id).client_id][rnd.carer_id] += 1
+    return {client: tuple(sorted(row, key=lambda c: (-row[c], c))[:team_cap]) for client, row in sorted(visits.items())}
+
+
+__all__ = [
+    "Cancel",
+    "CarerOff",
+    "Move",
+    "NewVisit",
+    "Overrun",
+    "Replan",
+    "TemplatePlan",
+    "plan_from_template",
+    "plan_week_from_template",
+    "replan",
+]
