@@ -6,6 +6,7 @@ One profile; points on a line, travel minutes = distance between indices x 10.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -84,6 +85,9 @@ def test_longest_stretch_counts_idle_gaps_of_the_rest_length() -> None:
     gap = Route(0, (0, 1), (10, 230), 0, 440)
     assert timing.longest_stretch(p, no_gap, times, 20) == 420
     assert timing.longest_stretch(p, gap, times, 20) == 210  # 0-210, rest, 230-440
+    # A carer out for 160 minutes when the day is re-planned: the first stretch carries them.
+    assert timing.longest_stretch(p, gap, times, 20, carried=160) == 370
+    assert timing.longest_stretch(p, no_gap, times, 20, carried=160) == 580
 
 
 def test_retime_with_breaks_opens_a_gap_where_the_windows_allow() -> None:
@@ -278,3 +282,25 @@ def test_a_late_double_up_moves_as_a_pair_and_its_lateness_goes() -> None:
     assert after.travel <= before.travel and after < before
     starts = {n: at for r in after_routes for n, at in zip(r.nodes, r.starts)}
     assert starts[2] == starts[3] == 60
+
+
+def test_a_call_stays_with_its_preferred_carer_when_the_outsider_cost_exceeds_the_travel_saved() -> None:
+    """Points on a line 10 minutes apart: the call at 2 is 20 minutes from k0
+    (at 4: its preferred carer, e.g. the client's team) there and back 40,
+    and 10 from k1 (at 1), 20 there and back. Travel alone sends k1; an
+    outsider cost above the 20 minutes (2,000 at 100 a minute) sends k0."""
+    nodes = [node("call", 2, 0, 500, allowed=(0, 1), preferred=(0,))]
+    vehicles = [vehicle("k0", point=4), vehicle("k1", point=1)]
+    carers = {}
+    for outsider in (0, 1500, 2500):
+        p = dataclasses.replace(problem(nodes, vehicles), weights=Weights(100, 100, 50, 0, 0, outsider))
+        sol = _ortools.solve_routing(p, time_limit_s=5, solution_limit=50)
+        (route,) = sol.routes
+        carers[outsider] = route.vehicle
+        # The plan's own score counts the outsider cost with travel, as the search does.
+        outside = 0 if route.vehicle == 0 else outsider
+        assert (
+            timing.score(p, sol.routes, timing.int_times(p)).travel
+            == 100 * (40 if route.vehicle == 0 else 20) + outside
+        )
+    assert carers == {0: 1, 1500: 1, 2500: 0}

@@ -905,11 +905,15 @@ class _DayBuilder:
 
     def _longest_stretch(self, route: Route) -> int:
         """Longest stretch of work (minutes) between idle gaps of at least
-        ``break_min``; 0 for night shifts and rounds within the limit."""
+        ``break_min``; 0 for night shifts and rounds within the limit. A
+        carer already out (re-planning) brings the minutes worked so far into
+        the first stretch: the checker counts the whole day, and without a
+        break on record they may all be one stretch."""
         sh = self.shifts[route.vehicle][1]
-        if night_shift(sh) or route.back - route.leave <= self.p.break_after_min:
+        carried = self.worked[route.vehicle]
+        if night_shift(sh) or route.back - route.leave + carried <= self.p.break_after_min:
             return 0
-        return timing.longest_stretch(self._last_problem, route, self._last_times, self.p.break_min)
+        return timing.longest_stretch(self._last_problem, route, self._last_times, self.p.break_min, carried)
 
     def enforce_breaks(self, solution: RoutingSolution) -> tuple[RoutingSolution, set[str]]:
         """Last resort: take visits off the end of a round that still breaks
@@ -1093,7 +1097,9 @@ class _DayBuilder:
             syncs=tuple(syncs),
             # Span and balance costs make OR-Tools schedule every route with an
             # LP, which slows the search badly; they are on only when asked.
-            weights=Weights(p.travel_weight, p.late_weight, p.early_weight, p.span_weight, p.balance_weight),
+            weights=Weights(
+                p.travel_weight, p.late_weight, p.early_weight, p.span_weight, p.balance_weight, p.continuity_weight
+            ),
             balance_visits=balance,
         )
         self._last_problem, self._last_times = problem, timing.int_times(problem)

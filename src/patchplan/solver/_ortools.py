@@ -325,6 +325,7 @@ class _Model:
         self._breaks(service)
         self._capacity()
         self._balance()
+        self._continuity()
         for i, node in enumerate(p.nodes):
             index = self.manager.NodeToIndex(i)
             time_dim.CumulVar(index).SetRange(node.early, node.late)
@@ -389,6 +390,27 @@ class _Model:
         count = self.routing.GetDimensionOrDie("Count")
         for k in range(len(p.vehicles)):
             count.SetCumulVarSoftUpperBound(self.routing.End(k), p.balance_visits, p.weights.balance)
+
+    def _continuity(self) -> None:
+        """A cost per node served outside its preferred vehicles: a
+        per-vehicle unary transit summed by a dimension whose span is costed
+        (OR-Tools has no vehicle-dependent node cost of its own; one vector
+        per vehicle is cheap where a matrix per vehicle would not be)."""
+        p = self.p
+        if not p.weights.outsider or not any(x.preferred for x in p.nodes):
+            return
+        tail = [0] * (2 * len(p.vehicles))
+        preferred = [frozenset(x.preferred) for x in p.nodes]
+        callbacks = [
+            self.routing.RegisterUnaryTransitVector(
+                [p.weights.outsider if pref and k not in pref else 0 for pref in preferred] + tail
+            )
+            for k in range(len(p.vehicles))
+        ]
+        self.routing.AddDimensionWithVehicleTransits(
+            callbacks, 0, p.weights.outsider * (len(p.nodes) + 1), True, "Continuity"
+        )
+        self.routing.GetDimensionOrDie("Continuity").SetSpanCostCoefficientForAllVehicles(1)
 
     def read(self, solution: pywrapcp.Assignment) -> tuple[tuple[Route, ...], tuple[int, ...]]:
         routing, manager, time_dim = self.routing, self.manager, self.time

@@ -82,6 +82,8 @@ class Weights:
     early: int
     span: int
     balance: int
+    #: Cost of a node served by a vehicle outside its ``preferred`` ones (continuity).
+    outsider: int = 0
 
 
 @dataclass(frozen=True)

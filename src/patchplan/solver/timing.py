@@ -122,9 +122,13 @@ def without(
     )
 
 
-def longest_stretch(p: RoutingProblem, route: Route, times: Sequence[np.ndarray], rest_min: int) -> int:
+def longest_stretch(
+    p: RoutingProblem, route: Route, times: Sequence[np.ndarray], rest_min: int, carried: int = 0
+) -> int:
     """Longest stretch of work (minutes) between idle gaps of at least
-    ``rest_min`` (time before leaving and after getting home is rest)."""
+    ``rest_min`` (time before leaving and after getting home is rest).
+    ``carried``: minutes of work already running at ``route.leave`` (a carer
+    out when a day is re-planned), counted with the first stretch."""
     v = p.vehicles[route.vehicle]
     t = times[v.profile]
     here, clock = start_point(p, route.vehicle), route.leave
@@ -138,10 +142,10 @@ def longest_stretch(p: RoutingProblem, route: Route, times: Sequence[np.ndarray]
     back = clock + int(t[here, v.point])
     if route.back - back >= rest_min:
         rests.append((back, route.back))
-    edge, longest = route.leave, 0
+    edge, longest, extra = route.leave, 0, carried
     for a, b in rests:
-        longest, edge = max(longest, a - edge), b
-    return max(longest, route.back - edge)
+        longest, edge, extra = max(longest, a - edge + extra), b, 0
+    return max(longest, route.back - edge + extra)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -170,25 +174,26 @@ def score(
     node's tolerance."""
     served = {n for r in routes for n in r.nodes}
     short = {p.nodes[n].key for n in range(len(p.nodes)) if n not in served}
-    travel = off = 0
+    travel = off = outside = 0
     for r in routes:
         v = p.vehicles[r.vehicle]
         t = times[v.profile]
         here = start_point(p, r.vehicle)
         for n, at in zip(r.nodes, r.starts, strict=True):
             node = p.nodes[n]
+            if node.preferred and r.vehicle not in node.preferred:
+                outside += 1
             travel += int(t[here, node.point])
             here = node.point
             if node.target is not None:
                 off += p.weights.late * max(0, at - node.target - node.tolerance)
                 off += p.weights.early * max(0, node.target - node.tolerance - at)
         travel += int(t[here, v.point])
-    # A vehicle's fixed cost (a benchmark's fleet size) counts with travel,
-    # as in the solver's objective.
+    # A vehicle's fixed cost (a benchmark's fleet size) and the cost of a
+    # call outside its preferred carers count with travel, as in the solver's objective.
     fixed = sum(p.vehicles[r.vehicle].fixed_cost for r in routes if r.nodes)
-    return PlanScore(
-        lost=len(short & set(protected)), unserved=len(short), travel=travel * p.weights.travel + fixed, off_time=off
-    )
+    cost = travel * p.weights.travel + fixed + outside * p.weights.outsider
+    return PlanScore(lost=len(short & set(protected)), unserved=len(short), travel=cost, off_time=off)
 
 
 def retime_with_breaks(
