@@ -80,9 +80,7 @@ def coordinator_week(
         return None
     week = _Week(s, provider, travel)  # type: ignore[arg-type]
     if week_left is not None:
-        week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
-    if not_before is not None:
-        week.rest_until = np.array([not_before.get(c.id, 0) for c in week.carers], dtype=np.int64)
+        week.start_from(week_left, not_before or {})
     rounds, _ = week.plan(list(visits))
     return rounds
 
@@ -107,8 +105,7 @@ def coordinator_day(
     if not hasattr(travel, "from_point"):
         return None
     week = _Week(s, provider, travel)  # type: ignore[arg-type]
-    week.week_left = np.array([week_left.get(c.id, 0) for c in week.carers], dtype=np.int64)
-    week.rest_until = np.array([(not_before or {}).get(c.id, 0) for c in week.carers], dtype=np.int64)
+    week.start_from(week_left, not_before or {})
     if familiar_slack is not None:
         week.familiar_slack = familiar_slack
     for client_id, carers in (known or {}).items():
@@ -142,6 +139,12 @@ class _Week:
         self._skill_masks: dict[frozenset[str], np.ndarray] = {}
         self._back: dict[str, np.ndarray] = {}
         self.seen: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+
+    def start_from(self, week_left: Mapping[str, int], not_before: Mapping[str, int]) -> None:
+        """A plan's state part-way through the week: each carer's weekly
+        minutes left and the earliest minute they may set off."""
+        self.week_left = np.array([week_left.get(c.id, 0) for c in self.carers], dtype=np.int64)
+        self.rest_until = np.array([not_before.get(c.id, 0) for c in self.carers], dtype=np.int64)
 
     def skilled(self, skills: frozenset[str]) -> np.ndarray:
         if skills not in self._skill_masks:
