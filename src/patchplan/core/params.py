@@ -83,10 +83,11 @@ class RoundsParams:
     #: travel against the status quo): 0 -> 7.36, -32 %; 2000 -> 6.85, -28 %;
     #: 6000 -> 6.43, -24 %.
     continuity_weight: int = 6000
-    #: Over several days, bound each day so that the status quo's own week
-    #: on the same calls stays possible, and take its rounds as one of the
-    #: day's floor plans: the week never serves fewer calls than the status
-    #: quo (rounds.weekfloor). Off only to measure what it costs.
+    #: Over several days, keep a week that serves the status quo's calls
+    #: within reach (its rounds are one of each day's floor plans; a day is
+    #: planned again within bounds only where the rest of the week would fall
+    #: short): the week never serves fewer calls than the status quo
+    #: (rounds.weekfloor). Off only to measure what it costs.
     week_floor: bool = True
     #: Neighbourhood teams (Buurtzorg): each client is served only by the
     #: carers of one team (``Carer.team_id``).

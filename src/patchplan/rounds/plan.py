@@ -152,8 +152,8 @@ def plan_rounds(
             # Under a solution budget the plan is deterministic: so are its teams.
             deterministic=p.solution_limit is not None,
         )
-    # Over several days, the status quo's week on the same calls bounds each
-    # day (rounds.weekfloor): the week never serves fewer calls than it.
+    # Over several days, the status quo's week on the same calls is the first
+    # witness (rounds.weekfloor): the week never serves fewer calls than it.
     witness = WeekFloor.of(scenario, provider, scope, travel) if p.week_floor and len(plan_days) > 1 else None
     required = {v.id: v.carers_required for v in scope}
     for n_done, day in enumerate(plan_days):

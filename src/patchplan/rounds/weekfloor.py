@@ -44,7 +44,8 @@ from patchplan.rounds.statusquo import REST_MIN, coordinator_week
 
 @dataclass(frozen=True, slots=True)
 class DayBounds:
-    """What one day may use so that the status quo's later days stay possible."""
+    """What one day may use so that the witness's later days stay possible
+    (no bounds at all for a day planned freely), and the witness's rounds."""
 
     #: Minutes of each carer's week today may use.
     week_left: dict[str, int]
@@ -52,16 +53,16 @@ class DayBounds:
     reserved: dict[tuple[str, int], int]
     #: Carer id -> the latest minute they may be back home today.
     return_by: dict[str, int]
-    #: The status quo's rounds of the day: a floor candidate.
+    #: The witness's rounds of the day: a floor candidate.
     rounds: tuple[Round, ...]
 
 
 class WeekFloor:
-    """The status quo's week on the plan's calls, day by day."""
+    """A witness week (the status quo's, or the rule's from a plan's state), day by day."""
 
     def __init__(self, s: Scenario, rounds: Sequence[Round]) -> None:
         self.by_day: dict[int, list[Round]] = defaultdict(list)
-        #: day -> carer id -> minutes out (leave to back) in the status quo.
+        #: day -> carer id -> minutes out (leave to back) in the witness.
         self.use: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         #: day -> (carer id, shift start) -> minutes of that shift's round.
         self.shift_use: dict[int, dict[tuple[str, int], int]] = defaultdict(lambda: defaultdict(int))
@@ -93,10 +94,9 @@ class WeekFloor:
         rounds = coordinator_week(s, provider, scope, travel)
         if rounds is None:
             return None
-        stored = _stored_rounds(s, provider, scope)
-        if _served(stored, scope) > _served(rounds, scope):
-            rounds = stored
-        return cls(s, rounds)
+        rule, stored = cls(s, rounds), cls(s, _stored_rounds(s, provider, scope))
+        required = {v.id: v.carers_required for v in scope}
+        return stored if stored.served_from(0, required) > rule.served_from(0, required) else rule
 
     @classmethod
     def from_state(
@@ -163,12 +163,3 @@ def _stored_rounds(s: Scenario, provider: str, scope: Sequence[Visit]) -> list[R
     if any(stop.visit_id not in ids for r in rounds for stop in r.stops):
         return []
     return rounds
-
-
-def _served(rounds: Iterable[Round], scope: Sequence[Visit]) -> int:
-    """Calls of ``scope`` the rounds serve with every carer they need."""
-    copies: dict[str, int] = defaultdict(int)
-    for rnd in rounds:
-        for stop in rnd.stops:
-            copies[stop.visit_id] += 1
-    return sum(1 for v in scope if copies.get(v.id, 0) >= v.carers_required)
