@@ -206,8 +206,9 @@ class _DayBuilder:
         self.required = required or (lambda _v: None)
         rng = np.random.default_rng(seed)
         starts = starts or {}
-        #: The week's floor for today (see rounds.weekfloor): bounds that keep
-        #: the status quo's later days possible, and its rounds for today.
+        #: The week's floor for today (see rounds.weekfloor): the witness's
+        #: rounds for today, and bounds that keep its later days possible
+        #: where the day is planned again.
         self.week = week
         if week is not None:
             week_left = week.week_left
