@@ -68,7 +68,7 @@ import json
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,8 @@ VARIANTS: dict[str, RoundsParams | None] = {
     "status_quo": None,
     "independent": RoundsParams(),
     "teams3": RoundsParams(team_cap=3),
+    "teams4": RoundsParams(team_cap=4),
+    "teams3_free": RoundsParams(team_cap=3, team_first=False),
     "cap3": RoundsParams(team_cap=3, care_teams=False),
     "cap3_known": RoundsParams(team_cap=3, prefer_known=True, care_teams=False),
     "cap3_hard": RoundsParams(team_cap=3, cap_hard=True, care_teams=False),
@@ -105,6 +107,8 @@ LABELS = {
     "status_quo": "status quo",
     "independent": "independent daily",
     "teams3": "care teams of 3 (CP-SAT)",
+    "teams4": "care teams of 4 (CP-SAT)",
+    "teams3_free": "care teams of 3, not team first",
     "cap3": "week cap 3 (team grown day by day)",
     "cap3_known": "week cap 3 + known",
     "cap3_hard": "week cap 3 hard",
@@ -321,6 +325,8 @@ COLUMNS = (
     ("top_carer_share", "top-carer share", 3),
     ("top_two_share", "top-two share", 3),
     ("seen_before_share", "seen before", 3),
+    ("team_cover_share", "team covers", 3),
+    ("in_team_share", "in team", 3),
     ("hours_max", "max h", 1),
     ("over_48h", "> 48 h", 0),
     ("hours_spread", "h spread (sd)", 1),
@@ -408,20 +414,31 @@ def main(argv: list[str] | None = None) -> int:
         params = VARIANTS[name]
         load1 = os.getloadavg()[0]
         t0 = time.perf_counter()
+        teams: dict[str, Any] = {}
         if params is None:
             roster = _status_quo_of(s, pid, days)
             runtime = None
         else:
-            roster = plan_rounds(
-                s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed
-            ).roster
+            plan = plan_rounds(s, pid, days, params=params, time_limit_s=args.time_limit, seed=args.solver_seed)
+            roster = plan.roster
             runtime = round(time.perf_counter() - t0, 1)
+            if plan.care_teams is not None:
+                # How much of the week the teams could cover, and how much the routing kept in them.
+                served = sum(len(r.stops) for r in roster.rounds)
+                teams = {
+                    "team_cover_share": round(1 - len(plan.care_teams.uncovered) / max(1, len(visits)), 3),
+                    "in_team_share": round(1 - len(plan.continuity_breaks) / max(1, served), 3),
+                    "breaks_by_reason": ",".join(
+                        f"{r}:{n}" for r, n in sorted(Counter(b.reason for b in plan.continuity_breaks).items())
+                    ),
+                }
         row = {
             **base,
             "variant": name,
             "plan": LABELS[name],
             "time_limit_s": None if params is None else args.time_limit,
             **plan_row(s, roster, bounds),
+            **teams,
             "runtime_s": runtime,
             "load1_before": round(load1, 2),
         }

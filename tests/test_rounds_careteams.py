@@ -60,3 +60,46 @@ def test_a_call_no_team_can_cover_is_a_break_not_unassigned() -> None:
     (brk,) = plan.continuity_breaks
     assert brk.reason == "team_off_shift" and brk.carer_id not in plan.care_teams.teams["a"]
     assert check(s, plan.roster, travel=PLANE) == ()
+
+
+def test_team_first_offers_a_call_its_team_until_it_is_left_out() -> None:
+    """k3 lives next to client a; k1 is a's team. The floor gave a's call to k3. Team first
+    (the default), the first search is offered k1 alone and starts from k1 taking it; once the
+    call is left out and opened, everyone eligible; without team first, the floor's carer too."""
+    import dataclasses
+
+    from patchplan.rounds.day import _DayBuilder
+    from patchplan.solver.problem import Route, RoutingSolution
+
+    s = plane(
+        {"a": (0, 1)},
+        [visit("A", "a", "08:00", "09:00", 30)],
+        [carer("k1", (0, 20)), carer("k2", (0, 40)), carer("k3", (0, 0))],
+    )
+    left = {"k1": 2880, "k2": 2880, "k3": 2880}
+
+    def offered(params: RoundsParams, opened: bool = False) -> tuple[_DayBuilder, set[str]]:
+        b = _DayBuilder(s, "P", 0, list(s.visits), s.carers, left, PLANE, params, 0, None, preferred={"A": {"k1"}})
+        vehicle = {c.id: k for k, (c, _) in enumerate(b.shifts)}
+        b.greedy_choice["A"] = {vehicle["k3"]}
+        if opened:
+            b.opened.add("A")
+        problem = b.problem(wide=set(), breaks=set())
+        return b, {b.shifts[k][0].id for k in problem.nodes[0].allowed}
+
+    params = RoundsParams(team_cap=3)
+    assert offered(params)[1] == {"k1"}
+    assert offered(params, opened=True)[1] == {"k1", "k2", "k3"}
+    assert offered(dataclasses.replace(params, team_first=False))[1] == {"k1", "k3"}
+    builder, _ = offered(params)
+    problem = builder._last_problem
+    k3 = next(k for k, (c, _) in enumerate(builder.shifts) if c.id == "k3")
+    floor = RoutingSolution(
+        routes=(Route(vehicle=k3, nodes=(0,), starts=(480,), leave=479, back=511),),
+        dropped=(),
+        objective=0,
+        status="floor",
+        wall_s=0.0,
+    )
+    start = builder._team_start(floor, problem)
+    assert [builder.shifts[k][0].id for k, r in enumerate(start) if r] == ["k1"]

@@ -83,6 +83,11 @@ class RoundsParams:
     #: travel against the status quo): 0 -> 7.36, -32 %; 2000 -> 6.85, -28 %;
     #: 6000 -> 6.43, -24 %.
     continuity_weight: int = 6000
+    #: With preferred carers (care teams), a fresh plan's first search
+    #: offers each call only its preferred carers on shift; the calls it
+    #: leaves out are offered everyone in the passes after (the floor's
+    #: count is kept either way).
+    team_first: bool = True
     #: Over several days, keep a week that serves the status quo's calls
     #: within reach (its rounds are one of each day's floor plans; a day is
     #: planned again within bounds only where the rest of the week would fall
@@ -256,6 +261,7 @@ PARAM_HELP = {
     "cap_hard": "never go beyond team_cap (the visit is left unassigned instead)",
     "prefer_known": "start each client's team from the carers who know them",
     "continuity_weight": "cost of a call served by a carer outside its preferred ones (team, last week's carer)",
+    "team_first": "with preferred carers: the first search offers a call only them (then everyone, if left out)",
     "week_floor": "over several days, never serve fewer calls than the status quo's week on the same calls",
     "teams_mode": "neighbourhood teams: each client is served only by the carers of one team",
 }
