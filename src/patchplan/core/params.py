@@ -86,7 +86,9 @@ class RoundsParams:
     #: With preferred carers (care teams), a fresh plan's first search
     #: offers each call only its preferred carers on shift; the calls it
     #: leaves out are offered everyone in the passes after (the floor's
-    #: count is kept either way).
+    #: count is kept either way). Measured at 180 s a week: Maldon 6.43 ->
+    #: 5.98-6.07 distinct carers a client-week at the same travel;
+    #: Colchester 5.75 -> 5.66 for 4 % more travel.
     team_first: bool = True
     #: Over several days, keep a week that serves the status quo's calls
     #: within reach (its rounds are one of each day's floor plans; a day is

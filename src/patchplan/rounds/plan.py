@@ -29,7 +29,7 @@ from patchplan.rounds.day import (
     _DayBuilder,
     night_shift,  # noqa: F401 - re-exported
 )
-from patchplan.rounds.teams import _Teams
+from patchplan.rounds.teams import _Teams, client_history
 from patchplan.rounds.weekfloor import DayBounds, WeekFloor
 from patchplan.solver.problem import RoutingSolution
 
@@ -278,11 +278,7 @@ def _known_carers(
     client's history, plus the carers ``preferred`` names for their calls
     (last week's roster)."""
     mine = {c.id for c in carers}
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for client in s.clients:
-        for carer, count in client.history:
-            if carer in mine:
-                out[client.id][carer] = count
+    out = client_history(s, mine)
     for vid, names in (preferred or {}).items():
         if s.has("visit", vid):
             row = out[s.visit(vid).client_id]

@@ -14,6 +14,16 @@ from patchplan.core.model import Carer, Round, Scenario, Visit
 from patchplan.core.params import RoundsParams
 
 
+def client_history(s: Scenario, mine: set[str]) -> defaultdict[str, dict[str, int]]:
+    """client id -> carer id (of ``mine``) -> visits the client's history records."""
+    out: defaultdict[str, dict[str, int]] = defaultdict(dict)
+    for client in s.clients:
+        for carer, count in client.history:
+            if carer in mine:
+                out[client.id][carer] = count
+    return out
+
+
 class _Teams:
     """Each client's carers so far (continuity) and, in team mode, the one
     neighbourhood team allowed to serve them."""
@@ -21,12 +31,7 @@ class _Teams:
     def __init__(self, s: Scenario, carers: Sequence[Carer], p: RoundsParams) -> None:
         self.s, self.p = s, p
         self.mine = {c.id for c in carers}
-        self.seen: dict[str, dict[str, int]] = defaultdict(dict)
-        if p.prefer_known:
-            for client in s.clients:
-                for carer, count in client.history:
-                    if carer in self.mine:
-                        self.seen[client.id][carer] = count
+        self.seen = client_history(s, self.mine) if p.prefer_known else defaultdict(dict)
         self.client_team: dict[str, str] = {}
         if p.teams_mode:
             self._assign_teams(carers)
