@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,9 @@ log = logging.getLogger("patchplan")
 
 #: Not an OR-Tools metaheuristic name: asks for its iterated local search.
 ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+#: Seconds a start may take to be read before it counts as not accepted
+#: (a start is read in well under a second when it is read at all).
+READ_WAIT_S = 10.0
 
 #: Routing status codes (RoutingModel.status()) by name.
 _STATUS = {
@@ -199,6 +202,22 @@ def solve_routing_isolated(
     (reading a start with synchronised nodes was measured to run far past
     any limit), so only a separate process can keep a plan's time limit.
     Raises SolverError when the child is stopped or fails."""
+    started = time.perf_counter()
+    answer = _in_child(lambda: solve_routing(problem, time_limit_s=time_limit_s, **kw), time_limit_s + grace_s)  # type: ignore[arg-type]
+    if answer is None:
+        raise SolverError(f"the routing search did not return within {time_limit_s + grace_s:.1f} s; stopped")
+    kind, value = answer
+    if kind != "ok":
+        raise SolverError(str(value))
+    log.debug("isolated search took %.2f s", time.perf_counter() - started)
+    assert isinstance(value, RoutingSolution)
+    return value
+
+
+def _in_child(work: Callable[[], object], wait_s: float) -> tuple[str, object] | None:
+    """``work()`` in a forked child process: ("ok", its value) or ("error",
+    what it raised); None, the child stopped, when it is not done within
+    ``wait_s`` seconds."""
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
@@ -206,25 +225,21 @@ def solve_routing_isolated(
 
     def child() -> None:
         try:
-            send.send(("ok", solve_routing(problem, time_limit_s=time_limit_s, **kw)))  # type: ignore[arg-type]
+            send.send(("ok", work()))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
             send.send(("error", f"{type(exc).__name__}: {exc}"))
 
-    started = time.perf_counter()
     worker = ctx.Process(target=child, daemon=True)
     worker.start()
     try:
-        if not receive.poll(max(0.1, time_limit_s + grace_s)):
-            raise SolverError(f"the routing search did not return within {time_limit_s + grace_s:.1f} s; stopped")
+        if not receive.poll(max(0.1, wait_s)):
+            return None
         kind, value = receive.recv()
+        return kind, value
     finally:
         if worker.is_alive():
             worker.kill()
         worker.join(timeout=1.0)
-    if kind != "ok":
-        raise SolverError(str(value))
-    log.debug("isolated search took %.2f s", time.perf_counter() - started)
-    return value  # type: ignore[no-any-return]
 
 
 def solve_routing_twice(
@@ -607,10 +622,26 @@ def solve_teams(
     return teams, [bool(solver.Value(c)) for c in covered]
 
 
-def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
-    """Whether OR-Tools accepts ``routes`` as a solution of ``problem``."""
+def routes_feasible(problem: RoutingProblem, routes: Sequence[Sequence[int]], wait_s: float = READ_WAIT_S) -> bool:
+    """Whether OR-Tools accepts ``routes`` as a solution of ``problem``.
+
+    Checked in a child process: on some starts OR-Tools' reading does not
+    return for minutes, holding the interpreter (measured: a template week's
+    day of Maldon, and the floor of another as a last pass's start). A start
+    not read within ``wait_s`` seconds is not accepted."""
     if not problem.nodes or not problem.vehicles:
         return not any(routes)
+    answer = _in_child(lambda: _read_start(problem, routes), wait_s)
+    if answer is None:
+        log.warning("a start was not read within %.0f s; it is not used", wait_s)
+        return False
+    kind, value = answer
+    if kind != "ok":
+        raise SolverError(str(value))
+    return bool(value)
+
+
+def _read_start(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> bool:
     model = _Model(problem)
     start = model.routing.ReadAssignmentFromRoutes(
         [[model.manager.NodeToIndex(n) for n in route] for route in routes], True
