@@ -304,3 +304,14 @@ def test_a_call_stays_with_its_preferred_carer_when_the_outsider_cost_exceeds_th
             == 100 * (40 if route.vehicle == 0 else 20) + outside
         )
     assert carers == {0: 1, 1500: 1, 2500: 0}
+
+
+def test_a_start_not_read_in_time_is_not_accepted(monkeypatch) -> None:
+    """OR-Tools can take minutes to read a start: routes_feasible gives up
+    after its wait (here the reading is made to hang) and says no, rather
+    than hold the plan; a start read in time is judged as read."""
+    p = problem([node("a", 1, 0, 500)], [vehicle("k0", point=0)])
+    assert _ortools.routes_feasible(p, [[0]]) is True
+    # Read at last (after 30 s) it would be accepted: only giving up says no.
+    monkeypatch.setattr(_ortools, "_read_start", lambda _p, _r: time.sleep(30) or True)
+    assert _ortools.routes_feasible(p, [[0]], wait_s=0.5) is False
