@@ -21,10 +21,15 @@ Protocol
      seven days with ``RoundsParams()`` (no continuity rule: each day is
      planned on its own, only weekly hours carry over), total time limit
      ``--time-limit``;
-   * ``week cap 3``: ``RoundsParams(team_cap=3)`` - teams carried day to
-     day (a client's carers so far are their team; a call goes to a team
-     member on shift when one can take it; a new carer joins only when none
-     can; the cap is soft), same total time limit;
+   * ``care teams of 3`` (``teams3``): ``RoundsParams(team_cap=3)``, the
+     default - CP-SAT care teams for the week, then each day routed team
+     first (``team_first``); ``teams4``: the same with teams of 4;
+     ``teams3_free``: teams of 3 with ``team_first=False`` (the floor's
+     carer offered beside the team from the first search);
+   * ``week cap 3``: ``RoundsParams(team_cap=3, care_teams=False)`` - teams
+     carried day to day (a client's carers so far are their team; a call
+     goes to a team member on shift when one can take it; a new carer joins
+     only when none can; the cap is soft), same total time limit;
    * ``week cap 3 + known``: the same with ``prefer_known=True`` (teams
      start from the carers in the client's history);
    * ``week cap 3 hard``: ``cap_hard=True`` (never beyond 3 carers: the
@@ -45,7 +50,9 @@ Protocol
 Reported per plan: travel minutes and km, on-time share, unassigned visits,
 checker violations, distinct carers per client-week (mean, p90), mean
 excess over the per-client lower bound, top-carer share, familiar share,
-hours per carer (max, carers over 48 h, standard deviation), runtime.
+hours per carer (max, carers over 48 h, standard deviation), runtime;
+with care teams, the share of calls the teams cover, the share of served
+calls inside the team and the continuity breaks by reason (JSON).
 
 Issue 4's aims: travel at least 40% below the status quo; mean distinct
 carers per client-week at most 3; better than the independent daily plans

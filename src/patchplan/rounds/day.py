@@ -344,6 +344,9 @@ class _DayBuilder:
            with hard preferred-time windows for the visits the floor serves on
            time (fast), full windows with a lateness cost for those it serves
            late, and the break rule for carers whose floor round is long.
+           Teams first (``team_first``), each call is offered only its team
+           on shift, and the start is the floor with its calls outside the
+           team moved into team rounds (:meth:`_team_start`).
         3. **Relax and repeat**: calls left out are relaxed one step at a
            time - first offered to every eligible carer, then given their
            full window - and carers whose rounds need a break get the rule;
