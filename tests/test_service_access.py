@@ -73,6 +73,8 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     proposal = ctx.propose(index, "broker1")
     allocation = ctx.jobs.submit("allocation", {"policy": "cascade"}, "broker1")
     comparison = ctx.jobs.submit("comparison", {"designs": ["today"], "mode": "fast"}, "commish")
+    # Another provider's week plan: the provider user's plan pages must answer 404 for it.
+    week_plan = ctx.jobs.submit("rounds", {"provider_id": OTHER_PROVIDER, "team_cap": 3}, "p001")
     values = {
         "offer_id": str(offer.id),
         "package_id": "PK00111",
@@ -80,12 +82,13 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         "provider_id": OTHER_PROVIDER,
         "index": str(index),
         "username": "broker2",
+        "name": "roster",
     }
     clients = {}
     for role, user in ROLE_USER.items():
         client = TestClient(app, raise_server_exceptions=False)
         clients[role] = (client, login(client, user))
-    return app, values, clients, {"allocation": allocation, "comparison": comparison}
+    return app, values, clients, {"allocation": allocation, "comparison": comparison, "rounds": week_plan}
 
 
 S74 = "S74"
@@ -97,11 +100,17 @@ MISSING = {
     "provider_id": "NOPE",
     "index": "987654",
     "username": "nobody",
+    "name": "roster",
 }
 
 
 def _url(path: str, values: dict[str, str], jobs: dict[str, int]) -> str:
-    kind = "comparison" if "comparison" in path or path.startswith("/commissioner") else "allocation"
+    if "rounds/plans" in path:
+        kind = "rounds"
+    elif "comparison" in path or path.startswith("/commissioner"):
+        kind = "comparison"
+    else:
+        kind = "allocation"
 
     def fill(m: re.Match) -> str:
         name = m.group(1)

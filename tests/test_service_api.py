@@ -932,3 +932,52 @@ def test_serve_demo_prints_random_passwords_once(tmp_path: Path, monkeypatch: py
     client = TestClient(served["app"])
     for account in shown["accounts"]:
         assert login_api(client, account["username"], account["password"])
+
+
+# ---------------------------------------------------------------------------
+# A provider's week of rounds
+# ---------------------------------------------------------------------------
+def test_a_provider_plans_its_week_and_downloads_the_roster(client: TestClient, app, tmp_path: Path) -> None:
+    """A provider user plans its own week as a job: the result puts the plan beside today's rounds,
+    with continuity; no fewer calls are served than today; the roster downloads and the independent
+    checker passes it. Bad options are a 422 naming the field; another provider's plans are 404."""
+    from patchplan.check.checker import check
+    from patchplan.io.roster import read_roster
+
+    csrf = login(client, "s74-a")
+    plans = f"/api/providers/{PROVIDER}/rounds/plans"
+    for body, field in (
+        ({"team_cap": 0}, "team_cap"),
+        ({"time_limit_s": 1}, "time_limit_s"),
+        ({"week": "2031-01-06"}, "week"),
+    ):
+        bad = post(client, plans, csrf, body)
+        assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == field, bad.text
+    assert post(client, f"/api/providers/{OTHER_PROVIDER}/rounds/plans", csrf, {}).status_code == 404
+    job = post(client, plans, csrf, {"time_limit_s": 10, "team_cap": 2})
+    assert job.status_code == 202 and job.json()["status"] == "queued"
+    job_id = job.json()["id"]
+    assert app.state.ctx.jobs.run_next()
+    done = client.get(f"{plans}/{job_id}").json()
+    assert done["status"] == "done", done["error"]
+    result = done["result"]
+    assert (
+        result["visits_served"] + result["visits_unassigned"]
+        == result["status_quo_visits_served"] + result["status_quo_visits_unassigned"]
+    )
+    assert result["visits_unassigned"] <= result["status_quo_visits_unassigned"]
+    assert result["violations"] == 0 and result["care_teams"] > 0
+    assert result["distinct_carers_per_client_max"] <= max(2, result["status_quo_distinct_carers_per_client_max"])
+    csv = client.get(f"{plans}/{job_id}/roster.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert len(csv.text.strip().splitlines()) == 1 + result["visits_served"]
+    s = scenario()
+    roster = read_roster(app.state.ctx.jobs.report_dir(job_id) / "roster", s)
+    assert check(s, roster) == ()
+    assert [j["id"] for j in client.get(plans).json()] == [job_id]
+    assert "Download" in client.get(f"/provider/rounds/plans/{job_id}").text
+    assert client.get(f"{plans}/{job_id}/secrets.csv").status_code == 422
+    login(client, "p001")
+    assert client.get(f"/api/providers/{OTHER_PROVIDER}/rounds/plans/{job_id}").status_code == 404
+    assert client.get(f"/provider/rounds/plans/{job_id}/roster.csv").status_code == 404
+    assert client.get(f"/api/providers/{OTHER_PROVIDER}/rounds/plans").json() == []

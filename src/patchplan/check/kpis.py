@@ -140,6 +140,34 @@ KPI_INFO: Mapping[str, KpiInfo] = {
 }
 
 
+#: The KPIs a plan is put beside the status quo on (rounds' ``status_quo_<KPI>``
+#: keys, the comparison table of the CLI and the service).
+COMPARE_KPIS = (
+    "travel_min",
+    "travel_km",
+    "travel_share_of_paid",
+    "on_time_share",
+    "late",
+    "visits_served",
+    "visits_unassigned",
+    "unassigned_hours",
+    "carers_used",
+    "utilisation",
+    "distinct_carers_per_client_mean",
+    "distinct_carers_per_client_p90",
+    "distinct_carers_per_client_max",
+    "top_two_share",
+    "seen_before_share",
+    "top_carer_share",
+    "familiar_share",
+    "hours_per_carer_max",
+    "carers_over_max_hours",
+    "carers_under_contracted",
+    "hours_spread",
+    "miles_between_visits",
+)
+
+
 def kpi_names() -> tuple[str, ...]:
     """The KPI fields of :class:`Kpis`, in output order."""
     return tuple(f.name for f in fields(Kpis) if f.name != "extra")
@@ -276,4 +304,4 @@ def _under_contracted(s: Scenario, roster: Roster, hours: Mapping[str, float]) -
     return sum(1 for c in carers if hours.get(c, 0.0) + 1e-9 < s.carer(c).contracted_hours_week * min(1.0, days / 7))
 
 
-__all__ = ["KPI_INFO", "KpiInfo", "Kpis", "compute_kpis", "kpi_names"]
+__all__ = ["COMPARE_KPIS", "KPI_INFO", "KpiInfo", "Kpis", "compute_kpis", "kpi_names"]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from patchplan.check.charter import CHARTER_RULES
-from patchplan.check.kpis import KPI_INFO, kpi_names
+from patchplan.check.kpis import COMPARE_KPIS, KPI_INFO, kpi_names
 from patchplan.check.rules import RULE_INFO
 
 
@@ -475,31 +475,6 @@ PAYLOADS: Mapping[str, Payload] = {
     "users disable": Payload("The user disabled.", keys=OBJECTS["user"]),
 }
 
-#: Rounds' comparison keys (status_quo_<KPI>): the KPIs of the comparison table.
-COMPARE_KPIS = (
-    "travel_min",
-    "travel_km",
-    "travel_share_of_paid",
-    "on_time_share",
-    "late",
-    "visits_served",
-    "visits_unassigned",
-    "unassigned_hours",
-    "carers_used",
-    "utilisation",
-    "distinct_carers_per_client_mean",
-    "distinct_carers_per_client_p90",
-    "distinct_carers_per_client_max",
-    "top_two_share",
-    "seen_before_share",
-    "top_carer_share",
-    "familiar_share",
-    "hours_per_carer_max",
-    "carers_over_max_hours",
-    "carers_under_contracted",
-    "hours_spread",
-    "miles_between_visits",
-)
 
 
 def payload_keys(command: str) -> tuple[set[str], set[str]]:

@@ -1,7 +1,7 @@
 """Background jobs: a joint allocation of the backlog, sending a reviewed
-allocation's offers, and a patch comparison, run one at a time in a worker
-thread, with progress, persisted in the database so that a restart loses
-nothing.
+allocation's offers, a patch comparison and a provider's week of rounds,
+run one at a time in a worker thread, with progress, persisted in the
+database so that a restart loses nothing.
 
 A job is a row of ``service_jobs``: queued -> running -> done | failed. The
 worker claims a queued job with a compare-and-set update (so two server
@@ -12,6 +12,10 @@ was cut off by a stop; it is queued again and runs from the start (the jobs
 are deterministic given their seed). A comparison's report is written to a
 temporary folder and renamed into place, so a half-written report is never
 served.
+
+A provider's week of rounds (kind ``rounds``) is the CLI's ``rounds --week``:
+care teams, the plan beside the status quo, continuity KPIs; its roster is
+written to the job's folder for the provider to download.
 
 Sending an allocation's offers is a job of its own (kind ``send``): the
 broker's press moves the allocation done -> sent and queues the send job in
@@ -31,6 +35,7 @@ The jobs' logic is the broker's and the patches' own
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -46,12 +51,13 @@ from sqlalchemy import select, update
 from patchplan.broker.brokerage import Allocation, allocate, cascade_backlog
 from patchplan.broker.offers import new_row_id, offer_ttl_hours, utcnow
 from patchplan.core.errors import InputError, PatchplanError
+from patchplan.core.model import Scenario
 from patchplan.service.context import Context
 from patchplan.service.db import jobs
 
 log = logging.getLogger("patchplan")
 
-KINDS = ("allocation", "comparison", "send")
+KINDS = ("allocation", "comparison", "send", "rounds")
 #: Designs a commissioner may name from a browser (no file paths on the server).
 DESIGN_SPEC = re.compile(r"^(today|districts|prime|k=\d{1,3}|hours=\d{1,6})$")
 
@@ -67,6 +73,13 @@ def check_designs(designs: list[str]) -> list[str]:
         if not DESIGN_SPEC.match(d):
             raise InputError(f"designs: {d!r} is not one of today, districts, prime, k=N, hours=N")
     return cleaned
+
+
+def week_days(s: Scenario, week: str | None) -> list[int]:
+    """The days of the week starting on ``week`` (ISO date; the scenario's
+    first day when None) that lie in the scenario (InputError outside it)."""
+    first = 0 if week is None else s.day_of(dt.date.fromisoformat(week))
+    return [d for d in range(first, first + 7) if d < s.days]
 
 
 class JobRunner:
@@ -164,6 +177,8 @@ class JobRunner:
                 result = self._allocation(params, progress)
             elif kind == "send":
                 result = self._send(params, actor, row.created_at, progress)
+            elif kind == "rounds":
+                result = self._rounds(job_id, params, progress)
             else:
                 result = self._comparison(job_id, params, progress)
         except PatchplanError as exc:
@@ -257,8 +272,44 @@ class JobRunner:
         tmp.rename(final)
         return {"designs": specs, "mode": mode, "headlines": [r.headline() for r in results]}
 
+    def _rounds(self, job_id: int, params: dict[str, Any], progress: Callable[[float, str], None]) -> dict[str, Any]:
+        """A provider's week of rounds with care teams, beside the status quo
+        (the CLI's ``rounds --week``); its roster folder is written like a
+        comparison's report (a temporary folder renamed into place)."""
+        from patchplan.check.kpis import COMPARE_KPIS
+        from patchplan.core.params import RoundsParams
+        from patchplan.io.roster import write_roster
+        from patchplan.rounds.job import plan_and_score, week_params
+
+        s = self.ctx.scenario
+        provider = str(params["provider_id"])
+        days = week_days(s, params.get("week"))
+        limit = float(params.get("time_limit_s", 300.0))
+        progress(0.0, f"planning {len(days)} day(s), up to {limit:.0f} s")
+
+        def step(done: int, total: int) -> None:
+            progress(0.95 * done / max(total, 1), f"day {done} of {total} planned")
+
+        report = plan_and_score(
+            s,
+            provider,
+            days,
+            params=week_params(RoundsParams(), int(params.get("team_cap", 3))),
+            time_limit_s=limit,
+            seed=int(params.get("seed", 0)),
+            progress=step,
+        )
+        progress(0.97, "writing the roster")
+        final = self.report_dir(job_id)
+        tmp = final.with_name(final.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        write_roster(report.roster, s, tmp / "roster")
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+        return {**report.headline(COMPARE_KPIS), "week": s.date(days[0]).isoformat(), "days_planned": len(days)}
+
     def report_dir(self, job_id: int) -> Path:
-        """Where a comparison job's report lives."""
+        """Where a comparison job's report (a rounds job's roster) lives."""
         return self.ctx.settings.data_dir / "runs" / f"job-{job_id}"
 
     # -- sending an allocation's offers --------------------------------------------------------------------

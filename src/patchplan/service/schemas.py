@@ -3,6 +3,7 @@ bad field gets a 422 naming it (``loc``) and why, before any job runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Path
@@ -73,6 +74,24 @@ class AllocationRequest(_Body):
 
 
 class AllocationForm(AllocationRequest, _Form):
+    pass
+
+
+class RoundsPlanRequest(_Body):
+    """Plan the provider's rounds for a week (seven days from ``week``, the
+    scenario's first day when not given) with care teams of at most
+    ``team_cap`` carers per client, within ``time_limit_s`` seconds."""
+
+    week: dt.date | None = None
+    team_cap: int = Field(default=3, ge=1, le=6)
+    #: The CLI's default for a week (rounds.job.default_time_limit(7)).
+    time_limit_s: float = Field(default=300.0, ge=5, le=900)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    _blank = field_validator("week", mode="before")(_blank_to_none)
+
+
+class RoundsPlanForm(RoundsPlanRequest, _Form):
     pass
 
 

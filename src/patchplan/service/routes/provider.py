@@ -1,7 +1,8 @@
 """The provider's routes (and the reads brokers share): offers addressed to
 the provider with the referral details it needs, accept or decline, "can we
-fit it?" against its own rounds, the published live demand, its rounds, and
-transfer proposals addressed to it.
+fit it?" against its own rounds, the published live demand, its rounds, a
+week of rounds planned with care teams (a background job, its roster to
+download), and transfer proposals addressed to it.
 
 Every query is filtered by the provider the user is bound to: an offer,
 package, roster or proposal of another provider is answered 404, exactly as
@@ -10,16 +11,27 @@ one that does not exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
 
 from patchplan.broker.brokerage import fit
 from patchplan.core.errors import InputError
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import Csrf, CtxDep, CurrentSession, ProviderId, Scope
-from patchplan.service.schemas import AnswerForm, AnswerRequest, CsrfForm, IdPath, ReasonForm, ReasonRequest
+from patchplan.service.jobs import week_days
+from patchplan.service.schemas import (
+    AnswerForm,
+    AnswerRequest,
+    CsrfForm,
+    IdPath,
+    ReasonForm,
+    ReasonRequest,
+    RoundsPlanForm,
+    RoundsPlanRequest,
+)
 from patchplan.service.views import back, render
 
 pages = APIRouter(prefix="/provider", tags=["pages: provider"])
@@ -87,6 +99,48 @@ def _rounds(ctx: Context, provider_id: str, scope: str | None) -> dict[str, Any]
     }
 
 
+def _plan(ctx: Context, provider_id: str, job_id: int) -> dict[str, Any]:
+    """A week-of-rounds job of this provider (404 for any other job, as for a missing one)."""
+    job = ctx.store.job(job_id)
+    if job is None or job["kind"] != "rounds" or job["params"].get("provider_id") != provider_id:
+        raise NotFound(job_id)
+    return job
+
+
+def _plans(ctx: Context, provider_id: str) -> list[dict[str, Any]]:
+    return [j for j in ctx.store.jobs("rounds") if j["params"].get("provider_id") == provider_id]
+
+
+def _start_plan(ctx: Context, provider_id: str, body: RoundsPlanRequest, actor: str) -> int:
+    week = None if body.week is None else body.week.isoformat()
+    try:
+        week_days(ctx.scenario, week)  # a week outside the scenario is refused now, not when the job runs
+    except InputError as exc:
+        raise RequestValidationError([{"loc": ("body", "week"), "msg": str(exc), "type": "value_error"}]) from None
+    params = {
+        "provider_id": provider_id,
+        "week": week,
+        "team_cap": body.team_cap,
+        "time_limit_s": body.time_limit_s,
+        "seed": body.seed,
+    }
+    return ctx.jobs.submit("rounds", params, actor)
+
+
+#: The files of a planned roster a provider may download (io.roster.write_roster).
+RosterFile = Literal["roster", "rounds", "unassigned"]
+
+
+def _roster_csv(ctx: Context, provider_id: str, job_id: int, name: str) -> Response:
+    """A finished plan's roster file: ``roster`` (one row per call: carer, date, start, travel),
+    ``rounds`` (one per carer-shift) or ``unassigned`` (each call left out, with its reason)."""
+    job = _plan(ctx, provider_id, job_id)
+    path = ctx.jobs.report_dir(job_id) / "roster" / f"{name}.csv"
+    if job["status"] != "done" or not path.is_file():
+        raise NotFound(job_id)
+    return FileResponse(path, media_type="text/csv", filename=f"{name}-{provider_id}-plan-{job_id}.csv")
+
+
 # -- pages ---------------------------------------------------------------------------------------------
 @pages.get("")
 def offers_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
@@ -140,7 +194,38 @@ def demand_table(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Resp
 
 @pages.get("/rounds")
 def rounds_page(request: Request, ctx: CtxDep, provider_id: ProviderId) -> Response:
-    return render(request, "provider/rounds.html", rounds=_rounds(ctx, provider_id, provider_id))
+    return render(
+        request,
+        "provider/rounds.html",
+        rounds=_rounds(ctx, provider_id, provider_id),
+        plans=_plans(ctx, provider_id),
+        first_day=ctx.scenario.start.isoformat(),
+    )
+
+
+@pages.post("/rounds/plans", dependencies=[Csrf])
+def plan_start(
+    ctx: CtxDep, session: CurrentSession, provider_id: ProviderId, form: Annotated[RoundsPlanForm, Form()]
+) -> Response:
+    job_id = _start_plan(ctx, provider_id, form, session.user.username)
+    return back(f"/provider/rounds/plans/{job_id}")
+
+
+@pages.get("/rounds/plans/{job_id}")
+def plan_page(request: Request, ctx: CtxDep, provider_id: ProviderId, job_id: IdPath) -> Response:
+    return render(request, "provider/plan.html", job=_plan(ctx, provider_id, job_id))
+
+
+@pages.get("/rounds/plans/{job_id}/progress")
+def plan_progress(request: Request, ctx: CtxDep, provider_id: ProviderId, job_id: IdPath) -> Response:
+    return render(
+        request, "progress.html", job=_plan(ctx, provider_id, job_id), page=f"/provider/rounds/plans/{job_id}"
+    )
+
+
+@pages.get("/rounds/plans/{job_id}/{name}.csv")
+def plan_file(ctx: CtxDep, provider_id: ProviderId, job_id: IdPath, name: RosterFile) -> Response:
+    return _roster_csv(ctx, provider_id, job_id, name)
 
 
 @pages.get("/transfers")
@@ -232,6 +317,43 @@ def api_demand(request: Request, ctx: CtxDep, session: CurrentSession) -> Respon
 def api_rounds(ctx: CtxDep, scope: Scope, provider_id: str) -> dict[str, Any]:
     """A provider's rounds today; a provider user sees only its own."""
     return _rounds(ctx, provider_id, scope)
+
+
+@api.get("/providers/{provider_id}/rounds/plans")
+def api_plans(ctx: CtxDep, me: ProviderId, provider_id: str) -> list[dict[str, Any]]:
+    """This provider's week-of-rounds jobs, newest first."""
+    if provider_id != me:
+        raise NotFound(provider_id)
+    return _plans(ctx, me)
+
+
+@api.post("/providers/{provider_id}/rounds/plans", status_code=202, dependencies=[Csrf])
+def api_plan_start(
+    ctx: CtxDep, session: CurrentSession, me: ProviderId, provider_id: str, body: RoundsPlanRequest
+) -> dict[str, Any]:
+    """Plan this provider's rounds for a week with care teams (a background job): when done, its
+    ``result`` holds the headline numbers of ``rounds --week --json`` (the plan beside the status
+    quo, continuity breaks by reason)."""
+    if provider_id != me:
+        raise NotFound(provider_id)
+    return _plan(ctx, me, _start_plan(ctx, me, body, session.user.username))
+
+
+@api.get("/providers/{provider_id}/rounds/plans/{job_id}")
+def api_plan(ctx: CtxDep, me: ProviderId, provider_id: str, job_id: IdPath) -> dict[str, Any]:
+    """One week-of-rounds job: status, progress, and the headline numbers when done."""
+    if provider_id != me:
+        raise NotFound(provider_id)
+    return _plan(ctx, me, job_id)
+
+
+@api.get("/providers/{provider_id}/rounds/plans/{job_id}/{name}.csv", response_class=Response)
+def api_plan_file(ctx: CtxDep, me: ProviderId, provider_id: str, job_id: IdPath, name: RosterFile) -> Response:
+    """A finished plan's roster as CSV: ``roster`` (one row per call: carer, date, start, travel),
+    ``rounds`` (one per carer-shift) or ``unassigned`` (each call left out, with its reason)."""
+    if provider_id != me:
+        raise NotFound(provider_id)
+    return _roster_csv(ctx, me, job_id, name)
 
 
 @api.get("/proposals")
