@@ -476,7 +476,6 @@ PAYLOADS: Mapping[str, Payload] = {
 }
 
 
-
 def payload_keys(command: str) -> tuple[set[str], set[str]]:
     """(keys always there, keys sometimes there) of a command's object payload."""
     p = PAYLOADS[command]
