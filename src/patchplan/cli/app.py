@@ -264,7 +264,7 @@ def rounds(
     from patchplan.check.checker import check_and_score
     from patchplan.core.params import RoundsParams
     from patchplan.io.folder import read_scenario, write_roster
-    from patchplan.rounds.job import default_time_limit, plan_and_score, week_params
+    from patchplan.rounds.job import default_time_limit, plan_and_score, week_days, week_params
     from patchplan.rounds.plan import largest_provider
 
     s = read_scenario(scenario)
@@ -274,8 +274,7 @@ def rounds(
     days = None if day is None else [s.day_of(parse_date(day, "--day"))]
     params = RoundsParams.from_toml(params_file) if params_file else RoundsParams()
     if week is not None:
-        first = s.day_of(parse_date(week, "--week"))
-        days = [d for d in range(first, first + 7) if d < s.days]
+        days = week_days(s, s.day_of(parse_date(week, "--week")))
         if len(days) < 7:  # a shorter plan than asked for must say so, not look like a week
             warnings.warn(
                 f"--week {week}: planned {len(days)} of 7 days; the scenario's horizon ends on {s.date(s.days - 1)}",

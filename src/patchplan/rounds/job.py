@@ -29,6 +29,12 @@ def default_time_limit(n_days: int) -> float:
     return min(MAX_DEFAULT_SECONDS, SECONDS_PER_DAY * max(1, n_days))
 
 
+def week_days(s: Scenario, first: int) -> list[int]:
+    """The days of the week that starts on day ``first``, as far as the
+    scenario's horizon goes (fewer than seven near its end)."""
+    return [d for d in range(first, first + 7) if d < s.days]
+
+
 def week_params(params: RoundsParams, team_cap: int | None = None) -> RoundsParams:
     """A week's parameters: continuity of carer on (``team_cap``, default
     :data:`WEEK_TEAM_CAP`)."""

@@ -75,11 +75,10 @@ def check_designs(designs: list[str]) -> list[str]:
     return cleaned
 
 
-def week_days(s: Scenario, week: str | None) -> list[int]:
-    """The days of the week starting on ``week`` (ISO date; the scenario's
-    first day when None) that lie in the scenario (InputError outside it)."""
-    first = 0 if week is None else s.day_of(dt.date.fromisoformat(week))
-    return [d for d in range(first, first + 7) if d < s.days]
+def first_day(s: Scenario, week: str | None) -> int:
+    """The day a week plan starts: ``week`` (ISO date; InputError outside
+    the scenario), the scenario's first day when None."""
+    return 0 if week is None else s.day_of(dt.date.fromisoformat(week))
 
 
 class JobRunner:
@@ -279,11 +278,11 @@ class JobRunner:
         from patchplan.check.kpis import COMPARE_KPIS
         from patchplan.core.params import RoundsParams
         from patchplan.io.roster import write_roster
-        from patchplan.rounds.job import plan_and_score, week_params
+        from patchplan.rounds.job import plan_and_score, week_days, week_params
 
         s = self.ctx.scenario
         provider = str(params["provider_id"])
-        days = week_days(s, params.get("week"))
+        days = week_days(s, first_day(s, params.get("week")))
         limit = float(params.get("time_limit_s", 300.0))
         progress(0.0, f"planning {len(days)} day(s), up to {limit:.0f} s")
 

@@ -21,7 +21,7 @@ from patchplan.broker.brokerage import fit
 from patchplan.core.errors import InputError
 from patchplan.service.context import Context, NotFound
 from patchplan.service.deps import Csrf, CtxDep, CurrentSession, ProviderId, Scope
-from patchplan.service.jobs import week_days
+from patchplan.service.jobs import first_day
 from patchplan.service.schemas import (
     AnswerForm,
     AnswerRequest,
@@ -114,7 +114,7 @@ def _plans(ctx: Context, provider_id: str) -> list[dict[str, Any]]:
 def _start_plan(ctx: Context, provider_id: str, body: RoundsPlanRequest, actor: str) -> int:
     week = None if body.week is None else body.week.isoformat()
     try:
-        week_days(ctx.scenario, week)  # a week outside the scenario is refused now, not when the job runs
+        first_day(ctx.scenario, week)  # a week outside the scenario is refused now, not when the job runs
     except InputError as exc:
         raise RequestValidationError([{"loc": ("body", "week"), "msg": str(exc), "type": "value_error"}]) from None
     params = {
