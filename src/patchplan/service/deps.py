@@ -22,7 +22,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from patchplan.service.auth import Session, same_token
-from patchplan.service.context import Context
+from patchplan.service.context import Context, NotFound
 
 COOKIE = "patchplan_session"
 LOGIN_COOKIE = "patchplan_login"
@@ -99,6 +99,19 @@ async def _provider(session: CurrentSession) -> str:
 
 _provider.roles = ("provider",)  # type: ignore[attr-defined]
 ProviderId = Annotated[str, Depends(_provider)]
+
+
+async def _own_provider(me: ProviderId, provider_id: str) -> str:
+    """The ``{provider_id}`` of the path, when it is the provider user's own: another provider's
+    answers 404, exactly as one that does not exist (nothing says it is there)."""
+    if provider_id != me:
+        raise NotFound(provider_id)
+    return me
+
+
+_own_provider.roles = ("provider",)  # type: ignore[attr-defined]
+#: For routes under ``/providers/{provider_id}/...``: the path's provider, checked to be the user's.
+OwnProviderId = Annotated[str, Depends(_own_provider)]
 
 
 async def _provider_or_all(session: CurrentSession) -> str | None:

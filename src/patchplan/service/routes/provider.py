@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, Response
 from patchplan.broker.brokerage import fit
 from patchplan.core.errors import InputError
 from patchplan.service.context import Context, NotFound
-from patchplan.service.deps import Csrf, CtxDep, CurrentSession, ProviderId, Scope
+from patchplan.service.deps import Csrf, CtxDep, CurrentSession, OwnProviderId, ProviderId, Scope
 from patchplan.service.jobs import first_day
 from patchplan.service.schemas import (
     AnswerForm,
@@ -320,39 +320,29 @@ def api_rounds(ctx: CtxDep, scope: Scope, provider_id: str) -> dict[str, Any]:
 
 
 @api.get("/providers/{provider_id}/rounds/plans")
-def api_plans(ctx: CtxDep, me: ProviderId, provider_id: str) -> list[dict[str, Any]]:
+def api_plans(ctx: CtxDep, me: OwnProviderId) -> list[dict[str, Any]]:
     """This provider's week-of-rounds jobs, newest first."""
-    if provider_id != me:
-        raise NotFound(provider_id)
     return _plans(ctx, me)
 
 
 @api.post("/providers/{provider_id}/rounds/plans", status_code=202, dependencies=[Csrf])
-def api_plan_start(
-    ctx: CtxDep, session: CurrentSession, me: ProviderId, provider_id: str, body: RoundsPlanRequest
-) -> dict[str, Any]:
+def api_plan_start(ctx: CtxDep, session: CurrentSession, me: OwnProviderId, body: RoundsPlanRequest) -> dict[str, Any]:
     """Plan this provider's rounds for a week with care teams (a background job): when done, its
     ``result`` holds the headline numbers of ``rounds --week --json`` (the plan beside the status
     quo, continuity breaks by reason)."""
-    if provider_id != me:
-        raise NotFound(provider_id)
     return _plan(ctx, me, _start_plan(ctx, me, body, session.user.username))
 
 
 @api.get("/providers/{provider_id}/rounds/plans/{job_id}")
-def api_plan(ctx: CtxDep, me: ProviderId, provider_id: str, job_id: IdPath) -> dict[str, Any]:
+def api_plan(ctx: CtxDep, me: OwnProviderId, job_id: IdPath) -> dict[str, Any]:
     """One week-of-rounds job: status, progress, and the headline numbers when done."""
-    if provider_id != me:
-        raise NotFound(provider_id)
     return _plan(ctx, me, job_id)
 
 
 @api.get("/providers/{provider_id}/rounds/plans/{job_id}/{name}.csv", response_class=Response)
-def api_plan_file(ctx: CtxDep, me: ProviderId, provider_id: str, job_id: IdPath, name: RosterFile) -> Response:
+def api_plan_file(ctx: CtxDep, me: OwnProviderId, job_id: IdPath, name: RosterFile) -> Response:
     """A finished plan's roster as CSV: ``roster`` (one row per call: carer, date, start, travel),
     ``rounds`` (one per carer-shift) or ``unassigned`` (each call left out, with its reason)."""
-    if provider_id != me:
-        raise NotFound(provider_id)
     return _roster_csv(ctx, me, job_id, name)
 
 
