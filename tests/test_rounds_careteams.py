@@ -62,7 +62,7 @@ def test_a_call_no_team_can_cover_is_a_break_not_unassigned() -> None:
     assert check(s, plan.roster, travel=PLANE) == ()
 
 
-def test_team_first_offers_a_call_its_team_until_it_is_left_out() -> None:
+def test_team_first_offers_a_call_its_team_until_it_is_left_out(monkeypatch) -> None:
     """k3 lives next to client a; k1 is a's team. The floor gave a's call to k3. Team first
     (the default), the first search is offered k1 alone and starts from k1 taking it; once the
     call is left out and opened, everyone eligible; without team first, the floor's carer too."""
@@ -103,3 +103,11 @@ def test_team_first_offers_a_call_its_team_until_it_is_left_out() -> None:
     )
     start = builder._team_start(floor, problem)
     assert [builder.shifts[k][0].id for k, r in enumerate(start) if r] == ["k1"]
+    # On a small budget the same start goes to the search unchecked (no child process).
+    from patchplan.solver import _ortools
+
+    def no_check(*_args: object) -> bool:
+        raise AssertionError("checked")
+
+    monkeypatch.setattr(_ortools, "routes_feasible", no_check)
+    assert builder._team_start(floor, problem, checked=False) == start

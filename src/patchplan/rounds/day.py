@@ -50,6 +50,13 @@ TEAM_WORTH_MIN = 30
 #: The share of a day's budget kept for that step (at most TEAM_STEP_MAX_S).
 TEAM_STEP_SHARE = 0.08
 TEAM_STEP_MAX_S = 3.0
+#: Below this many seconds for the day, team first's start is not checked in a
+#: child process before the search (about 0.1 s a check, two at most): the
+#: search runs in a child of its own, which gives the start back if OR-Tools
+#: rejects it or hangs reading it. Measured on a Maldon week at 4 s (0.5 s a
+#: day, as in the patch evaluation's full mode): the checks took 0.94 s of
+#: the 4 and the plan ran to 4.0-4.5 s.
+CHECK_START_MIN_S = 3.0
 
 
 def night_shift(shift: Shift) -> bool:
@@ -380,7 +387,11 @@ class _DayBuilder:
             # plan being repaired, each call with its carer, even where it
             # serves fewer calls than the floor: the floor stays the best so
             # far and its calls cost the search more than any change.
-            initial = self._team_start(floor, problem) if self.team_first else self._floor_start(floor, problem)
+            initial = (
+                self._team_start(floor, problem, checked=time_limit_s >= CHECK_START_MIN_S)
+                if self.team_first
+                else self._floor_start(floor, problem)
+            )
         budget = time_limit_s - (time.perf_counter() - started)
         solution = self._search(problem, initial, budget * 0.5)
         best.offer(solution, "search 1")
@@ -774,7 +785,9 @@ class _DayBuilder:
         log.warning("the floor plan is not accepted by the routing model; searching from OR-Tools' own start")
         return None
 
-    def _team_start(self, floor: RoutingSolution, problem: RoutingProblem) -> list[list[int]] | None:
+    def _team_start(
+        self, floor: RoutingSolution, problem: RoutingProblem, *, checked: bool = True
+    ) -> list[list[int]] | None:
         """The first pass's start with teams first: the floor's rounds
         without the calls it gives a carer outside the client's team, those
         put back where a team member's round takes them cheapest. The floor
@@ -783,9 +796,14 @@ class _DayBuilder:
         (measured on a Maldon week: CP-SAT teams cover 81% of the calls, the
         floor-started search served half in the team); held to the team, the
         search must give each member's time to their own clients first, and
-        the calls no member can take are offered everyone in the next pass."""
+        the calls no member can take are offered everyone in the next pass.
+
+        Unless ``checked``, the repaired start goes to the search as it is
+        (see :data:`CHECK_START_MIN_S`)."""
         held = self._safe_start(problem, self._routes_of(floor))
         repaired = repair_routes(problem, held)
+        if not checked:
+            return repaired
         # OR-Tools reads a start or fails at once (a double-up's pinned time
         # the repair moved): the start without the repair, else its own.
         for routes in (repaired, held):
